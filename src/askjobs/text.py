@@ -1,0 +1,109 @@
+"""French text handling shared by every stage: normalisation, sentences, lexical analysis."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from .schema import Span
+
+# --- Sentence boundaries -----------------------------------------------------
+# One definition serves the chunker (as a langchain separator) and the reader.
+# A boundary is the whitespace after . ! ? … (optionally closed by a quote or a
+# parenthesis) when an upper-case letter, a digit or an opening quote follows,
+# except after common French abbreviations and single initials ("M. Dupont",
+# "J. Martin"). Run-on sentences glued without a space ("stocks.Ces") are
+# split too, because real web text has them.
+_ABBREVIATIONS = (
+    "M", "MM", "Mme", "Mmes", "Mlle", "Mlles", "Dr", "Drs", "Pr", "Me", "Mgr",
+    "St", "Ste", "cf", "Cf", "p", "pp", "ex", "Ex", "av", "apr", "env", "vol",
+    "chap", "fig", "art", "éd", "coll", "Cie", "réf", "min", "max", "tél", "Tél",
+)
+_NOT_ABBREV = "".join(rf"(?<!\b{re.escape(a)}\.)" for a in _ABBREVIATIONS)
+_UPPER = "A-ZÀ-ÖØ-ÞŒ"
+_LOWER = "a-zß-öø-ÿœ"
+SENTENCE_BOUNDARY = (
+    rf"(?:(?<=[.!?…]){_NOT_ABBREV}(?<!\b[{_UPPER}]\.)|(?<=[.!?…][»\"”)\]])|(?<=[.!?…][\s\u202f\u00a0]»))"
+    rf"\s+(?=[«\"“(\[]?\s?[{_UPPER}0-9])"
+    rf"|(?<=[{_LOWER}%)][.!?])(?=[{_UPPER}][{_LOWER}])"
+)
+# Where a line may be cut between words: never inside "157 000 $" or "25,2 %".
+WORD_BOUNDARY = r"\s+(?!\d{3}(?!\d))(?![$€£%‰])"
+_SENTENCE_RE = re.compile(SENTENCE_BOUNDARY)
+_TERMINAL = tuple(".!?…:;»\"”)")
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Sentence spans of text[start:end], trimmed of surrounding whitespace."""
+    end = len(text) if end is None else end
+    spans: list[Span] = []
+    line_start = start
+    while line_start < end:
+        nl = text.find("\n", line_start, end)
+        line_end = end if nl == -1 else nl
+        cursor = line_start
+        for m in _SENTENCE_RE.finditer(text, line_start, line_end):
+            _append_trimmed(text, cursor, m.start(), spans)
+            cursor = m.end()
+        _append_trimmed(text, cursor, line_end, spans)
+        line_start = line_end + 1
+    return spans
+
+
+def _append_trimmed(text: str, start: int, end: int, out: list[Span]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        out.append(Span(start, end))
+
+
+def is_heading(sentence: str) -> bool:
+    """A short line without final punctuation: a title, not an answer."""
+    s = sentence.strip()
+    return bool(s) and not s.endswith(_TERMINAL) and len(s.split()) <= 14
+
+
+# --- Normalisation ---------------------------------------------------------------
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'",
+                              "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ",
+                              "«": '"', "»": '"', "“": '"', "”": '"'})
+
+
+def normalize(text: str) -> str:
+    """The one normalisation for documents and questions: NFC, lower case, plain quotes and spaces."""
+    return unicodedata.normalize("NFC", text).translate(_APOSTROPHES).lower()
+
+
+def strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+
+
+# --- Lexical analysis (BM25 and the reader's term overlap) ----------------------
+_TOKEN_RE = re.compile(r"\w+", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("french")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_FRENCH
+
+    extra = {"quel", "quelle", "quels", "quelles", "qui", "que", "quoi", "où", "quand",
+             "comment", "combien", "pourquoi", "est", "sont", "ce", "cette", "ces", "il",
+             "elle", "ils", "elles", "on", "selon", "fait", "faire", "peut", "doit",
+             "d", "l", "s", "c", "j", "n", "m", "t", "qu", "y", "a"}
+    return frozenset(strip_accents(w) for w in set(STOPWORDS_FRENCH) | extra) | frozenset(STOPWORDS_FRENCH) | frozenset(extra)
+
+
+def analyze(text: str) -> list[str]:
+    """Content terms of a French text: normalised, stop words removed, stemmed, accents folded."""
+    words = [w for w in _TOKEN_RE.findall(normalize(text)) if w not in _stopwords() and w != "_"]
+    return [strip_accents(s) for s in _stemmer().stemWords(words)]

@@ -1,0 +1,31 @@
+"""A fake encoder for fast tests: hashed bags of French content terms, no model."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from askjobs.text import analyze
+
+
+class FakeEncoder:
+    """Vectors seeded from SHA-256 of each content term, so shared words mean similar vectors."""
+
+    name = "fake-hash-encoder"
+    dim = 64
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, np.float32)
+        for term in analyze(text) or ["\u2205"]:
+            seed = int.from_bytes(hashlib.sha256(term.encode("utf-8")).digest()[:4], "little")
+            v += np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+        return v / (np.linalg.norm(v) or 1.0)
+
+    def encode_queries(self, texts):
+        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    encode_passages = encode_queries
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
