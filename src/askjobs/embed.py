@@ -51,10 +51,16 @@ class SentenceTransformerEncoder:
         return self._model
 
     def _load(self):
-        from sentence_transformers import SentenceTransformer
+        import os
 
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         if self.name == BUILTIN_MODEL:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder: never ask the hub
             ensure_builtin_model(Path(self.path))
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
         try:
             return SentenceTransformer(self.path, device="cpu")
         except Exception as exc:  # any loader failure becomes one clear message

@@ -1,0 +1,35 @@
+# askjobs: `make run` sets everything up and starts the chat; `make test` runs all tests.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+MODEL_DIR := models/multilingual-e5-small
+export HF_HUB_OFFLINE := 1
+
+.PHONY: setup model index run test bench clean
+
+setup: $(VENV)/.installed
+
+# torch is pinned and installed first: pip then takes the CPU wheel instead of a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+model: setup
+	$(PY) -m askjobs.e5_convert $(MODEL_DIR)
+
+index: model
+	$(VENV)/bin/askjobs index
+
+run: index
+	$(PY) app.py
+
+test: model
+	$(PY) -m pytest
+
+bench: model
+	$(VENV)/bin/askjobs bench squad ../shared/bench/piaf-dev.json --report eval/reports/piaf-dev
+
+clean:
+	rm -rf index models $(VENV)

@@ -1,0 +1,178 @@
+"""Command line: argument parsing and printing only; the work is in the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _settings(args):
+    from .config import Settings
+
+    return Settings().with_(corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),
+                            model=getattr(args, "model", None))
+
+
+def _dump(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def cmd_index(args) -> int:
+    from .embed import SentenceTransformerEncoder
+    from .pipeline import AskJobs
+
+    settings = _settings(args)
+    encoder = SentenceTransformerEncoder.from_settings(settings)
+    encoder.show_progress = True
+    app = AskJobs(settings, encoder)
+    print(f"Indexation de {settings.corpus_dir} → {settings.index_dir} (modèle {settings.model})", file=sys.stderr)
+    report = app.build(rebuild=args.rebuild, progress=lambda label, n: n and print(
+        f"  calcul des vecteurs : {n} {label}", file=sys.stderr))
+    print(f"Index prêt : {report.documents} documents, {report.chunks} passages, {report.sentences} phrases "
+          f"en {report.seconds:.1f} s ({report.embedded} textes encodés).")
+    print(f"  ajoutés : {len(report.added)}, modifiés : {len(report.changed)}, supprimés : {len(report.removed)}, "
+          f"inchangés : {len(report.unchanged)}")
+    for s in report.skipped:
+        print(f"  ignoré : {s.source} — {s.reason}")
+    return 0
+
+
+def _app(args):
+    from .pipeline import AskJobs
+
+    app = AskJobs(_settings(args))
+    stale = app.stale_files()
+    if any(stale.values()):
+        parts = [f"{label} : {', '.join(files)}" for label, files in
+                 (("ajoutés", stale["added"]), ("modifiés", stale["changed"]), ("supprimés", stale["removed"])) if files]
+        raise _UserError("Les documents ont changé depuis la construction de l'index (" + " ; ".join(parts)
+                         + "). Lancez `askjobs index` pour le mettre à jour.")
+    return app
+
+
+class _UserError(Exception):
+    pass
+
+
+def format_answer(answer) -> str:
+    """A reply for the terminal: the quoted answer with its numbered sources."""
+    lines = []
+    if answer.answerable:
+        lines.append(f"Réponse (confiance {answer.confidence:.2f}) :")
+        for c in answer.citations:
+            lines.append(f"« {c.quote} » [{c.n}]")
+        lines.append("")
+        lines.append("Sources :")
+        for c in answer.citations:
+            page = f", page {c.page}" if c.page else ""
+            lines.append(f"[{c.n}] {c.title} — {c.source}{page}, caractères {c.start}–{c.end}")
+    else:
+        lines.append(answer.answer + f" (confiance {answer.confidence:.2f})")
+        if answer.nearest:
+            lines.append("")
+            lines.append("Passages les plus proches :")
+            for c in answer.nearest[:3]:
+                lines.append(f"[{c.n}] {c.title} — {c.source}, caractères {c.start}–{c.end} : « {c.quote} »")
+    lines.append(f"({answer.timings_ms.get('total', 0):.0f} ms)")
+    return "\n".join(lines)
+
+
+def cmd_ask(args) -> int:
+    app = _app(args)
+    answer = app.ask(args.question, k=args.k)
+    if args.json:
+        _dump(answer.to_dict())
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import calibrate, load_questions, run_eval
+
+    questions = load_questions(Path(args.file))
+    app = _app(args)
+    if args.calibrate:
+        app.settings = app.settings.with_(refusal_threshold=0.0)
+    report = run_eval(app.ask, questions, progress=None if args.json else
+                      lambda i, n: print(f"\r  {i}/{n} questions", end="", file=sys.stderr, flush=True))
+    if not args.json:
+        print(file=sys.stderr)
+    if args.calibrate:
+        report["calibration"] = calibrate(questions, report["results"])
+    if args.json:
+        _dump(report)
+        return 0
+    for r in report["results"]:
+        v = r["verdict"]
+        mark = "ok " if v["answer_correct"] else "KO "
+        print(f"{mark}{r['id']}: {r['question']}\n     → {r['answer'][:160]}")
+    print()
+    for key, value in report["summary"].items():
+        print(f"{key:>20} : {value}")
+    if args.calibrate:
+        c = report["calibration"]
+        print(f"\nSeuil de refus recommandé : {c['threshold']} (exactitude globale {c['accuracy']})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="askjobs", description="Questions en français sur vos documents, "
+                                "réponses citées mot pour mot.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp):
+        sp.add_argument("--corpus", type=Path, help="dossier des documents (défaut : corpus/)")
+        sp.add_argument("--index", type=Path, help="dossier de l'index (défaut : index/)")
+        sp.add_argument("--model", help="modèle sentence-transformers (dossier ou identifiant)")
+
+    sp = sub.add_parser("index", help="construire ou mettre à jour l'index")
+    common(sp)
+    sp.add_argument("--rebuild", action="store_true", help="tout reconstruire")
+    sp.set_defaults(func=cmd_index)
+
+    sp = sub.add_parser("ask", help="poser une question")
+    common(sp)
+    sp.add_argument("question")
+    sp.add_argument("--k", type=int, default=None, help="nombre de passages (défaut 5)")
+    sp.add_argument("--json", action="store_true", help="sortie JSON")
+    sp.set_defaults(func=cmd_ask)
+
+    sp = sub.add_parser("eval", help="évaluer sur un fichier de questions JSONL")
+    common(sp)
+    sp.add_argument("file")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--calibrate", action="store_true", help="proposer un seuil de refus")
+    sp.set_defaults(func=cmd_eval)
+    sp = sub.add_parser("bench", help="mesurer sur un jeu de questions-réponses (SQuAD)")
+    bench_sub = sp.add_subparsers(dest="bench_kind", required=True)
+    sq = bench_sub.add_parser("squad", help="fichier au format SQuAD (ex. PIAF)")
+    sq.add_argument("file", type=Path)
+    sq.add_argument("--max-q", type=int, default=None, help="nombre maximal de questions")
+    sq.add_argument("--json", action="store_true")
+    sq.add_argument("--report", type=Path, default=None, help="dossier du rapport (Markdown + graphiques)")
+    sq.add_argument("--model", help="modèle sentence-transformers (dossier ou identifiant)")
+    sq.set_defaults(func=lambda args: __import__("askjobs.bench", fromlist=["cmd_bench_squad"]).cmd_bench_squad(args))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .embed import ModelError
+    from .index import IndexError_
+    from .pipeline import QuestionError
+
+    try:
+        return args.func(args)
+    except (QuestionError, IndexError_, ModelError, _UserError, FileNotFoundError, ValueError) as exc:
+        print(f"askjobs : {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("askjobs : interrompu.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
