@@ -53,8 +53,12 @@ class Index:
         return self.manifest["model"]["name"]
 
     def idf(self, term: str) -> float:
+        return self.idf_df(self.term_df.get(term, 0))
+
+    def idf_df(self, df: int) -> float:
+        """BM25's IDF for a term found in `df` of the chunks."""
         n = max(len(self.chunks), 1)
-        return float(np.log(1 + (n - self.term_df.get(term, 0) + 0.5) / (self.term_df.get(term, 0) + 0.5)))
+        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
 
 
 def passage_text(doc: Document, chunk: Chunk) -> str:
