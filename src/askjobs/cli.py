@@ -92,6 +92,13 @@ def cmd_ask(args) -> int:
 def cmd_eval(args) -> int:
     from .evaluate import calibrate, load_questions, run_eval
 
+    if args.from_feedback:  # convert chat feedback into eval lines instead of evaluating
+        from .feedback import feedback_to_questions
+        for row in feedback_to_questions(args.from_feedback):
+            print(json.dumps(row, ensure_ascii=False))
+        return 0
+    if not args.file:
+        raise _UserError("Donnez un fichier de questions JSONL, ou --from-feedback FICHIER.")
     questions = load_questions(Path(args.file))
     app = _app(args)
     if args.calibrate:
@@ -142,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("eval", help="évaluer sur un fichier de questions JSONL")
     common(sp)
-    sp.add_argument("file")
+    sp.add_argument("file", nargs="?")
+    sp.add_argument("--from-feedback", type=Path, help="écrire en JSONL les questions tirées des avis 👍 du chat")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--calibrate", action="store_true", help="proposer un seuil de refus")
     sp.set_defaults(func=cmd_eval)
