@@ -1,0 +1,590 @@
+"""Benchmark on a SQuAD-format file (e.g. PIAF): askjobs against simple baselines, one run, one table.
+
+Each paragraph becomes one document of a temporary corpus, indexed by the same
+`AskJobs.build()` as `corpus/`; every question goes through the real `AskJobs.ask`.
+The baselines reuse that index and the query vectors ask computed, so the
+comparison costs little and runs on the same data, on the same machine, at the same time.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+import sys
+import tempfile
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .config import Settings
+from .text import analyze, is_heading, normalize, strip_accents
+
+KS = (1, 5, 20)  # recall cut-offs in the table
+CURVE_K = 20  # passages retrieved for the ranking metrics and the recall curves
+METHODS = ("bm25", "dense", "fused_naive", "askjobs")
+METHOD_LABELS = {
+    "bm25": "BM25 seul",
+    "dense": "dense seul (e5)",
+    "fused_naive": "fusion + 1re phrase",
+    "askjobs": "askjobs complet",
+}
+
+
+# --- Data ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SquadParagraph:
+    """One paragraph of a SQuAD article, as the document it becomes."""
+
+    source: str  # file name in the temporary corpus, e.g. "sport-p1.txt"
+    title: str  # article title + " §N"
+    context: str
+
+
+@dataclass(frozen=True)
+class SquadQuestion:
+    qid: str
+    question: str
+    answers: tuple[str, ...]
+    source: str  # the gold paragraph's document
+
+
+@dataclass(frozen=True)
+class SquadSet:
+    name: str
+    paragraphs: tuple[SquadParagraph, ...]
+    questions: tuple[SquadQuestion, ...]
+    skipped_unanswerable: int = 0
+
+
+def slugify(text: str) -> str:
+    """A file-name-safe ASCII slug: 'Saint-Paul (île)' → 'saint-paul-ile'."""
+    s = re.sub(r"[^a-z0-9]+", "-", strip_accents(text).lower()).strip("-")
+    return s[:60].rstrip("-") or "article"
+
+
+def _fail(path: Path, where: str, what: str) -> ValueError:
+    return ValueError(f"{path} : {where} : {what} Le fichier doit suivre le format SQuAD "
+                      "({\"data\": [{\"title\", \"paragraphs\": [{\"context\", \"qas\": [{\"question\", "
+                      "\"answers\": [{\"text\"}]}]}]}]}).")
+
+
+def load_squad(path: Path) -> SquadSet:
+    """Read and check a SQuAD-format JSON file; errors (in French) name the bad place and the fix."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Fichier SQuAD introuvable : {path}")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} : JSON invalide ligne {exc.lineno} ({exc.msg}).") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} : encodage illisible, UTF-8 attendu.") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("data"), list):
+        raise _fail(path, "racine", "il manque la liste \"data\".")
+    paragraphs: list[SquadParagraph] = []
+    questions: list[SquadQuestion] = []
+    slugs: set[str] = set()
+    seen_ids: set[str] = set()
+    unanswerable = 0
+    for a, article in enumerate(raw["data"], start=1):
+        where = f"article {a}"
+        if not isinstance(article, dict) or not isinstance(article.get("paragraphs"), list):
+            raise _fail(path, where, "il manque la liste \"paragraphs\".")
+        title = re.sub(r"<[^>]+>", "", str(article.get("title") or f"Article {a}")).replace("_", " ").strip()
+        title = " ".join(title.split()) or f"Article {a}"
+        slug = base = slugify(title)
+        n = 2
+        while slug in slugs:  # two articles with the same title keep separate files
+            slug, n = f"{base}-{n}", n + 1
+        slugs.add(slug)
+        for p, para in enumerate(article["paragraphs"], start=1):
+            where = f"article {a} ({title}), paragraphe {p}"
+            if not isinstance(para, dict) or not isinstance(para.get("context"), str) or not para["context"].strip():
+                raise _fail(path, where, "il manque le texte \"context\".")
+            if not isinstance(para.get("qas", []), list):
+                raise _fail(path, where, "\"qas\" doit être une liste.")
+            doc = SquadParagraph(f"{slug}-p{p}.txt", f"{title} §{p}", unicodedata.normalize("NFC", para["context"]))
+            paragraphs.append(doc)
+            for q, qa in enumerate(para.get("qas", []), start=1):
+                qwhere = f"{where}, question {q}"
+                if not isinstance(qa, dict) or not isinstance(qa.get("question"), str):
+                    raise _fail(path, qwhere, "il manque le texte \"question\".")
+                golds = qa.get("answers", [])
+                if not isinstance(golds, list) or not all(isinstance(g, dict) and isinstance(g.get("text"), str)
+                                                          for g in golds):
+                    raise _fail(path, qwhere, "\"answers\" doit être une liste d'objets avec un champ \"text\".")
+                texts = tuple(dict.fromkeys(g["text"].strip() for g in golds if g["text"].strip()))
+                if qa.get("is_impossible") or not texts:  # SQuAD 2.0 unanswerable: nothing to measure here
+                    unanswerable += 1
+                    continue
+                if not qa["question"].strip():
+                    raise _fail(path, qwhere, "la question est vide.")
+                qid = str(qa.get("id") or f"a{a}p{p}q{q}")
+                if qid in seen_ids:
+                    qid = f"{qid}#{a}.{p}.{q}"
+                seen_ids.add(qid)
+                questions.append(SquadQuestion(qid, qa["question"].strip(), texts, doc.source))
+    if not paragraphs:
+        raise ValueError(f"{path} ne contient aucun paragraphe.")
+    if not questions:
+        raise ValueError(f"{path} ne contient aucune question avec une réponse.")
+    return SquadSet(path.stem, tuple(paragraphs), tuple(questions), unanswerable)
+
+
+def spread(questions: Sequence[SquadQuestion], max_q: int | None) -> list[SquadQuestion]:
+    """At most max_q questions, evenly spread over the file (not just its first articles)."""
+    if max_q is None or max_q >= len(questions):
+        return list(questions)
+    if max_q < 1:
+        raise ValueError(f"--max-q doit être au moins 1 (reçu : {max_q}).")
+    picks = np.unique(np.linspace(0, len(questions) - 1, max_q).round().astype(int))
+    return [questions[i] for i in picks]
+
+
+def write_corpus(paragraphs: Sequence[SquadParagraph], folder: Path) -> None:
+    """One UTF-8 text file per paragraph: a heading line (its title), a blank line, the paragraph."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for p in paragraphs:
+        (folder / p.source).write_text(f"{p.title}\n\n{p.context}\n", encoding="utf-8")
+
+
+# --- Metrics (pure functions) ----------------------------------------------------
+
+_ELISION = re.compile(r"\b(?:l|d)'")
+_ARTICLES = frozenset({"le", "la", "les", "un", "une", "des"})
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD answer normalisation for French: case, quotes, spaces, punctuation, articles; accents kept."""
+    t = normalize(text)  # NFC, lower case, typographic quotes/apostrophes and NBSP made plain
+    t = _ELISION.sub(" ", t)
+    t = "".join(" " if unicodedata.category(c)[0] in "PSZ" else c for c in t)
+    return " ".join(w for w in t.split() if w not in _ARTICLES)
+
+
+def exact_match(prediction: str, golds: Sequence[str]) -> float:
+    p = normalize_answer(prediction)
+    return float(any(p == normalize_answer(g) for g in golds))
+
+
+def token_f1(prediction: str, golds: Sequence[str]) -> float:
+    """SQuAD token F1 against the best-matching gold answer."""
+    pred = normalize_answer(prediction).split()
+    best = 0.0
+    for g in golds:
+        gold = normalize_answer(g).split()
+        common = sum(min(pred.count(w), gold.count(w)) for w in set(pred) & set(gold))
+        if not pred or not gold:
+            best = max(best, float(pred == gold))
+        elif common:
+            precision, recall = common / len(pred), common / len(gold)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+def contains_gold(prediction: str, golds: Sequence[str]) -> float:
+    """1 when a normalised gold answer appears, on word boundaries, inside the normalised prediction."""
+    p = f" {normalize_answer(prediction)} "
+    for g in golds:
+        gold = normalize_answer(g) or normalize(g).strip()  # a gold made only of articles stays itself
+        if gold and f" {gold} " in p:
+            return 1.0
+    return 0.0
+
+
+def recall_at(ranked: Sequence[str], gold: str, k: int) -> float:
+    return float(gold in ranked[:k])
+
+
+def reciprocal_rank(ranked: Sequence[str], gold: str, k: int = 10) -> float:
+    for i, source in enumerate(ranked[:k]):
+        if source == gold:
+            return 1.0 / (i + 1)
+    return 0.0
+
+
+def unique_sources(sources: Sequence[str]) -> list[str]:
+    """Documents in the order their first passage was ranked."""
+    return list(dict.fromkeys(sources))
+
+
+def coverage_curve(confidences: Sequence[float], correct: Sequence[float]) -> list[dict]:
+    """Accuracy among the questions answered, against the share answered, as the threshold rises."""
+    conf = np.asarray(confidences, dtype=float)
+    ok = np.asarray(correct, dtype=float)
+    out = []
+    for t in np.unique(np.concatenate([[0.0], conf])):
+        kept = conf >= t
+        if kept.any():
+            out.append({"threshold": round(float(t), 4), "coverage": round(float(kept.mean()), 4),
+                        "accuracy": round(float(ok[kept].mean()), 4)})
+    return out
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return round(float(np.percentile(values, q)), 1) if len(values) else 0.0
+
+
+# --- Running the methods ---------------------------------------------------------
+
+@dataclass
+class MethodRun:
+    """One method's output for one question."""
+
+    ranked: list[str]  # document sources, best first
+    answer: str
+    latency_ms: float
+    confidence: float | None = None
+
+
+@dataclass
+class BenchResult:
+    dataset: dict
+    settings: dict
+    machine: dict
+    build: dict
+    methods: dict[str, dict]
+    recall_curves: dict[str, list[float]]
+    coverage: list[dict]
+    refusal: dict
+    questions: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("dataset", "settings", "machine", "build", "methods", "recall_curves",
+                                              "coverage", "refusal", "questions")}
+
+
+class _RecordingEncoder:
+    """Wraps an encoder and keeps the query vectors ask computes, for the baselines to reuse."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.name = inner.name
+        self.queries: dict[str, np.ndarray] = {}
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def encode_queries(self, texts):
+        vecs = self.inner.encode_queries(texts)
+        for t, v in zip(texts, vecs):
+            self.queries[t] = v
+        return vecs
+
+    def encode_passages(self, texts):
+        return self.inner.encode_passages(texts)
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+
+def _answer_sentences(index, row: int) -> list[int]:
+    return [sid for sid in index.chunk_sentences[row] if not is_heading(index.sentences[sid].text)]
+
+
+def _bm25_sentence(index, row: int, terms: list[str]) -> str:
+    """The sentence of a passage with the best BM25 score for the question terms."""
+    sids = _answer_sentences(index, row)
+    if not sids:
+        return index.chunks[row].text
+    bags = [analyze(index.sentences[s].text) for s in sids]
+    avg = max(np.mean([len(b) for b in bags]), 1.0)
+    k1, b = 1.2, 0.75
+
+    def score(bag: list[str]) -> float:
+        return sum(index.idf(t) * bag.count(t) * (k1 + 1) / (bag.count(t) + k1 * (1 - b + b * len(bag) / avg))
+                   for t in set(terms))
+
+    best = max(range(len(sids)), key=lambda i: (score(bags[i]), -i))
+    return index.sentences[sids[best]].text
+
+
+def _dense_sentence(index, row: int, qvec: np.ndarray) -> str:
+    sids = _answer_sentences(index, row)
+    if not sids:
+        return index.chunks[row].text
+    return index.sentences[sids[int(np.argmax(index.sentence_vectors[sids] @ qvec))]].text
+
+
+def _first_sentence(index, row: int) -> str:
+    sids = _answer_sentences(index, row)
+    return index.sentences[sids[0]].text if sids else index.chunks[row].text
+
+
+def run_methods(app, recorder: _RecordingEncoder, question: str) -> dict[str, MethodRun]:
+    """Answer one question with askjobs (the real ask path) and the three baselines."""
+    from .pipeline import clean_question
+    from .retrieve import dense_search, lexical_search, retrieve
+
+    s = app.settings
+    answer = app.ask(question)
+    q = clean_question(question, s.max_question_chars)
+    qvec = recorder.queries[q]
+    index = app.index
+    embed_ms = answer.timings_ms.get("embed", 0.0)
+    out: dict[str, MethodRun] = {}
+
+    t0 = time.perf_counter()
+    hits = retrieve(index, q, qvec, CURVE_K, candidates=s.candidates, rrf_k=s.rrf_k)
+    fused = unique_sources([h.chunk.source for h in hits])
+    t1 = time.perf_counter()
+    naive = _first_sentence(index, hits[0].row) if hits else ""
+    t2 = time.perf_counter()
+    out["askjobs"] = MethodRun(fused, answer.answer if answer.answerable else "", answer.timings_ms["total"],
+                               answer.confidence)
+    out["fused_naive"] = MethodRun(fused, naive, embed_ms + (t2 - t0) * 1e3)
+
+    t0 = time.perf_counter()
+    dense = dense_search(index, qvec, CURVE_K)
+    ranked = unique_sources([index.chunks[int(i)].source for i in dense.ids])
+    text = _dense_sentence(index, int(dense.ids[0]), qvec) if len(dense.ids) else ""
+    out["dense"] = MethodRun(ranked, text, embed_ms + (time.perf_counter() - t0) * 1e3)
+
+    t0 = time.perf_counter()
+    lexical = lexical_search(index, q, CURVE_K)
+    ranked = unique_sources([index.chunks[int(i)].source for i in lexical.ids])
+    terms = analyze(q)
+    text = _bm25_sentence(index, int(lexical.ids[0]), terms) if len(lexical.ids) else ""
+    out["bm25"] = MethodRun(ranked, text, (time.perf_counter() - t0) * 1e3)
+    return out
+
+
+def summarize(questions: Sequence[SquadQuestion], runs: Sequence[MethodRun]) -> dict:
+    """The table row of one method."""
+    mean = lambda xs: round(float(np.mean(xs)), 4) if len(xs) else 0.0  # noqa: E731
+    row = {f"R@{k}": mean([recall_at(r.ranked, q.source, k) for q, r in zip(questions, runs)]) for k in KS}
+    row["MRR@10"] = mean([reciprocal_rank(r.ranked, q.source, 10) for q, r in zip(questions, runs)])
+    row["containment"] = mean([contains_gold(r.answer, q.answers) for q, r in zip(questions, runs)])
+    row["F1"] = mean([token_f1(r.answer, q.answers) for q, r in zip(questions, runs)])
+    row["EM"] = mean([exact_match(r.answer, q.answers) for q, r in zip(questions, runs)])
+    row["answer_chars"] = round(float(np.mean([len(r.answer) for r in runs])), 1)
+    lat = [r.latency_ms for r in runs]
+    row["p50_ms"], row["p95_ms"] = percentile(lat, 50), percentile(lat, 95)
+    return row
+
+
+def run_bench(data: SquadSet, settings: Settings, *, max_q: int | None = None, encoder=None,
+              progress: Callable[[int, int], None] | None = None) -> BenchResult:
+    """Index the paragraphs with the askjobs pipeline and score all methods on the questions."""
+    from .embed import SentenceTransformerEncoder
+    from .pipeline import AskJobs
+
+    questions = spread(data.questions, max_q)
+    recorder = _RecordingEncoder(encoder or SentenceTransformerEncoder.from_settings(settings))
+    with tempfile.TemporaryDirectory(prefix="askjobs-bench-") as tmp:
+        corpus, index_dir = Path(tmp) / "corpus", Path(tmp) / "index"
+        write_corpus(data.paragraphs, corpus)
+        # Threshold 0: ask always returns its best span with its confidence; the refusal
+        # threshold is applied afterwards, so one run also gives the coverage curve.
+        s = settings.with_(corpus_dir=corpus, index_dir=index_dir).with_(refusal_threshold=0.0)
+        app = AskJobs(s, recorder)
+        t0 = time.perf_counter()
+        _ = recorder.dim  # load the model first: the build time is indexing only
+        load_s = time.perf_counter() - t0
+        report = app.build(rebuild=True)
+        build = {"seconds": round(report.seconds, 2), "model_load_seconds": round(load_s, 2),
+                 "documents": report.documents, "chunks": report.chunks, "sentences": report.sentences}
+        runs: dict[str, list[MethodRun]] = {m: [] for m in METHODS}
+        for i, q in enumerate(questions):
+            for m, run in run_methods(app, recorder, q.question).items():
+                runs[m].append(run)
+            if progress:
+                progress(i + 1, len(questions))
+
+    methods = {m: summarize(questions, runs[m]) for m in METHODS}
+    curves = {m: [round(float(np.mean([recall_at(r.ranked, q.source, k) for q, r in zip(questions, runs[m])])), 4)
+                  for k in range(1, CURVE_K + 1)] for m in METHODS}
+    ask_runs = runs["askjobs"]
+    correct = [contains_gold(r.answer, q.answers) for q, r in zip(questions, ask_runs)]
+    confs = [r.confidence or 0.0 for r in ask_runs]
+    kept = [c >= settings.refusal_threshold for c in confs]
+    refusal = {
+        "threshold": settings.refusal_threshold,
+        "answered": round(float(np.mean(kept)), 4),
+        "containment_when_answered": round(float(np.mean([c for c, k in zip(correct, kept) if k])), 4)
+        if any(kept) else None,
+        "containment_counting_refusals_wrong": round(float(np.mean([c * k for c, k in zip(correct, kept)])), 4),
+    }
+    per_question = [
+        {"id": q.qid, "question": q.question, "gold": list(q.answers), "source": q.source,
+         **{m: {"answer": runs[m][i].answer, "top": runs[m][i].ranked[:5],
+                "contains": contains_gold(runs[m][i].answer, q.answers)} for m in METHODS},
+         "confidence": round(confs[i], 4)}
+        for i, q in enumerate(questions)
+    ]
+    return BenchResult(
+        dataset={"name": data.name, "paragraphs": len(data.paragraphs), "questions": len(questions),
+                 "questions_in_file": len(data.questions), "skipped_unanswerable": data.skipped_unanswerable},
+        settings={"model": settings.model, "chunk_tokens": settings.chunk_tokens,
+                  "chunk_overlap": settings.chunk_overlap, "top_k": settings.top_k,
+                  "candidates": settings.candidates, "rrf_k": settings.rrf_k,
+                  "refusal_threshold": settings.refusal_threshold, "max_answer_chars": settings.max_answer_chars},
+        machine=machine_info(),
+        build=build,
+        methods=methods,
+        recall_curves=curves,
+        coverage=coverage_curve(confs, correct),
+        refusal=refusal,
+        questions=per_question,
+    )
+
+
+def machine_info() -> dict:
+    import os
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "os": platform.platform(),
+            "date": time.strftime("%Y-%m-%d %H:%M")}
+
+
+# --- Output ----------------------------------------------------------------------
+
+COLUMNS = ("R@1", "R@5", "R@20", "MRR@10", "containment", "F1", "EM", "answer_chars", "p50_ms", "p95_ms")
+HEADERS = ("R@1", "R@5", "R@20", "MRR@10", "réponse contient l'or", "F1", "EM", "long. (car.)",
+           "p50 (ms)", "p95 (ms)")
+
+
+def format_table(result: BenchResult, markdown: bool = False) -> str:
+    rows = [[METHOD_LABELS[m]] + [_fmt(result.methods[m][c]) for c in COLUMNS] for m in METHODS]
+    head = ["méthode", *HEADERS]
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * len(HEADERS)) + "|"]
+        return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    fmt = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+    return "\n".join([fmt(head), *map(fmt, rows)])
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float) and v <= 1.0:
+        return f"{v:.3f}"
+    if isinstance(v, float):
+        return f"{v:.0f}"
+    return str(v)
+
+
+def summary_lines(result: BenchResult) -> list[str]:
+    d, b, r = result.dataset, result.build, result.refusal
+    answered = r["containment_when_answered"]
+    return [
+        f"Jeu : {d['name']} — {d['paragraphs']} paragraphes, {d['questions']} questions"
+        + (f" (sur {d['questions_in_file']})" if d["questions"] < d["questions_in_file"] else ""),
+        f"Index : {b['documents']} documents, {b['chunks']} passages, {b['sentences']} phrases, "
+        f"construit en {b['seconds']:.1f} s (chargement du modèle {b['model_load_seconds']:.1f} s en plus)",
+        f"Seuil de refus {r['threshold']} : askjobs répond à {r['answered']:.1%} des questions ; "
+        + (f"parmi ses réponses, {answered:.1%} contiennent la réponse attendue." if answered is not None
+           else "aucune réponse donnée."),
+    ]
+
+
+def write_report(result: BenchResult, folder: Path) -> list[Path]:
+    """report.md plus two PNG plots; returns the files written."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    plots = _plot(result, folder)
+    s, m = result.settings, result.machine
+    md = [
+        f"# Benchmark askjobs — {result.dataset['name']}",
+        "",
+        f"Run of {m['date']} on {m['cpu']} ({m['cores']} cores), Python {m['python']}.",
+        "Command: `askjobs bench squad FILE --report DIR`. Each paragraph is one document; "
+        "recall is over documents (the gold paragraph among the distinct documents of the top "
+        f"{CURVE_K} passages). Answer metrics compare the returned text with the gold answers "
+        "(French normalisation). askjobs answers here with its refusal threshold at 0; the line "
+        "below the table shows the effect of the configured threshold.",
+        "",
+        format_table(result, markdown=True),
+        "",
+        *[f"- {line}" for line in summary_lines(result)],
+        "",
+        "## Settings",
+        "",
+        *[f"- `{k}`: {v}" for k, v in s.items()],
+        "",
+        "## Plots",
+        "",
+        *[f"![{p.stem}]({p.name})" for p in plots],
+        "",
+    ]
+    path = folder / "report.md"
+    path.write_text("\n".join(md), encoding="utf-8")
+    return [path, *plots]
+
+
+def _plot(result: BenchResult, folder: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ks = list(range(1, CURVE_K + 1))
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
+    for m in METHODS:
+        ax.plot(ks, result.recall_curves[m], marker="o", markersize=3, label=METHOD_LABELS[m])
+    ax.set_xlabel("k (documents retrouvés)")
+    ax.set_ylabel("rappel@k")
+    ax.set_xticks([1, 5, 10, 15, 20])
+    ax.set_title(f"Rappel@k — {result.dataset['name']} ({result.dataset['questions']} questions)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    recall_png = folder / "recall_at_k.png"
+    fig.savefig(recall_png)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
+    cov = result.coverage
+    ax.plot([c["coverage"] for c in cov], [c["accuracy"] for c in cov], label="askjobs complet")
+    t = result.refusal["threshold"]
+    at = min(cov, key=lambda c: abs(c["threshold"] - t)) if cov else None
+    if at:
+        ax.scatter([at["coverage"]], [at["accuracy"]], color="C3", zorder=3, label=f"seuil actuel ({t})")
+    ax.set_xlabel("part des questions auxquelles askjobs répond")
+    ax.set_ylabel("réponses qui contiennent la réponse attendue")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_title("Exactitude selon le seuil de refus")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left")
+    fig.tight_layout()
+    coverage_png = folder / "coverage.png"
+    fig.savefig(coverage_png)
+    plt.close(fig)
+    return [recall_png, coverage_png]
+
+
+def cmd_bench_squad(args) -> int:
+    """`askjobs bench squad FILE`: print the table (or JSON) and optionally write the report."""
+    settings = Settings().with_(model=getattr(args, "model", None))
+    if args.max_q is not None and args.max_q < 1:
+        raise ValueError(f"--max-q doit être au moins 1 (reçu : {args.max_q}).")
+    data = load_squad(args.file)
+    print(f"Indexation de {len(data.paragraphs)} paragraphes de {args.file} …", file=sys.stderr)
+    result = run_bench(data, settings, max_q=args.max_q, progress=None if args.json else
+                       lambda i, n: print(f"\r  {i}/{n} questions", end="", file=sys.stderr, flush=True))
+    if not args.json:
+        print(file=sys.stderr)
+    if args.report:
+        files = write_report(result, args.report)
+        print(f"Rapport écrit : {', '.join(str(f) for f in files)}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_table(result))
+        print()
+        print("\n".join(summary_lines(result)))
+    return 0
