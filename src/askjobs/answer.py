@@ -19,7 +19,9 @@ W_COSINE = 10.0  # e5 cosine between question and sentence
 W_LEXICAL = 1.5  # IDF-weighted share of question terms in the sentence
 W_CONTEXT = 0.5  # ... in the sentence, its neighbours and its document title
 W_PASSAGE = 0.5  # how high the sentence's passage was retrieved
-W_TYPE = 0.4  # the sentence holds what the question asks for (number, date, name)
+W_PHRASE = 1.0  # share of the question's adjacent term pairs found adjacent in the sentence
+W_TYPE = 1.0  # the sentence holds what the question asks for (number, date, name)
+W_HEADING = -1.0  # a title line answers only when it holds the date or number asked for
 
 # Answer-type cues: what kind of token a question asks for.
 _ASKS_NUMBER = re.compile(
@@ -32,13 +34,18 @@ _ASKS_DATE = re.compile(
     r"\bquand\b|\ben quelle ann[ée]e\b|\bquelle (?:date|ann[ée]e|[ée]poque|p[ée]riode)\b|\bdepuis quand\b|\bà quelle date\b"
 )
 _ASKS_NAME = re.compile(
-    r"^\W*qui\b|\bquel(?:le)?s?\s+(?:est|sont)?\s*(?:la|le|les|l')?\s*(?:entreprise|soci[ée]t[ée]|organisation|"
-    r"personne|auteur|pays|ville|groupe|institution|organisme|marque)"
+    r"\bquel(?:le)?s?\s+(?:est|sont)?\s*(?:la|le|les|l')?\s*(?:nom|entreprise|soci[ée]t[ée]|organisation|"
+    r"universit[ée]|[ée]cole|plateforme|marque|ville|pays|institution|organisme|cabinet|magazine|journal)s?\b"
+    r"|\bqui\s+(?:est|sont|était|a été)\s+(?:l'|le |la |les )?(?:auteur|pdg|fondateur|directeur|président|"
+    r"dirigeant|créateur|inventeur)"
 )
-_HAS_NUMBER = re.compile(r"\d")
+_NUMBER_WORDS = (r"(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|"
+                 r"quarante|cinquante|soixante|cent|cents|mille|millions?|milliards?|dizaines?|centaines?|"
+                 r"milliers?|moitié|tiers|quart|double|triple)")
+_HAS_NUMBER = re.compile(r"\d|\b" + _NUMBER_WORDS + r"\b(?!-)", re.IGNORECASE)
 _HAS_DATE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|"
-                       r"septembre|octobre|novembre|décembre)\b", re.IGNORECASE)
-_HAS_NAME = re.compile(r"(?<=\S\s)[A-ZÀ-Þ][\w'’-]+")
+                       r"septembre|octobre|novembre|décembre)\b|\b(?:\d+|" + _NUMBER_WORDS + r")\s+"
+                       r"(?:ans?|années?|mois|semaines?|jours?|siècles?|décennies?)\b", re.IGNORECASE)
 _KEY_TOKEN = re.compile(r"(?<=\S\s)[A-ZÀ-Þ][\w-]+|\b\w*\d\w*\b|\b[A-ZÀ-Þ]{2,}\b")
 
 
@@ -67,14 +74,14 @@ def answer_question(question: str, qvec: np.ndarray, hits: list[Hit], index: Ind
     total_weight = sum(weights.values()) or 1.0
     qtype = _question_type(question)
 
-    candidates = _score_sentences(index, hits, qvec, terms, weights, total_weight, qtype)
+    candidates = _score_sentences(index, hits, question, qvec, terms, weights, total_weight, qtype)
     nearest = tuple(_nearest(index, hits, candidates))
     if not candidates:
         return Answer(question, NOT_FOUND, False, 0.0, (), nearest)
 
     best = max(candidates.values(), key=lambda c: (c.score, -c.sid))
-    span = _answer_span(index, best, candidates, terms, settings.max_answer_chars)
-    confidence = _confidence(question, index, hits, best, span, terms, weights, total_weight)
+    span = _answer_span(index, best, candidates, terms, settings.max_answer_chars, qtype)
+    confidence = _confidence(question, index, hits, best, span, terms, weights, total_weight, qtype)
     if confidence < settings.refusal_threshold:
         return Answer(question, NOT_FOUND, False, confidence, (), nearest)
 
@@ -95,11 +102,28 @@ def _question_type(question: str) -> str | None:
     return None
 
 
-def _matches_type(text: str, qtype: str | None) -> float:
+def _matches_type(text: str, qtype: str | None, question: str = "") -> float:
     if qtype is None:
         return 0.0
-    pattern = {"number": _HAS_NUMBER, "date": _HAS_DATE, "name": _HAS_NAME}[qtype]
+    if qtype == "name":
+        return 1.0 if _names(text) - _names(question, all_words=True) else 0.0
+    pattern = {"number": _HAS_NUMBER, "date": _HAS_DATE}[qtype]
     return 1.0 if pattern.search(text) else 0.0
+
+
+_CAPITALISED = re.compile(r"[A-ZÀ-ÞŒ][\w'’.-]*")
+
+
+def _names(text: str, all_words: bool = False) -> set[str]:
+    """Proper names in a text: capitalised words that do not merely open a sentence
+    (a first word counts when a colon follows it, as in "Tesla: ...")."""
+    out = set()
+    for m in _CAPITALISED.finditer(text):
+        word = m.group().rstrip(".'’")
+        first = m.start() == 0 or text[:m.start()].rstrip().endswith((".", "!", "?", "\n"))
+        if all_words or not first or text[m.end():m.end() + 1] == ":":
+            out.add(normalize(word))
+    return out
 
 
 def _coverage(found: set[str], terms: list[str], weights: dict[str, float], total: float) -> float:
@@ -113,7 +137,7 @@ def _sentence_terms(index: Index, sid: int) -> set[str]:
     return cache[sid]
 
 
-def _score_sentences(index, hits, qvec, terms, weights, total, qtype) -> dict[int, _Candidate]:
+def _score_sentences(index, hits, question, qvec, terms, weights, total, qtype) -> dict[int, _Candidate]:
     out: dict[int, _Candidate] = {}
     top = hits[0].score if hits else 1.0
     for rank, hit in enumerate(hits):
@@ -126,23 +150,42 @@ def _score_sentences(index, hits, qvec, terms, weights, total, qtype) -> dict[in
             if sid in out:
                 continue
             sentence = index.sentences[sid]
-            if is_heading(sentence.text):
-                continue
+            typed = _matches_type(sentence.text, qtype, question)
+            heading = is_heading(sentence.text) and not (typed and qtype in ("date", "number"))
             own = _sentence_terms(index, sid)
             window = set(own) | title_terms
             for nb in (sid - 1, sid + 1):
                 if 0 <= nb < len(index.sentences) and index.sentences[nb].source == sentence.source:
                     window |= _sentence_terms(index, nb)
             lexical = _coverage(own, terms, weights, total)
+            phrase = _phrase_overlap(index, sid, terms)
             context = _coverage(window, terms, weights, total)
-            score = (W_COSINE * float(cos) + W_LEXICAL * lexical + W_CONTEXT * context
-                     + W_PASSAGE * hit.score / top + W_TYPE * _matches_type(sentence.text, qtype))
+            score = (W_COSINE * float(cos) + W_LEXICAL * lexical + W_CONTEXT * context + W_PHRASE * phrase
+                     + W_PASSAGE * hit.score / top + W_TYPE * typed + W_HEADING * heading)
             out[sid] = _Candidate(sid, score, float(cos), lexical, context, rank)
     return out
 
 
+def _phrase_overlap(index: Index, sid: int, terms: list[str]) -> float:
+    """Share of the question's consecutive term pairs that the sentence also has side by side."""
+    pairs = set(zip(terms, terms[1:]))
+    if not pairs:
+        return 0.0
+    cache = index._sentence_index
+    key = ("pairs", sid)
+    if key not in cache:
+        seq = analyze(index.sentences[sid].text)
+        cache[key] = set(zip(seq, seq[1:]))
+    return len(pairs & cache[key]) / len(pairs)
+
+
+# A sentence opening on one of these continues the previous one's subject.
+_ANAPHORA = re.compile(r"^(?:il|elle|ils|elles|leur|leurs|ce|cet|cette|ces|ceux|celui|celle|celles|cela|ceci|"
+                       r"son|sa|ses|lui|eux)\b", re.IGNORECASE)
+
+
 def _answer_span(index: Index, best: _Candidate, candidates: dict[int, _Candidate], terms: list[str],
-                 max_chars: int) -> tuple[int, int, str]:
+                 max_chars: int, qtype: str | None = None) -> tuple[int, int, str]:
     """The best sentence, joined with a neighbour when it completes the answer (≤ 2 sentences)."""
     s = index.sentences[best.sid]
     start, end = s.start, s.end
@@ -159,9 +202,15 @@ def _answer_span(index: Index, best: _Candidate, candidates: dict[int, _Candidat
             continue
         adds_terms = bool(missing & _sentence_terms(index, nb))
         close = nb in candidates and candidates[nb].score >= best.score - 0.5
-        # A sentence announcing a list ("… incluent:") or a very short one needs its follower.
-        needs_next = nb == best.sid + 1 and (s.text.rstrip().endswith(":") or len(s.text) < 60)
-        if needs_next or (adds_terms and close):
+        # A sentence announcing a list ("… incluent:"), a very short one, or one whose
+        # follower goes on about the same subject ("Leur travail consiste…") needs its follower.
+        needs_next = nb == best.sid + 1 and (s.text.rstrip().endswith(":") or len(s.text) < 60
+                                             or bool(_ANAPHORA.match(n.text)))
+        # The question asks for a number or a date the best sentence lacks and its neighbour gives.
+        # (Only the next one: an earlier sentence usually speaks of something else.)
+        completes = nb == best.sid + 1 and qtype in ("number", "date") and not _matches_type(s.text, qtype) \
+            and bool(_matches_type(n.text, qtype)) and nb in candidates
+        if needs_next or completes or (adds_terms and close):
             options.append((needs_next, candidates.get(nb, best).score if nb in candidates else -1e9, n))
     if options:
         _, _, n = max(options, key=lambda o: (o[0], o[1]))
@@ -194,26 +243,45 @@ def _trim_long(index: Index, s: Sentence, terms: list[str], max_chars: int) -> t
     return s.start + a, s.start + b
 
 
-def _confidence(question, index, hits, best, span, terms, weights, total) -> float:
-    """How sure askjobs is that the quoted span answers the question, in [0, 1]."""
+def _confidence(question, index, hits, best, span, terms, weights, total, qtype) -> float:
+    """How sure askjobs is that the quoted span answers the question, in [0, 1].
+
+    Half semantic (e5 cosine of the best sentence, mapped from [0.80, 0.92]),
+    half lexical (IDF-weighted share of the question's terms found in the quote,
+    its neighbours or its document title), then halved for each sign of a near
+    miss: a name or number of the question absent from every retrieved passage
+    ("... en France ?" over documents about the United States), or a question
+    asking for a number, a date or a name answered by a quote holding none.
+    """
     start, end, source = span
     doc = index.documents[source]
-    quoted_terms = set(analyze(doc.text[start:end]))
-    near = _coverage(quoted_terms | set(analyze(doc.title)), terms, weights, total)
-    context = max(near, best.context)
-    semantic = min(max((best.cosine - 0.78) / 0.12, 0.0), 1.0)
-    conf = 0.5 * semantic + 0.5 * context
-    # Names and numbers in the question that the passages never mention: likely a near miss
-    # ("... en France ?" over documents about the United States).
+    quote = doc.text[start:end]
+    # Words the corpus never uses weigh like the rarest known word: a paraphrase
+    # ("gagne" for "salaire") should cost coverage, not sink it.
+    capped = {t: min(w, index.idf_df(1)) for t, w in weights.items()}
+    total = sum(capped.values()) or 1.0
+    near = _coverage(set(analyze(quote)) | set(analyze(doc.title)), terms, capped, total)
+    window = _coverage(_window_terms(index, best.sid, doc.title), terms, capped, total)
+    lexical = max(near, window)
+    semantic = min(max((best.cosine - 0.80) / 0.12, 0.0), 1.0)
+    conf = 0.5 * semantic + 0.5 * lexical
     passages = set()
     for h in hits:
         passages |= set(analyze(h.chunk.text)) | set(analyze(index.documents[h.chunk.source].title))
     keys = {k for tok in _KEY_TOKEN.findall(question.strip()) for k in analyze(tok)}
-    keys |= {t for t in terms if index.term_df.get(t, 0) == 0}  # words the corpus never uses
-    missing = [k for k in keys if k not in passages]
-    if missing:
-        conf *= 0.5 ** len(missing)
+    conf *= 0.5 ** sum(1 for k in keys if k not in passages)
+    if qtype is not None and not _matches_type(quote, qtype, question):
+        conf *= 0.5
     return float(min(max(conf, 0.0), 1.0))
+
+
+def _window_terms(index: Index, sid: int, title: str) -> set[str]:
+    s = index.sentences[sid]
+    out = set(analyze(title)) | _sentence_terms(index, sid)
+    for nb in (sid - 1, sid + 1):
+        if 0 <= nb < len(index.sentences) and index.sentences[nb].source == s.source:
+            out |= _sentence_terms(index, nb)
+    return out
 
 
 def _citation(index: Index, n: int, source: str, start: int, end: int, hit: Hit, score: float) -> Citation:

@@ -38,6 +38,21 @@ def lexical_search(index: Index, question: str, n: int) -> Ranking:
     return Ranking(order, scores[order])
 
 
+def sentence_search(index: Index, qvec: np.ndarray, n: int) -> Ranking:
+    """Chunks ranked by their best-matching sentence: finds a passage on the strength of one
+    sentence even when the rest of it is about something else."""
+    if not len(index.sentences) or not len(index.chunks):
+        return Ranking(np.zeros(0, int), np.zeros(0, np.float32))
+    sims = index.sentence_vectors @ qvec.astype(np.float32)
+    best = np.full(len(index.chunks), -np.inf, dtype=np.float32)
+    for row, sids in enumerate(index.chunk_sentences):
+        if sids:
+            best[row] = sims[sids].max()
+    order = np.argsort(-best, kind="stable")[:n]
+    order = order[np.isfinite(best[order])]
+    return Ranking(order, best[order])
+
+
 def fuse(rankings: list[Ranking], weights: list[float], rrf_k: int) -> dict[int, float]:
     """Weighted reciprocal-rank fusion."""
     fused: dict[int, float] = {}
@@ -48,11 +63,13 @@ def fuse(rankings: list[Ranking], weights: list[float], rrf_k: int) -> dict[int,
 
 
 def retrieve(index: Index, question: str, qvec: np.ndarray, k: int, *, candidates: int = 100,
-             rrf_k: int = 60, dense_weight: float = 1.0, lexical_weight: float = 1.0) -> list[Hit]:
-    """The k best chunks for a question, by fusing dense and BM25 rankings."""
+             rrf_k: int = 60, dense_weight: float = 1.0, lexical_weight: float = 1.0,
+             sentence_weight: float = 1.0) -> list[Hit]:
+    """The k best chunks for a question, fusing dense, BM25 and best-sentence rankings."""
     dense = dense_search(index, qvec, candidates)
     lexical = lexical_search(index, question, candidates)
-    fused = fuse([dense, lexical], [dense_weight, lexical_weight], rrf_k)
+    sentence = sentence_search(index, qvec, candidates)
+    fused = fuse([dense, lexical, sentence], [dense_weight, lexical_weight, sentence_weight], rrf_k)
     d_rank = {int(c): r for r, c in enumerate(dense.ids)}
     l_rank = {int(c): r for r, c in enumerate(lexical.ids)}
     d_score = {int(c): float(s) for c, s in zip(dense.ids, dense.scores)}
