@@ -41,6 +41,13 @@ class Settings:
     max_answer_chars: int = 400
     max_question_chars: int = 1000
 
+    # Indexing: larger files are skipped with a message (ASKJOBS_MAX_FILE_MB).
+    max_file_mb: float = field(default_factory=lambda: float(os.environ.get("ASKJOBS_MAX_FILE_MB", "50")))
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
     def with_(self, **changes) -> "Settings":
         """A copy with some fields changed (None values are ignored)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -7,12 +7,13 @@ reader never sees a half-written index. Never loads a model; no pickle.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,10 @@ REBUILD_HINT = "Lancez `askjobs index --rebuild` pour reconstruire l'index."
 
 class IndexError_(RuntimeError):
     """The index is missing, damaged or does not match; the message names the fix."""
+
+
+class IndexLockedError(IndexError_):
+    """Another build holds the index lock."""
 
 
 @dataclass
@@ -80,6 +85,7 @@ def build_index(
     model: dict,
     chunking: dict,
     file_hashes: dict[str, str] | None = None,
+    skipped: Sequence[dict] = (),
     reuse: "Index | None" = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> Index:
@@ -104,6 +110,8 @@ def build_index(
              "file_hash": (file_hashes or {}).get(d.source)}
             for d in documents
         ],
+        # Files left out and why; those with a file_hash are re-examined only when their bytes change.
+        "skipped": list(skipped),
     }
     if chunk_vectors.shape[1:] != (dim,) and len(chunks):
         raise ValueError(f"the encoder returned vectors of size {chunk_vectors.shape[1]}, expected {dim}")
@@ -205,7 +213,7 @@ def save_index(index: Index, index_dir: Path, keep: int = 2) -> Path:
     (tmp / "terms.json").write_text(json.dumps(index.term_df, ensure_ascii=False), encoding="utf-8")
     # The manifest is written last: a folder without one is never a valid version.
     (tmp / "manifest.json").write_text(json.dumps(index.manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    _fsync_dir(tmp)
+    _fsync_tree(tmp)
     final = versions / name
     os.replace(tmp, final)
     pointer_tmp = index_dir / f".{CURRENT}.{os.getpid()}"
@@ -217,6 +225,17 @@ def save_index(index: Index, index_dir: Path, keep: int = 2) -> Path:
     index.path = final
     _prune(versions, keep_names={name}, keep=keep)
     return final
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush a new version's files to disk before it is published, so a crash cannot publish holes."""
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb+") as fh:
+                os.fsync(fh.fileno())
+        elif path.is_dir():
+            _fsync_dir(path)
+    _fsync_dir(folder)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -241,6 +260,39 @@ def _prune(versions: Path, keep_names: set[str], keep: int) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def index_lock(index_dir: Path) -> Iterator[Path]:
+    """Hold index/.lock for one build; a second build at the same time fails at once with a clear message.
+
+    flock is released by the kernel when the process dies, even by SIGKILL, so a lock never goes stale.
+    """
+    import fcntl
+
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = index_dir / ".lock"
+    fh = open(lock_path, "a+")
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexLockedError(
+                f"Une autre indexation est déjà en cours sur {index_dir} (verrou {lock_path}). "
+                "Attendez qu'elle se termine, puis relancez `askjobs index` si besoin.") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        # Holding the lock, nothing else is writing: leftovers of killed builds can go.
+        for p in (index_dir / "versions").glob(".tmp-*"):
+            shutil.rmtree(p, ignore_errors=True)
+        for p in index_dir.glob(f".{CURRENT}.*"):
+            p.unlink(missing_ok=True)
+        yield lock_path
+    finally:
+        fh.close()  # releases the lock
+
+
 def _write_jsonl(path: Path, rows) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         for row in rows:
@@ -255,82 +307,138 @@ def _read_jsonl(path: Path) -> list[dict]:
 def current_version(index_dir: Path) -> Path | None:
     """The folder CURRENT points to, or None when no index was built yet."""
     pointer = Path(index_dir) / CURRENT
-    if not pointer.is_file():
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexError_(f"Le pointeur {pointer} est illisible ({exc}). {REBUILD_HINT}") from exc
+    if not name or "/" in name or name.startswith("."):
+        raise IndexError_(f"Le pointeur {pointer} ne désigne pas une version valide ({name!r}). {REBUILD_HINT}")
     return Path(index_dir) / "versions" / name
 
 
 def read_manifest(index_dir: Path) -> dict | None:
+    """The manifest of the current version (None when no index was built), checked for shape."""
     version = current_version(index_dir)
     if version is None:
         return None
+    if not version.is_dir():
+        raise IndexError_(f"La version {version.name} désignée par {Path(index_dir) / CURRENT} n'existe pas. "
+                          f"{REBUILD_HINT}")
     try:
-        return json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexError_(f"Le manifeste de l'index {version} est illisible ({exc}). {REBUILD_HINT}") from exc
+    check_manifest(manifest, version)
+    return manifest
+
+
+# Keys a manifest must have, with their type; checked before anything is trusted.
+_MANIFEST_KEYS = {"format": int, "model": dict, "chunking": dict, "counts": dict, "documents": list}
+
+
+def check_manifest(manifest: object, version: Path) -> None:
+    """Raise IndexError_ naming the first problem of a manifest (e.g. edited by hand)."""
+    where = f"Le manifeste {version / 'manifest.json'}"
+
+    def bad(problem: str) -> IndexError_:
+        return IndexError_(f"{where} est invalide : {problem}. {REBUILD_HINT}")
+
+    if not isinstance(manifest, dict):
+        raise bad(f"un objet JSON est attendu, pas {type(manifest).__name__}")
+    for key, kind in _MANIFEST_KEYS.items():
+        if key not in manifest:
+            raise bad(f"la clé « {key} » manque")
+        if not isinstance(manifest[key], kind) or isinstance(manifest[key], bool):
+            raise bad(f"« {key} » devrait être de type {kind.__name__}, trouvé {manifest[key]!r:.60}")
+    if manifest["format"] != FORMAT_VERSION:
+        raise IndexError_(f"L'index {version} est au format {manifest['format']!r}, cette version d'askjobs "
+                          f"attend le format {FORMAT_VERSION}. {REBUILD_HINT}")
+    model = manifest["model"]
+    if not isinstance(model.get("name"), str) or not model["name"]:
+        raise bad("« model.name » manque ou est vide")
+    if not isinstance(model.get("dim"), int) or isinstance(model.get("dim"), bool) or model["dim"] <= 0:
+        raise bad(f"« model.dim » doit être un entier positif, trouvé {model.get('dim')!r}")
+    for i, entry in enumerate(manifest["documents"]):
+        if not isinstance(entry, dict) or not isinstance(entry.get("source"), str) \
+                or not isinstance(entry.get("hash"), str):
+            raise bad(f"l'entrée n° {i + 1} de « documents » n'a pas de « source » et de « hash »")
+    skipped = manifest.get("skipped", [])
+    if not isinstance(skipped, list) or not all(isinstance(e, dict) and isinstance(e.get("source"), str)
+                                                and isinstance(e.get("reason"), str) for e in skipped):
+        raise bad("« skipped » doit être une liste d'objets avec « source » et « reason »")
 
 
 def load_index(index_dir: Path, *, model_name: str | None = None) -> Index:
     """Load the current index version; mismatches and damage raise IndexError_ with the fix."""
-    import bm25s
-    import faiss
-
     index_dir = Path(index_dir)
     version = current_version(index_dir)
     if version is None:
         raise IndexError_(f"Aucun index trouvé dans {index_dir}. Lancez `askjobs index` pour le construire.")
     manifest = read_manifest(index_dir)
+    if model_name is not None and manifest["model"]["name"] != model_name:
+        raise IndexError_(
+            f"L'index a été construit avec le modèle {manifest['model']['name']!r}, mais le modèle "
+            f"configuré est {model_name!r}. {REBUILD_HINT}")
     try:
-        if manifest.get("format") != FORMAT_VERSION:
-            raise IndexError_(
-                f"L'index {version} est au format {manifest.get('format')!r}, cette version d'askjobs "
-                f"attend le format {FORMAT_VERSION}. {REBUILD_HINT}")
-        if model_name is not None and manifest["model"]["name"] != model_name:
-            raise IndexError_(
-                f"L'index a été construit avec le modèle {manifest['model']['name']!r}, mais le modèle "
-                f"configuré est {model_name!r}. {REBUILD_HINT}")
-        dim = int(manifest["model"]["dim"])
-        docs = {}
-        for row in _read_jsonl(version / "documents.jsonl"):
-            docs[row["source"]] = Document(row["source"], row["title"], row["text"], row.get("date"),
-                                           tuple(row.get("pages") or ()), row.get("metadata") or {})
-        for entry in manifest["documents"]:
-            if entry["source"] not in docs or docs[entry["source"]].hash != entry["hash"]:
-                raise IndexError_(f"Le document {entry['source']!r} de l'index ne correspond pas au manifeste. {REBUILD_HINT}")
-        chunks = [Chunk(r["chunk_id"], r["source"], r["start"], r["end"],
-                        docs[r["source"]].text[r["start"]:r["end"]]) for r in _read_jsonl(version / "chunks.jsonl")]
-        sentences = [Sentence(r["source"], r["start"], r["end"], docs[r["source"]].text[r["start"]:r["end"]])
-                     for r in _read_jsonl(version / "sentences.jsonl")]
-        flat = faiss.read_index(str(version / "dense.faiss"))
-        if flat.ntotal != len(chunks) or flat.d != dim:
-            raise IndexError_(
-                f"L'index FAISS contient {flat.ntotal} vecteurs de dimension {flat.d}, le manifeste annonce "
-                f"{len(chunks)} passages de dimension {dim}. {REBUILD_HINT}")
-        chunk_vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, dim), np.float32)
-        sentence_vectors = np.load(version / "sentences.npy", allow_pickle=False)
-        if sentence_vectors.shape != (len(sentences), dim) and len(sentences):
-            raise IndexError_(f"Les vecteurs des phrases ne correspondent pas au manifeste. {REBUILD_HINT}")
-        bm25 = bm25s.BM25.load(str(version / "bm25"), show_progress=False)
-        term_df = json.loads((version / "terms.json").read_text(encoding="utf-8"))
+        return _load_version(version, manifest)
     except IndexError_:
         raise
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-        raise IndexError_(f"L'index {version} est endommagé ou incomplet ({type(exc).__name__}: {exc}). {REBUILD_HINT}") from exc
-    index = Index(manifest, docs, chunks, chunk_vectors, sentences, sentence_vectors,
-                  _chunk_sentences(chunks, sentences), term_df, bm25=bm25, faiss=flat, path=version)
-    return index
+    except Exception as exc:  # any damage (truncated, edited, missing file) becomes one clear message
+        raise IndexError_(f"L'index {version} est endommagé ou incomplet ({type(exc).__name__}: {exc}). "
+                          f"{REBUILD_HINT}") from exc
+
+
+def _load_version(version: Path, manifest: dict) -> Index:
+    import bm25s
+    import faiss
+
+    dim = manifest["model"]["dim"]
+    docs = {}
+    for row in _read_jsonl(version / "documents.jsonl"):
+        docs[row["source"]] = Document(row["source"], row["title"], row["text"], row.get("date"),
+                                       tuple(row.get("pages") or ()), row.get("metadata") or {})
+    for entry in manifest["documents"]:
+        if entry["source"] not in docs or docs[entry["source"]].hash != entry["hash"]:
+            raise IndexError_(f"Le document {entry['source']!r} de l'index ne correspond pas au manifeste. "
+                              f"{REBUILD_HINT}")
+    if len(docs) != len(manifest["documents"]):
+        raise IndexError_(f"L'index {version} contient {len(docs)} documents, son manifeste en annonce "
+                          f"{len(manifest['documents'])}. {REBUILD_HINT}")
+    chunks = [Chunk(r["chunk_id"], r["source"], r["start"], r["end"],
+                    docs[r["source"]].text[r["start"]:r["end"]]) for r in _read_jsonl(version / "chunks.jsonl")]
+    sentences = [Sentence(r["source"], r["start"], r["end"], docs[r["source"]].text[r["start"]:r["end"]])
+                 for r in _read_jsonl(version / "sentences.jsonl")]
+    flat = faiss.read_index(str(version / "dense.faiss"))
+    if flat.ntotal != len(chunks) or flat.d != dim:
+        raise IndexError_(
+            f"L'index FAISS contient {flat.ntotal} vecteurs de dimension {flat.d}, le manifeste annonce "
+            f"{len(chunks)} passages de dimension {dim}. {REBUILD_HINT}")
+    chunk_vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, dim), np.float32)
+    sentence_vectors = np.load(version / "sentences.npy", allow_pickle=False)
+    if sentence_vectors.shape != (len(sentences), dim) and len(sentences):
+        raise IndexError_(f"Les vecteurs des phrases ({sentence_vectors.shape}) ne correspondent pas au "
+                          f"manifeste ({len(sentences)} phrases de dimension {dim}). {REBUILD_HINT}")
+    bm25 = bm25s.BM25.load(str(version / "bm25"), show_progress=False)
+    term_df = json.loads((version / "terms.json").read_text(encoding="utf-8"))
+    return Index(manifest, docs, chunks, chunk_vectors, sentences, sentence_vectors,
+                 _chunk_sentences(chunks, sentences), term_df, bm25=bm25, faiss=flat, path=version)
+
+
+def known_file_hashes(manifest: dict) -> dict[str, str]:
+    """source → bytes hash of every file the index has examined: indexed documents and skipped-for-content."""
+    known = {e["source"]: e["file_hash"] for e in manifest.get("skipped", []) if e.get("file_hash")}
+    known.update({d["source"]: d.get("file_hash") for d in manifest.get("documents", [])})
+    return known
 
 
 def corpus_changes(manifest: dict, file_hashes: dict[str, str]) -> dict[str, list[str]]:
-    """Compare the files on disk (source → raw-bytes hash) with what the index was built from."""
-    indexed = {d["source"]: d.get("file_hash") for d in manifest.get("documents", [])}
+    """Compare the files on disk (source → bytes hash) with what the index was built from."""
+    known = known_file_hashes(manifest)
     return {
-        "added": sorted(set(file_hashes) - set(indexed)),
-        "removed": sorted(set(indexed) - set(file_hashes)),
-        "changed": sorted(s for s in set(file_hashes) & set(indexed) if file_hashes[s] != indexed[s]),
+        "added": sorted(set(file_hashes) - set(known)),
+        "removed": sorted(set(known) - set(file_hashes)),
+        "changed": sorted(s for s in set(file_hashes) & set(known) if file_hashes[s] != known[s]),
     }
 
-
-def file_hash(path: Path) -> str:
-    return content_hash(Path(path).read_bytes().decode("latin-1"))

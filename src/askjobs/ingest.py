@@ -1,7 +1,17 @@
-"""Files → Documents: reading, decoding, titles and dates. No embedding here."""
+"""Files → Documents: finding, reading, decoding and extracting text, titles and dates. No embedding here.
+
+A Document's text is the extracted, normalised text; it is stored with the index
+and every citation's offsets point into it. Extraction uses libraries: pypdf
+(PDF text layer), python-docx (Word), trafilatura (main text of a web page) and
+charset-normalizer (legacy encodings).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import io
+import logging
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -10,7 +20,12 @@ from pathlib import Path
 from .schema import Document
 from .text import is_heading, split_sentences
 
-SUPPORTED_SUFFIXES = (".txt", ".md")
+TEXT_SUFFIXES = (".txt", ".md")
+HTML_SUFFIXES = (".html", ".htm")
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + (".pdf", ".docx")
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+# After UTF-8, the encodings a French text file may be in (cp1252 covers Latin-1's letters).
+LEGACY_ENCODINGS = ["cp1252", "iso8859_15", "cp850", "mac_roman"]
 
 _MONTHS = {m: i for i, m in enumerate(
     ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
@@ -27,7 +42,68 @@ class Skipped:
 
     source: str
     reason: str
+    file_hash: str | None = None  # set when the reason comes from the content (re-checked when it changes)
 
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A corpus file that may be indexed: where it is and the SHA-256 of its bytes."""
+
+    source: str  # path relative to the corpus folder, POSIX style
+    path: Path
+    size: int
+    file_hash: str
+
+
+class ExtractionError(ValueError):
+    """A file whose text cannot be used; the message (in French) says why and what to do."""
+
+
+# --- Text normalisation --------------------------------------------------------
+# Stored text is NFC with "\n" line ends. Typographic spaces (NBSP, narrow NBSP,
+# thin spaces) are kept as written: French uses them before « ; : ! ? % € » and
+# every matcher goes through text.normalize(), which reads them as spaces.
+_LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+              "\ufb05": "st", "\ufb06": "st"}
+_INVISIBLE = "\u00ad\u200b\u2060\ufeff"  # soft hyphen, zero-width spaces, BOM
+_LINE_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_CLEAN_TABLE = str.maketrans({**_LIGATURES, **{c: None for c in _INVISIBLE}, **{c: "\n" for c in _LINE_BREAKS}})
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """NFC, "\\n" line ends, PDF ligatures spelt out, invisible and control characters removed."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_CLEAN_TABLE)
+    return unicodedata.normalize("NFC", _CONTROL_RE.sub("", text))
+
+
+def decode_bytes(raw: bytes) -> tuple[str, str]:
+    """Text and encoding of a text file: BOMs, then UTF-8, then the likeliest legacy encoding."""
+    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
+                          (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if raw.startswith(bom):
+            try:
+                return raw.decode(encoding), encoding
+            except UnicodeDecodeError:
+                raise ExtractionError(f"encodage illisible : le fichier annonce {encoding} mais n'en est pas") from None
+    if b"\x00" in raw:
+        raise ExtractionError("fichier binaire et non texte (octets nuls) : vérifiez son extension")
+    try:
+        text, encoding = raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(raw, cp_isolation=LEGACY_ENCODINGS).best()
+        if best is None:
+            raise ExtractionError("fichier binaire ou encodage non reconnu (UTF-8 ou Windows-1252 attendu)") from None
+        text, encoding = str(best), best.encoding
+    controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\n\r\t\x0c")
+    if controls > max(2, len(text) // 200):
+        raise ExtractionError("fichier binaire et non texte (caractères de contrôle) : vérifiez son extension")
+    return text, encoding
+
+
+# --- Titles and dates ----------------------------------------------------------
 
 def find_date(text: str, head_chars: int = 400) -> str | None:
     """ISO date of the first French date written near the top of the text."""
@@ -55,46 +131,228 @@ def find_title(text: str, fallback: str) -> str:
     return fallback
 
 
-def read_text_file(path: Path) -> str:
-    """Decode a text file (UTF-8, with or without BOM) and normalise it to NFC."""
-    raw = path.read_bytes()
-    text = raw.decode("utf-8-sig")
-    return unicodedata.normalize("NFC", text)
+# --- Extraction, one function per format ------------------------------------------
+
+def _extract_text_file(raw: bytes) -> tuple[str, dict]:
+    text, encoding = decode_bytes(raw)
+    return clean_text(text), {"encoding": encoding}
 
 
-def load_document(path: Path, corpus_dir: Path) -> Document:
-    source = path.relative_to(corpus_dir).as_posix()
-    text = read_text_file(path)
-    return Document(source=source, title=find_title(text, path.stem), text=text, date=find_date(text))
+# Page furniture trafilatura should never take for content.
+_HTML_PRUNE = ["//nav", "//header", "//footer", "//aside", "//form", "//menu",
+               "//*[@role='navigation']", "//*[@role='banner']", "//*[@role='contentinfo']"]
 
 
-def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
-    """Every supported file under corpus_dir as a Document; the rest reported as skipped."""
+def _extract_html(raw: bytes) -> tuple[str, dict]:
+    import trafilatura
+
+    html, encoding = decode_bytes(raw)
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    result = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=True,
+                                         include_images=False, deduplicate=False, prune_xpath=_HTML_PRUNE)
+    text = clean_text(result.text or "") if result is not None else ""
+    if not text.strip():
+        raise ExtractionError("page HTML sans texte principal (que des menus, des scripts ou rien)")
+    meta = {"encoding": encoding}
+    if result.title:
+        meta["title"] = clean_text(result.title).strip()
+    return text, meta
+
+
+def _extract_pdf(raw: bytes) -> tuple[str, dict, tuple[int, ...]]:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError
+
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)  # damaged files are reported as skipped instead
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted:
+            try:
+                opened = reader.decrypt("")  # many PDFs only restrict editing, with an empty open password
+            except (DependencyError, NotImplementedError) as exc:
+                raise ExtractionError(f"PDF chiffré avec un algorithme non pris en charge ({exc})") from None
+            if not opened:
+                raise ExtractionError("PDF protégé par un mot de passe : enregistrez-en une copie sans "
+                                      "protection pour l'indexer")
+        page_texts = [clean_text(page.extract_text() or "").strip() for page in reader.pages]
+    except ExtractionError:
+        raise
+    except Exception as exc:  # pypdf raises many types on damaged files; all mean the same to the user
+        raise ExtractionError(f"PDF illisible ou endommagé ({type(exc).__name__}: {exc})") from None
+    if not page_texts:
+        raise ExtractionError("PDF sans aucune page")
+    if not any(page_texts):
+        raise ExtractionError(f"PDF sans couche texte ({len(page_texts)} page(s) d'images, document scanné ?) : "
+                              "il nécessite une reconnaissance de caractères (OCR) avant de pouvoir être indexé")
+    text, starts = "", []
+    for page_text in page_texts:
+        if starts:
+            text += "\n\n"
+        starts.append(len(text))
+        text += page_text
+    return text, {"pages": len(page_texts)}, tuple(starts)
+
+
+def _extract_docx(raw: bytes) -> tuple[str, dict]:
+    import docx
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(raw))
+        blocks = []
+        for item in document.iter_inner_content():
+            if isinstance(item, Table):
+                for row in item.rows:
+                    cells = []
+                    for cell in row.cells:  # merged cells come back once per grid column
+                        if cell.text.strip() and (not cells or cells[-1] != cell.text.strip()):
+                            cells.append(cell.text.strip())
+                    if cells:
+                        blocks.append(" | ".join(cells))
+            elif item.text.strip():
+                blocks.append(item.text.strip())
+        title = (document.core_properties.title or "").strip()
+    except Exception as exc:  # not a zip, missing parts, bad XML: all mean a damaged or protected file
+        raise ExtractionError(f"document Word illisible, endommagé ou protégé par mot de passe "
+                              f"({type(exc).__name__})") from None
+    meta = {"title": title} if title else {}
+    return clean_text("\n".join(blocks)), meta
+
+
+def extract_document(source: str, raw: bytes) -> Document:
+    """The Document of one file's bytes; raises ExtractionError saying why it cannot be used."""
+    suffix = Path(source).suffix.lower()
+    if not raw.strip():
+        raise ExtractionError("fichier vide")
+    pages: tuple[int, ...] = ()
+    if suffix in TEXT_SUFFIXES:
+        text, meta = _extract_text_file(raw)
+    elif suffix in HTML_SUFFIXES:
+        text, meta = _extract_html(raw)
+    elif suffix == ".pdf":
+        text, meta, pages = _extract_pdf(raw)
+    elif suffix == ".docx":
+        text, meta = _extract_docx(raw)
+    else:
+        raise ExtractionError(_unsupported(suffix))
+    if not text.strip():
+        raise ExtractionError("fichier vide (aucun texte)")
+    meta = {"format": suffix.lstrip("."), **meta}
+    title = meta.pop("title", None) or find_title(text, Path(source).stem)
+    return Document(source=source, title=title, text=text, date=find_date(text), pages=pages, metadata=meta)
+
+
+def _unsupported(suffix: str) -> str:
+    return (f"format non pris en charge ({suffix or 'sans extension'}) : formats acceptés "
+            + ", ".join(SUPPORTED_SUFFIXES))
+
+
+# --- Finding files --------------------------------------------------------------
+
+def scan_corpus(corpus_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[SourceFile], list[Skipped]]:
+    """Supported files under corpus_dir with the hash of their bytes; the others reported as skipped.
+
+    Cheap: reads and hashes bytes but extracts nothing. Hidden files and folders are ignored;
+    symbolic links are followed only when they stay inside the corpus folder.
+    """
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise FileNotFoundError(
-            f"Le dossier de documents {corpus_dir} n'existe pas. "
-            "Créez-le et placez-y des fichiers .txt ou .md, ou indiquez-en un autre avec --corpus."
+            f"Le dossier de documents {corpus_dir} n'existe pas. Créez-le et placez-y vos documents "
+            f"({', '.join(SUPPORTED_SUFFIXES)}), ou indiquez-en un autre avec --corpus."
         )
-    docs: list[Document] = []
+    root = corpus_dir.resolve()
+    files: list[SourceFile] = []
     skipped: list[Skipped] = []
-    for path in sorted(p for p in corpus_dir.rglob("*") if p.is_file()):
-        source = path.relative_to(corpus_dir).as_posix()
-        if any(part.startswith(".") for part in path.relative_to(corpus_dir).parts):
-            continue
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            skipped.append(Skipped(source, f"format non pris en charge ({path.suffix or 'sans extension'})"))
-            continue
-        try:
-            doc = load_document(path, corpus_dir)
-        except UnicodeDecodeError:
-            skipped.append(Skipped(source, "encodage illisible (UTF-8 attendu)"))
-            continue
-        except OSError as exc:
-            skipped.append(Skipped(source, f"lecture impossible: {exc.strerror or exc}"))
-            continue
-        if not doc.text.strip():
-            skipped.append(Skipped(source, "fichier vide"))
-            continue
-        docs.append(doc)
-    return docs, skipped
+    for dirpath, dirnames, filenames in os.walk(corpus_dir):  # never descends into linked folders
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames + [d for d in dirnames if (here / d).is_symlink()]):
+            path = here / name
+            source = path.relative_to(corpus_dir).as_posix()
+            if name.startswith((".", "~$")):  # hidden files, Office lock files
+                continue
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.exists():
+                    skipped.append(Skipped(source, "lien symbolique cassé (sa cible n'existe pas)"))
+                    continue
+                if not target.is_relative_to(root):
+                    skipped.append(Skipped(source, f"lien symbolique vers {target}, hors du dossier de documents : "
+                                                   "non suivi"))
+                    continue
+                if target.is_dir():
+                    skipped.append(Skipped(source, "lien symbolique vers un dossier : non suivi (son contenu "
+                                                   "est déjà parcouru)"))
+                    continue
+            if not path.is_file():
+                continue
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                skipped.append(Skipped(source, _unsupported(path.suffix)))
+                continue
+            try:
+                size = path.stat().st_size
+                if size > max_bytes:
+                    skipped.append(Skipped(source, f"fichier trop volumineux ({_mb(size)}, limite {_mb(max_bytes)}) : "
+                                                   "découpez-le ou relevez la limite avec ASKJOBS_MAX_FILE_MB"))
+                    continue
+                digest = _hash_file(path)
+            except PermissionError:
+                skipped.append(Skipped(source, "lecture refusée (permissions) : donnez le droit de lecture "
+                                               "sur ce fichier ou retirez-le du dossier"))
+                continue
+            except OSError as exc:
+                skipped.append(Skipped(source, f"lecture impossible : {exc.strerror or exc}"))
+                continue
+            files.append(SourceFile(source, path, size, digest))
+    return files, skipped
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} Mo".replace(".", ",")
+
+
+def _hash_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_file(file: SourceFile) -> Document | Skipped:
+    """Extract one scanned file: its Document, or why it was skipped."""
+    try:
+        raw = file.path.read_bytes()
+        return extract_document(file.source, raw)
+    except ExtractionError as exc:
+        return Skipped(file.source, str(exc), file.file_hash)
+    except PermissionError:
+        return Skipped(file.source, "lecture refusée (permissions) : donnez le droit de lecture sur ce fichier "
+                                    "ou retirez-le du dossier")
+    except OSError as exc:
+        return Skipped(file.source, f"lecture impossible : {exc.strerror or exc}")
+
+
+def drop_duplicates(docs: list[Document], file_hashes: dict[str, str] | None = None
+                    ) -> tuple[list[Document], list[Skipped]]:
+    """Keep the first of documents with the same text (by source order); report the others."""
+    kept: dict[str, Document] = {}
+    skipped = []
+    for doc in sorted(docs, key=lambda d: d.source):
+        first = kept.setdefault(doc.hash, doc)
+        if first is not doc:
+            skipped.append(Skipped(doc.source, f"doublon exact de {first.source} : indexé une seule fois",
+                                   (file_hashes or {}).get(doc.source)))
+    return list(kept.values()), skipped
+
+
+def load_corpus(corpus_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Document], list[Skipped]]:
+    """Every usable file under corpus_dir as a Document; the rest reported as skipped, with the reason."""
+    files, skipped = scan_corpus(corpus_dir, max_bytes)
+    docs = []
+    for file in files:
+        result = load_file(file)
+        (docs if isinstance(result, Document) else skipped).append(result)
+    docs, duplicates = drop_duplicates(docs, {f.source: f.file_hash for f in files})
+    return docs, sorted(skipped + duplicates, key=lambda s: s.source)
