@@ -19,6 +19,33 @@ def _dump(obj) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2))
 
 
+def _names(files: list[str], limit: int = 8) -> str:
+    if not files:
+        return ""
+    more = f", … (+{len(files) - limit})" if len(files) > limit else ""
+    return " (" + ", ".join(files[:limit]) + more + ")"
+
+
+def format_build_report(report, corpus_dir) -> str:
+    """The summary `askjobs index` prints: what changed, what was encoded, every skipped file and why."""
+    if report.up_to_date:
+        head = (f"Index à jour : aucun changement, rien à encoder ({report.documents} documents, "
+                f"{report.chunks} passages) en {report.seconds:.2f} s.")
+    elif report.documents:
+        head = (f"Index prêt : {report.documents} documents, {report.chunks} passages, {report.sentences} phrases "
+                f"en {report.seconds:.1f} s ({report.embedded} textes encodés).")
+    else:
+        head = f"Aucun document utilisable dans {corpus_dir} : rien n'a été indexé."
+    lines = [head,
+             f"  ajoutés : {len(report.added)}{_names(report.added)}, "
+             f"modifiés : {len(report.changed)}{_names(report.changed)}, "
+             f"supprimés : {len(report.removed)}{_names(report.removed)}, inchangés : {len(report.unchanged)}"]
+    if report.skipped:
+        lines.append(f"  ignorés : {len(report.skipped)}")
+        lines += [f"  ignoré : {s.source} — {s.reason}" for s in report.skipped]
+    return "\n".join(lines)
+
+
 def cmd_index(args) -> int:
     from .embed import SentenceTransformerEncoder
     from .pipeline import AskJobs
@@ -30,12 +57,11 @@ def cmd_index(args) -> int:
     print(f"Indexation de {settings.corpus_dir} → {settings.index_dir} (modèle {settings.model})", file=sys.stderr)
     report = app.build(rebuild=args.rebuild, progress=lambda label, n: n and print(
         f"  calcul des vecteurs : {n} {label}", file=sys.stderr))
-    print(f"Index prêt : {report.documents} documents, {report.chunks} passages, {report.sentences} phrases "
-          f"en {report.seconds:.1f} s ({report.embedded} textes encodés).")
-    print(f"  ajoutés : {len(report.added)}, modifiés : {len(report.changed)}, supprimés : {len(report.removed)}, "
-          f"inchangés : {len(report.unchanged)}")
-    for s in report.skipped:
-        print(f"  ignoré : {s.source} — {s.reason}")
+    print(format_build_report(report, settings.corpus_dir))
+    if not report.documents:
+        print("askjobs : aucun document n'a pu être indexé (voir les raisons ci-dessus) ; l'index précédent, "
+              "s'il existe, est conservé.", file=sys.stderr)
+        return 1
     return 0
 
 

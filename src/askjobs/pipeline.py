@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .answer import ReaderSettings, answer_question
-from .chunking import chunk_documents, make_splitter
+from .chunking import chunk_document, make_splitter
 from .config import Settings
 from .embed import Encoder, SentenceTransformerEncoder
-from .index import Index, IndexError_, build_index, corpus_changes, file_hash, load_index, read_manifest, save_index
-from .ingest import Skipped, load_corpus
+from .index import (Index, IndexError_, build_index, corpus_changes, current_version, index_lock, load_index,
+                    read_manifest, save_index)
+from .ingest import Skipped, drop_duplicates, load_file, scan_corpus
 from .retrieve import retrieve
 from .schema import Answer
 
@@ -52,9 +53,10 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-    embedded: int = 0
+    embedded: int = 0  # texts (passages and sentences) encoded by the model in this build
     seconds: float = 0.0
-    path: Path | None = None
+    path: Path | None = None  # the version folder now current; None when nothing usable was found
+    up_to_date: bool = False  # nothing had changed: no new version was written, the model was not loaded
 
 
 class AskJobs:
@@ -75,46 +77,84 @@ class AskJobs:
                 "splitter": "langchain RecursiveCharacterTextSplitter, fr sentences, v1"}
 
     def build(self, *, rebuild: bool = False, progress: Callable[[str, int], None] | None = None) -> BuildReport:
-        """Index the corpus folder, re-embedding only documents that changed."""
+        """Index the corpus folder, re-embedding only documents that changed.
+
+        Files are compared with the manifest by the hash of their bytes first: when nothing changed,
+        nothing is extracted or written and the model is not loaded. Another build running on the same
+        index raises IndexLockedError. `report.documents == 0` means nothing usable was found and the
+        previous index, if any, was kept.
+        """
         t0 = time.perf_counter()
-        docs, skipped = load_corpus(self.settings.corpus_dir)
-        report = BuildReport(skipped=skipped)
-        previous = None if rebuild else self._reusable_index()
-        old = {d["source"]: d["hash"] for d in previous.manifest["documents"]} if previous else {}
-        for d in docs:
-            if d.source not in old:
-                report.added.append(d.source)
-            elif old[d.source] != d.hash:
-                report.changed.append(d.source)
-            else:
-                report.unchanged.append(d.source)
-        report.removed = sorted(set(old) - {d.source for d in docs})
-        if not docs:
-            raise IndexError_(f"Aucun document utilisable dans {self.settings.corpus_dir} : rien à indexer.")
-        splitter = make_splitter(self.settings.chunk_tokens, self.settings.chunk_overlap, self.encoder.count_tokens)
-        chunks = chunk_documents(docs, splitter)
+        s = self.settings
+        with index_lock(s.index_dir):
+            files, skipped = scan_corpus(s.corpus_dir, s.max_file_bytes)
+            on_disk = {f.source: f.file_hash for f in files}
+            previous = None if rebuild else self._reusable_index()
+            if previous is not None and not any(corpus_changes(previous.manifest, on_disk).values()):
+                report = BuildReport(unchanged=sorted(previous.documents), path=previous.path, up_to_date=True,
+                                     documents=len(previous.documents), chunks=len(previous.chunks),
+                                     sentences=len(previous.sentences))
+                report.skipped = sorted(skipped + [Skipped(e["source"], e["reason"], e.get("file_hash"))
+                                                   for e in previous.manifest.get("skipped", [])
+                                                   if e.get("file_hash")], key=lambda x: x.source)
+                report.seconds = time.perf_counter() - t0
+                self._index, self._index_version = previous, previous.path
+                return report
 
-        def counting_progress(label: str, n: int) -> None:
-            report.embedded += n
-            if progress:
-                progress(label, n)
+            # Extract only files whose bytes changed; the others keep the text stored in the index.
+            indexed = {d["source"]: d.get("file_hash") for d in previous.manifest["documents"]} if previous else {}
+            docs = []
+            for f in files:
+                if indexed.get(f.source) == f.file_hash and f.source in previous.documents:
+                    docs.append(previous.documents[f.source])
+                    continue
+                result = load_file(f)
+                (docs if not isinstance(result, Skipped) else skipped).append(result)
+            docs, duplicates = drop_duplicates(docs, on_disk)
+            report = BuildReport(skipped=sorted(skipped + duplicates, key=lambda x: x.source))
+            old = {src: d.hash for src, d in previous.documents.items()} if previous else {}
+            for d in docs:
+                bucket = report.added if d.source not in old else report.changed if old[d.source] != d.hash \
+                    else report.unchanged
+                bucket.append(d.source)
+            report.removed = sorted(set(old) - {d.source for d in docs})
+            if not docs:
+                report.seconds = time.perf_counter() - t0
+                return report
 
-        hashes = {d.source: file_hash(self.settings.corpus_dir / d.source) for d in docs}
-        index = build_index(docs, chunks, self.encoder.encode_passages, model=self.model_info(),
-                            chunking=self.chunking_info(), file_hashes=hashes, reuse=previous,
-                            progress=counting_progress)
-        report.path = save_index(index, self.settings.index_dir)
+            # Chunk ids are derived from the text, so unchanged documents keep their chunks and vectors.
+            fresh = [d for d in docs if old.get(d.source) != d.hash]
+            kept_chunks: dict[str, list] = {}
+            for c in previous.chunks if previous else ():
+                kept_chunks.setdefault(c.source, []).append(c)
+            splitter = make_splitter(s.chunk_tokens, s.chunk_overlap, self.encoder.count_tokens) if fresh else None
+            chunks = [c for d in docs for c in (chunk_document(d, splitter) if old.get(d.source) != d.hash
+                                                else kept_chunks.get(d.source, []))]
+
+            def counting_progress(label: str, n: int) -> None:
+                report.embedded += n
+                if progress:
+                    progress(label, n)
+
+            # Only removals: the model need not load even to learn its dimension.
+            model = self.model_info() if fresh or previous is None else previous.manifest["model"]
+            index = build_index(docs, chunks, self.encoder.encode_passages, model=model,
+                                chunking=self.chunking_info(), file_hashes=on_disk,
+                                skipped=[{"source": x.source, "reason": x.reason, "file_hash": x.file_hash}
+                                         for x in report.skipped],
+                                reuse=previous, progress=counting_progress)
+            report.path = save_index(index, s.index_dir)
         report.documents, report.chunks, report.sentences = len(docs), len(chunks), len(index.sentences)
         report.seconds = time.perf_counter() - t0
         self._index, self._index_version = index, report.path
         return report
 
     def _reusable_index(self) -> Index | None:
-        """The current index, if it was built with the same model and chunking (else rebuild all)."""
+        """The current index, if it loads and was built with the same model and chunking (else rebuild all)."""
         try:
             manifest = read_manifest(self.settings.index_dir)
-            if not manifest or manifest.get("model", {}).get("name") != self.encoder.name \
-                    or manifest.get("chunking") != self.chunking_info():
+            if not manifest or manifest["model"]["name"] != self.encoder.name \
+                    or manifest["chunking"] != self.chunking_info():
                 return None
             return load_index(self.settings.index_dir, model_name=self.encoder.name)
         except IndexError_:
@@ -123,28 +163,30 @@ class AskJobs:
     def stale_files(self) -> dict[str, list[str]]:
         """Files added, changed or removed since the index was built."""
         manifest = read_manifest(self.settings.index_dir) or {}
-        docs_dir = self.settings.corpus_dir
-        on_disk = {}
-        if docs_dir.is_dir():
-            known = {d["source"] for d in manifest.get("documents", [])}
-            for path in docs_dir.rglob("*"):
-                rel = path.relative_to(docs_dir).as_posix()
-                if path.is_file() and (rel in known or path.suffix.lower() in (".txt", ".md")) \
-                        and not any(p.startswith(".") for p in path.relative_to(docs_dir).parts):
-                    on_disk[rel] = file_hash(path)
-        return corpus_changes(manifest, on_disk)
+        if not self.settings.corpus_dir.is_dir():
+            return corpus_changes(manifest, {})
+        files, _ = scan_corpus(self.settings.corpus_dir, self.settings.max_file_bytes)
+        return corpus_changes(manifest, {f.source: f.file_hash for f in files})
 
     # --- answering ----------------------------------------------------------
     @property
     def index(self) -> Index:
         """The current index version, reloaded when a new build was published."""
-        from .index import current_version
-
-        version = current_version(self.settings.index_dir)
-        if self._index is None or (version is not None and version != self._index_version):
-            self._index = load_index(self.settings.index_dir, model_name=self.encoder.name)
+        for _ in range(3):
+            version = current_version(self.settings.index_dir)
+            if self._index is not None and (version is None or version == self._index_version):
+                return self._index
+            try:
+                self._index = load_index(self.settings.index_dir, model_name=self.encoder.name)
+            except IndexError_:
+                # A build published (and pruned) versions while this one was loading: load the newer one.
+                if current_version(self.settings.index_dir) != version:
+                    continue
+                raise
             self._index_version = self._index.path
-        return self._index
+            return self._index
+        raise IndexError_(f"L'index {self.settings.index_dir} change sans arrêt pendant son chargement ; "
+                          "réessayez quand l'indexation en cours sera terminée.")
 
     def warm_up(self) -> None:
         """Load the model and the index now rather than on the first question."""
