@@ -160,12 +160,13 @@ _ELISION = re.compile(r"\b(?:l|d)'")
 _ARTICLES = frozenset({"le", "la", "les", "un", "une", "des"})
 
 
-def normalize_answer(text: str) -> str:
+def normalize_answer(text: str, articles: bool = False) -> str:
     """SQuAD answer normalisation for French: case, quotes, spaces, punctuation, articles; accents kept."""
     t = normalize(text)  # NFC, lower case, typographic quotes/apostrophes and NBSP made plain
-    t = _ELISION.sub(" ", t)
+    if not articles:
+        t = _ELISION.sub(" ", t)
     t = "".join(" " if unicodedata.category(c)[0] in "PSZ" else c for c in t)
-    return " ".join(w for w in t.split() if w not in _ARTICLES)
+    return " ".join(w for w in t.split() if articles or w not in _ARTICLES)
 
 
 def exact_match(prediction: str, golds: Sequence[str]) -> float:
@@ -192,9 +193,12 @@ def contains_gold(prediction: str, golds: Sequence[str]) -> float:
     """1 when a normalised gold answer appears, on word boundaries, inside the normalised prediction."""
     p = f" {normalize_answer(prediction)} "
     for g in golds:
-        gold = normalize_answer(g) or normalize(g).strip()  # a gold made only of articles stays itself
+        gold = normalize_answer(g)
         if gold and f" {gold} " in p:
             return 1.0
+        if not gold and normalize_answer(g, articles=True):  # a gold made only of articles ("la")
+            if f" {normalize_answer(g, articles=True)} " in f" {normalize_answer(prediction, articles=True)} ":
+                return 1.0
     return 0.0
 
 
