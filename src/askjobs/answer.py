@@ -30,8 +30,9 @@ _ASKS_NUMBER = re.compile(
     r"r[ée]mun[ée]ration|fourchette|valeur|taille|population|superficie|hausse|baisse|augmentation)"
     r"|\bà combien\b|\bquelle part\b|\bde combien\b"
 )
-_ASKS_DATE = re.compile(
-    r"\bquand\b|\ben quelle ann[ée]e\b|\bquelle (?:date|ann[ée]e|[ée]poque|p[ée]riode)\b|\bdepuis quand\b|\bà quelle date\b"
+_ASKS_DATE = re.compile(  # "quand" as a question word, not as the conjunction ("quand les entreprises…")
+    r"^\W*quand\b|\b(?:depuis|jusqu'à|jusqu'a|d'ici|de|pour|à partir de)\s+quand\b|\bquand\s*\??\s*$"
+    r"|\ben quelle ann[ée]e\b|\bquelle (?:date|ann[ée]e|[ée]poque|p[ée]riode)\b|\bà quelle date\b"
 )
 _ASKS_NAME = re.compile(
     r"\bquel(?:le)?s?\s+(?:est|sont)?\s*(?:la|le|les|l')?\s*(?:nom|entreprise|soci[ée]t[ée]|organisation|"
@@ -102,11 +103,13 @@ def _question_type(question: str) -> str | None:
     return None
 
 
-def _matches_type(text: str, qtype: str | None, question: str = "") -> float:
+def _matches_type(text: str, qtype: str | None, question: str = "", common: frozenset = frozenset()) -> float:
     if qtype is None:
         return 0.0
     if qtype == "name":
-        return 1.0 if _names(text) - _names(question, all_words=True) else 0.0
+        # A name the question does not already contain, and not the corpus' own topic ("IA").
+        new = {n for n in _names(text) - _names(question, all_words=True) if not set(analyze(n)) <= common}
+        return 1.0 if new else 0.0
     pattern = {"number": _HAS_NUMBER, "date": _HAS_DATE}[qtype]
     return 1.0 if pattern.search(text) else 0.0
 
@@ -115,15 +118,26 @@ _CAPITALISED = re.compile(r"[A-ZÀ-ÞŒ][\w'’.-]*")
 
 
 def _names(text: str, all_words: bool = False) -> set[str]:
-    """Proper names in a text: capitalised words that do not merely open a sentence
-    (a first word counts when a colon follows it, as in "Tesla: ...")."""
+    """Proper names in a text: capitalised words, except a sentence's first word when it is
+    a common French word ("Les", "Selon"); "Forbes rapporte…" and "Tesla: …" do count."""
+    from .text import stopwords
+
     out = set()
     for m in _CAPITALISED.finditer(text):
         word = m.group().rstrip(".'’")
-        first = m.start() == 0 or text[:m.start()].rstrip().endswith((".", "!", "?", "\n"))
-        if all_words or not first or text[m.end():m.end() + 1] == ":":
+        first = m.start() == 0 or text[:m.start()].rstrip().endswith((".", "!", "?", "\n", ":"))
+        if all_words or not first or normalize(word) not in stopwords():
             out.add(normalize(word))
     return out
+
+
+def _common_terms(index: Index) -> frozenset:
+    """Terms found in over a third of the passages: the corpus' topic, not an answer."""
+    key = ("common",)
+    if key not in index._sentence_index:
+        n = max(len(index.chunks), 1)
+        index._sentence_index[key] = frozenset(t for t, df in index.term_df.items() if df > n / 3)
+    return index._sentence_index[key]
 
 
 def _coverage(found: set[str], terms: list[str], weights: dict[str, float], total: float) -> float:
@@ -150,7 +164,7 @@ def _score_sentences(index, hits, question, qvec, terms, weights, total, qtype) 
             if sid in out:
                 continue
             sentence = index.sentences[sid]
-            typed = _matches_type(sentence.text, qtype, question)
+            typed = _matches_type(sentence.text, qtype, question, _common_terms(index))
             heading = is_heading(sentence.text) and not (typed and qtype in ("date", "number"))
             own = _sentence_terms(index, sid)
             window = set(own) | title_terms
@@ -270,8 +284,8 @@ def _confidence(question, index, hits, best, span, terms, weights, total, qtype)
         passages |= set(analyze(h.chunk.text)) | set(analyze(index.documents[h.chunk.source].title))
     keys = {k for tok in _KEY_TOKEN.findall(question.strip()) for k in analyze(tok)}
     conf *= 0.5 ** sum(1 for k in keys if k not in passages)
-    if qtype is not None and not _matches_type(quote, qtype, question):
-        conf *= 0.5
+    if qtype is not None and not _matches_type(quote, qtype, question, _common_terms(index)):
+        conf *= 0.35
     return float(min(max(conf, 0.0), 1.0))
 
 

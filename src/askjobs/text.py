@@ -93,7 +93,7 @@ def _stemmer():
 
 
 @lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
+def stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_FRENCH
 
     extra = {"quel", "quelle", "quels", "quelles", "qui", "que", "quoi", "où", "quand",
@@ -105,5 +105,5 @@ def _stopwords() -> frozenset[str]:
 
 def analyze(text: str) -> list[str]:
     """Content terms of a French text: normalised, stop words removed, stemmed, accents folded."""
-    words = [w for w in _TOKEN_RE.findall(normalize(text)) if w not in _stopwords() and w != "_"]
+    words = [w for w in _TOKEN_RE.findall(normalize(text)) if w not in stopwords() and w != "_"]
     return [strip_accents(s) for s in _stemmer().stemWords(words)]
