@@ -386,7 +386,8 @@ def load_index(index_dir: Path, *, model_name: str | None = None) -> Index:
     except IndexError_:
         raise
     except Exception as exc:  # any damage (truncated, edited, missing file) becomes one clear message
-        raise IndexError_(f"L'index {version} est endommagé ou incomplet ({type(exc).__name__}: {exc}). "
+        detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+        raise IndexError_(f"L'index {version} est endommagé ou incomplet ({type(exc).__name__}: {detail}). "
                           f"{REBUILD_HINT}") from exc
 
 
@@ -410,7 +411,11 @@ def _load_version(version: Path, manifest: dict) -> Index:
                     docs[r["source"]].text[r["start"]:r["end"]]) for r in _read_jsonl(version / "chunks.jsonl")]
     sentences = [Sentence(r["source"], r["start"], r["end"], docs[r["source"]].text[r["start"]:r["end"]])
                  for r in _read_jsonl(version / "sentences.jsonl")]
-    flat = faiss.read_index(str(version / "dense.faiss"))
+    try:
+        flat = faiss.read_index(str(version / "dense.faiss"))
+    except RuntimeError as exc:  # faiss reports C++ details; the user needs the file and the fix
+        raise IndexError_(f"Le fichier des vecteurs {version / 'dense.faiss'} est tronqué ou endommagé. "
+                          f"{REBUILD_HINT}") from exc
     if flat.ntotal != len(chunks) or flat.d != dim:
         raise IndexError_(
             f"L'index FAISS contient {flat.ntotal} vecteurs de dimension {flat.d}, le manifeste annonce "
