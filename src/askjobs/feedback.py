@@ -75,7 +75,7 @@ def feedback_to_questions(path: Path, *, include_review: bool = False) -> list[d
     """
     latest: dict[str, dict] = {}
     for row in read_feedback(path):
-        latest[normalize(row["question"])] = row  # later rows override earlier ones
+        latest[" ".join(normalize(row["question"]).split())] = row  # later rows override earlier ones
     out = []
     for key, row in latest.items():
         line = {"id": "fb-" + stable_id(key, length=10), "question": row["question"]}
