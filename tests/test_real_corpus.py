@@ -1,0 +1,88 @@
+"""The real model on the real corpus: the answers users see, exact citations, refusals, eval floors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from askjobs.config import PROJECT_ROOT
+from askjobs.evaluate import load_questions, run_eval
+
+pytestmark = pytest.mark.model
+CORPUS = PROJECT_ROOT / "corpus"
+
+
+def file_text(source: str) -> str:
+    return (CORPUS / source).read_text(encoding="utf-8")
+
+
+def test_median_us_salary_is_quoted_from_the_first_article(real_app):
+    a = real_app.ask("Quel est le salaire médian des postes liés à l'IA aux États-Unis ?")
+    assert a.answerable
+    assert "157 000 $" in a.answer
+    c = a.citations[0]
+    assert c.source == "emplois-automatisation-ia-competences.txt"
+    assert file_text(c.source)[c.start:c.end] == c.quote
+    assert "157 000 $" in c.quote and c.quote in c.passage
+
+
+def test_article_date_and_title_are_read_from_the_text(real_app):
+    docs = real_app.index.documents
+    assert docs["ia-nouveaux-metiers-competences.txt"].date == "2025-03-02"
+    assert docs["emplois-automatisation-ia-competences.txt"].title.startswith("La demande croissante d'emplois")
+
+
+@pytest.mark.parametrize("question", [
+    "Quelle est la capitale de l'Australie ?",
+    "Comment faire une pâte à crêpes sans grumeaux ?",
+    "Quel est le salaire moyen d'un ingénieur IA en France ?",
+])
+def test_questions_the_documents_do_not_answer_are_refused(real_app, question):
+    a = real_app.ask(question)
+    assert not a.answerable
+    assert a.answer == "Je n'ai pas trouvé la réponse dans les documents."
+    assert a.nearest and not a.citations
+
+
+def test_json_contract_through_the_cli(real_app, monkeypatch, capsys):
+    from askjobs import cli
+
+    monkeypatch.setattr(cli, "_app", lambda args: real_app)
+    assert cli.main(["ask", "Combien de nouveaux emplois l'IA créera-t-elle d'ici 2028 ?", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert {"question", "answer", "answerable", "confidence", "citations", "timings_ms"} <= set(d)
+    assert d["answerable"] and "69 millions" in d["answer"]
+    for c in d["citations"]:
+        assert file_text(c["source"])[c["start"]:c["end"]] == c["quote"]
+
+
+@pytest.fixture(scope="module")
+def eval_report(real_app):
+    return run_eval(real_app.ask, load_questions(PROJECT_ROOT / "eval" / "questions.jsonl"))
+
+
+def test_every_citation_of_the_eval_set_points_at_its_exact_text(eval_report):
+    checked = 0
+    for r in eval_report["results"]:
+        for c in r["citations"] + r["nearest"]:
+            text = file_text(c["source"])
+            assert text[c["start"]:c["end"]] == c["quote"]
+            assert text[c["passage_start"]:c["passage_end"]] == c["passage"]
+            checked += 1
+    assert checked > 300
+
+
+def test_answers_stay_short(eval_report):
+    assert all(len(r["answer"]) <= 400 for r in eval_report["results"])
+
+
+def test_eval_regression_floors(eval_report):
+    # Floors a little under what the reader measures today (see README); the issue's targets
+    # (0.95 / 0.95 / 0.90 / 0.90) are higher and not all met yet. A drop below a floor is a regression.
+    s = eval_report["summary"]
+    assert s["retrieval_hit@5"] >= 0.95
+    assert s["answer_accuracy"] >= 0.88
+    assert s["citation_accuracy"] >= 0.88
+    assert s["refusal_precision"] >= 0.75
+    assert s["refusal_recall"] >= 0.75

@@ -1,0 +1,50 @@
+"""French sentence segmentation, normalisation and lexical analysis."""
+
+from askjobs.text import analyze, is_heading, normalize, split_sentences
+
+
+def sentences(text: str) -> list[str]:
+    return [text[s.start:s.end] for s in split_sentences(text)]
+
+
+def test_sentences_keep_numbers_abbreviations_and_model_names_whole():
+    text = ("M. Dupont gagne 157 000 $ par an. Mme Durand cite une hausse de 25,2 % au premier trimestre. "
+            "Le GPT-4 reste cité. J. Martin conclut.")
+    assert sentences(text) == [
+        "M. Dupont gagne 157 000 $ par an.",
+        "Mme Durand cite une hausse de 25,2 % au premier trimestre.",
+        "Le GPT-4 reste cité.",
+        "J. Martin conclut.",
+    ]
+
+
+def test_run_on_sentences_glued_without_space_are_split():
+    text = "Le commerce suit avec 35 % de hausse.Ces chiffres démontrent une tendance."
+    assert sentences(text) == ["Le commerce suit avec 35 % de hausse.", "Ces chiffres démontrent une tendance."]
+
+
+def test_lines_are_sentence_boundaries_and_quotes_stay_with_their_sentence():
+    text = "Titre de section\n« Bonjour. » Puis la suite ! Fin"
+    assert sentences(text) == ["Titre de section", "« Bonjour. »", "Puis la suite !", "Fin"]
+
+
+def test_sentence_offsets_are_exact_with_surrounding_spaces():
+    text = "  Première phrase.   Deuxième phrase ?  \n\n  Troisième.  "
+    for span in split_sentences(text):
+        assert text[span.start:span.end] == text[span.start:span.end].strip()
+    assert sentences(text) == ["Première phrase.", "Deuxième phrase ?", "Troisième."]
+
+
+def test_heading_detection():
+    assert is_heading("Compétences techniques de base")
+    assert not is_heading("La programmation reste le fondement de la plupart des emplois.")
+
+
+def test_normalize_unifies_apostrophes_spaces_and_case():
+    assert normalize("L’IA\u00a0coûte 157\u202f000 $") == "l'ia coûte 157 000 $"
+
+
+def test_analyze_drops_stopwords_stems_and_folds_accents():
+    assert analyze("Quel est le salaire médian aux États-Unis ?") == ["salair", "median", "etat", "unis"]
+    assert analyze("les salaires") == analyze("Salaire")
+    assert analyze("médian") == analyze("median")
