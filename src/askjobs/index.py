@@ -197,7 +197,9 @@ def save_index(index: Index, index_dir: Path, keep: int = 2) -> Path:
     index_dir = Path(index_dir)
     versions = index_dir / "versions"
     versions.mkdir(parents=True, exist_ok=True)
-    name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+    # Names sort in creation order (pruning keeps the newest): UTC second, then nanoseconds, then pid.
+    now = time.time_ns()
+    name = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9)) + f".{now % 10**9:09d}-{os.getpid()}"
     tmp = versions / f".tmp-{name}"
     tmp.mkdir()
     faiss.write_index(index.faiss, str(tmp / "dense.faiss"))
