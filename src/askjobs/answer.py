@@ -167,6 +167,11 @@ def _score_sentences(index, hits, question, qvec, terms, weights, total, qtype) 
             typed = _matches_type(sentence.text, qtype, question, _common_terms(index))
             heading = is_heading(sentence.text) and not (typed and qtype in ("date", "number"))
             own = _sentence_terms(index, sid)
+            if _continues_previous(index, sid):
+                # "Leur fourchette de salaire…" speaks of the previous sentence's subject: the two
+                # are read as one unit, for words and for meaning.
+                own = own | _sentence_terms(index, sid - 1)
+                cos = max(float(cos), float(index.sentence_vectors[sid - 1] @ qvec))
             window = set(own) | title_terms
             for nb in (sid - 1, sid + 1):
                 if 0 <= nb < len(index.sentences) and index.sentences[nb].source == sentence.source:
@@ -198,6 +203,14 @@ _ANAPHORA = re.compile(r"^(?:il|elle|ils|elles|leur|leurs|ce|cet|cette|ces|ceux|
                        r"son|sa|ses|lui|eux)\b", re.IGNORECASE)
 
 
+def _continues_previous(index: Index, sid: int) -> bool:
+    """The sentence opens on an anaphor and follows a sentence of the same document."""
+    if sid == 0 or not _ANAPHORA.match(index.sentences[sid].text):
+        return False
+    prev = index.sentences[sid - 1]
+    return prev.source == index.sentences[sid].source and not is_heading(prev.text)
+
+
 def _answer_span(index: Index, best: _Candidate, candidates: dict[int, _Candidate], terms: list[str],
                  max_chars: int, qtype: str | None = None) -> tuple[int, int, str]:
     """The best sentence, joined with a neighbour when it completes the answer (≤ 2 sentences)."""
@@ -226,7 +239,10 @@ def _answer_span(index: Index, best: _Candidate, candidates: dict[int, _Candidat
             and bool(_matches_type(n.text, qtype)) and nb in candidates
         if needs_next or completes or (adds_terms and close):
             options.append((needs_next, candidates.get(nb, best).score if nb in candidates else -1e9, n))
-    if options:
+    if _continues_previous(index, best.sid) and s.end - index.sentences[best.sid - 1].start <= max_chars:
+        # The answer opens on a pronoun: quote the sentence that says what it refers to.
+        start = index.sentences[best.sid - 1].start
+    elif options:
         _, _, n = max(options, key=lambda o: (o[0], o[1]))
         start, end = min(start, n.start), max(end, n.end)
     if end - start > max_chars:
