@@ -372,6 +372,31 @@ def check_manifest(manifest: object, version: Path) -> None:
         raise bad("« skipped » doit être une liste d'objets avec « source » et « reason »")
 
 
+_VERSION_FILES = ("manifest.json", "documents.jsonl", "chunks.jsonl", "sentences.jsonl", "terms.json",
+                  "dense.faiss", "sentences.npy")
+
+
+def check_version_files(version: Path, manifest: dict) -> None:
+    """Cheap integrity check without loading anything: every file there, vector files as large as announced."""
+    for name in _VERSION_FILES:
+        if not (version / name).is_file():
+            raise IndexError_(f"Le fichier {version / name} manque. {REBUILD_HINT}")
+    if not (version / "bm25").is_dir() or not any((version / "bm25").iterdir()):
+        raise IndexError_(f"L'index lexical {version / 'bm25'} manque. {REBUILD_HINT}")
+    try:
+        dim = manifest["model"]["dim"]
+        expected = {"dense.faiss": int(manifest["counts"]["chunks"]),
+                    "sentences.npy": int(manifest["counts"]["sentences"])}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IndexError_(f"Le manifeste {version / 'manifest.json'} est invalide : « counts » incomplet "
+                          f"({exc}). {REBUILD_HINT}") from exc
+    for name, rows in expected.items():
+        size, data = (version / name).stat().st_size, 4 * dim * rows  # float32 vectors after a short header
+        if not data <= size <= data + 256:
+            raise IndexError_(f"Le fichier des vecteurs {version / name} ({size} octets) ne correspond pas au "
+                              f"manifeste ({rows} vecteurs de dimension {dim}). {REBUILD_HINT}")
+
+
 def load_index(index_dir: Path, *, model_name: str | None = None) -> Index:
     """Load the current index version; mismatches and damage raise IndexError_ with the fix."""
     index_dir = Path(index_dir)

@@ -12,8 +12,8 @@ from .answer import ReaderSettings, answer_question
 from .chunking import chunk_document, make_splitter
 from .config import Settings
 from .embed import Encoder, SentenceTransformerEncoder
-from .index import (Index, IndexError_, build_index, corpus_changes, current_version, index_lock, load_index,
-                    read_manifest, save_index)
+from .index import (Index, IndexError_, build_index, check_version_files, corpus_changes, current_version,
+                    index_lock, load_index, read_manifest, save_index)
 from .ingest import Skipped, drop_duplicates, load_file, scan_corpus
 from .retrieve import retrieve
 from .schema import Answer
@@ -89,18 +89,19 @@ class AskJobs:
         with index_lock(s.index_dir):
             files, skipped = scan_corpus(s.corpus_dir, s.max_file_bytes)
             on_disk = {f.source: f.file_hash for f in files}
-            previous = None if rebuild else self._reusable_index()
-            if previous is not None and not any(corpus_changes(previous.manifest, on_disk).values()):
-                report = BuildReport(unchanged=sorted(previous.documents), path=previous.path, up_to_date=True,
-                                     documents=len(previous.documents), chunks=len(previous.chunks),
-                                     sentences=len(previous.sentences))
+            manifest = None if rebuild else self._same_settings_manifest()
+            if manifest is not None and not any(corpus_changes(manifest, on_disk).values()):
+                report = BuildReport(unchanged=sorted(d["source"] for d in manifest["documents"]), up_to_date=True,
+                                     path=current_version(s.index_dir), documents=len(manifest["documents"]),
+                                     chunks=manifest["counts"].get("chunks", 0),
+                                     sentences=manifest["counts"].get("sentences", 0))
                 report.skipped = sorted(skipped + [Skipped(e["source"], e["reason"], e.get("file_hash"))
-                                                   for e in previous.manifest.get("skipped", [])
+                                                   for e in manifest.get("skipped", [])
                                                    if e.get("file_hash")], key=lambda x: x.source)
                 report.seconds = time.perf_counter() - t0
-                self._index, self._index_version = previous, previous.path
                 return report
 
+            previous = self._reusable_index() if manifest is not None else None
             # Extract only files whose bytes changed; the others keep the text stored in the index.
             indexed = {d["source"]: d.get("file_hash") for d in previous.manifest["documents"]} if previous else {}
             docs = []
@@ -149,13 +150,24 @@ class AskJobs:
         self._index, self._index_version = index, report.path
         return report
 
-    def _reusable_index(self) -> Index | None:
-        """The current index, if it loads and was built with the same model and chunking (else rebuild all)."""
+    def _same_settings_manifest(self) -> dict | None:
+        """The current manifest if its files look whole and it used this model and chunking, else None.
+
+        Reads no vectors and loads no model: this is all an unchanged corpus needs.
+        """
         try:
             manifest = read_manifest(self.settings.index_dir)
             if not manifest or manifest["model"]["name"] != self.encoder.name \
                     or manifest["chunking"] != self.chunking_info():
                 return None
+            check_version_files(current_version(self.settings.index_dir), manifest)
+            return manifest
+        except IndexError_:
+            return None
+
+    def _reusable_index(self) -> Index | None:
+        """The current index, whose unchanged documents keep their text, chunks and vectors (None: rebuild all)."""
+        try:
             return load_index(self.settings.index_dir, model_name=self.encoder.name)
         except IndexError_:
             return None
