@@ -66,8 +66,7 @@ def create_app(askjobs: AskJobs, feedback_path: Path | None = None) -> gr.Blocks
         try:
             answer = askjobs.ask(question, k=int(k))
         except QuestionError as exc:
-            if _shown(question).strip():
-                history.append({"role": "user", "content": ui.render_question(_shown(question))})
+            history.append({"role": "user", "content": ui.render_question(_shown(question).strip() or "(question vide)")})
             history.append({"role": "assistant", "content": ui.render_warning(str(exc))})
             answers.append(None)
             return "", history, answers, gr.update(), gr.update()

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import socket
 import sys
 from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # tests make no outside calls
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "test-output"  # git-ignored; screenshots land here so CI can keep them
