@@ -179,7 +179,8 @@ def test_cli_exits_non_zero_only_when_nothing_usable(tmp_path, capsys, use_fake_
     assert code == 1
     assert "Aucun document utilisable" in captured.out
     assert "ignoré : scan.pdf — PDF sans couche texte" in captured.out
-    assert "aucun document n'a pu être indexé" in captured.err
+    assert "Aucun document utilisable" in captured.err
+    assert "L'index précédent, s'il existe, est conservé" in captured.err
     assert "Traceback" not in captured.err
     assert not (tmp_path / "index" / "CURRENT").exists()
 
@@ -215,3 +216,20 @@ def test_html_and_docx_extras_do_not_stop_the_build(tmp_path):
     report = AskJobs(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), FakeEncoder()).build()
     assert sorted(report.added) == ["fiche.docx", "page.html"]
     assert [s.source for s in report.skipped] == ["faux.docx"]
+
+
+def test_build_with_nothing_usable_raises_and_keeps_the_previous_index(tmp_path):
+    from askjobs.pipeline import NothingIndexedError
+
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    app = AskJobs(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), FakeEncoder())
+    with pytest.raises(NothingIndexedError, match="ne contient aucun document à indexer"):
+        app.build()
+    (corpus / "ok.txt").write_text(SALAIRE, encoding="utf-8")
+    version = app.build().path
+    (corpus / "ok.txt").write_bytes(b"")
+    with pytest.raises(NothingIndexedError, match="ok.txt — fichier vide") as err:
+        app.build()
+    assert err.value.report.removed == ["ok.txt"]
+    assert (tmp_path / "index" / "CURRENT").read_text().strip() == version.name

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
 
 import pytest
 
@@ -59,7 +58,8 @@ def test_html_keeps_the_article_and_drops_menus_scripts_and_footer():
 
 
 def test_html_in_windows_1252(tmp_path):
-    html = html_page("Télétravail", [TELETRAVAIL, AUTOMATISATION]).replace('charset="utf-8"', 'charset="windows-1252"')
+    html = html_page("Télétravail", [TELETRAVAIL, AUTOMATISATION])
+    html = html.replace('charset="utf-8"', 'charset="windows-1252"')
     doc = extract_document("vieux.htm", html.encode("cp1252"))
     assert "Le télétravail concerne désormais 30 % des salariés" in doc.text
 

@@ -48,20 +48,21 @@ def format_build_report(report, corpus_dir) -> str:
 
 def cmd_index(args) -> int:
     from .embed import SentenceTransformerEncoder
-    from .pipeline import AskJobs
+    from .pipeline import AskJobs, NothingIndexedError
 
     settings = _settings(args)
     encoder = SentenceTransformerEncoder.from_settings(settings)
     encoder.show_progress = True
     app = AskJobs(settings, encoder)
     print(f"Indexation de {settings.corpus_dir} → {settings.index_dir} (modèle {settings.model})", file=sys.stderr)
-    report = app.build(rebuild=args.rebuild, progress=lambda label, n: n and print(
-        f"  calcul des vecteurs : {n} {label}", file=sys.stderr))
-    print(format_build_report(report, settings.corpus_dir))
-    if not report.documents:
-        print("askjobs : aucun document n'a pu être indexé (voir les raisons ci-dessus) ; l'index précédent, "
-              "s'il existe, est conservé.", file=sys.stderr)
+    try:
+        report = app.build(rebuild=args.rebuild, progress=lambda label, n: n and print(
+            f"  calcul des vecteurs : {n} {label}", file=sys.stderr))
+    except NothingIndexedError as exc:
+        print(format_build_report(exc.report, settings.corpus_dir))
+        print(f"askjobs : {exc}", file=sys.stderr)
         return 1
+    print(format_build_report(report, settings.corpus_dir))
     return 0
 
 

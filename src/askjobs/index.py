@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .schema import Chunk, Document, Sentence, content_hash
+from .schema import Chunk, Document, Sentence
 from .text import analyze, split_sentences
 
 FORMAT_VERSION = 1

@@ -59,6 +59,26 @@ class BuildReport:
     up_to_date: bool = False  # nothing had changed: no new version was written, the model was not loaded
 
 
+def _nothing_indexed(corpus_dir: Path, skipped: list[Skipped]) -> str:
+    from .ingest import SUPPORTED_SUFFIXES
+
+    if not skipped:
+        return (f"Le dossier {corpus_dir} ne contient aucun document à indexer ({', '.join(SUPPORTED_SUFFIXES)}). "
+                "Ajoutez-y des fichiers puis relancez `askjobs index`.")
+    shown = " ; ".join(f"{x.source} — {x.reason}" for x in skipped[:5])
+    more = f" ; … et {len(skipped) - 5} autre(s)" if len(skipped) > 5 else ""
+    return (f"Aucun document utilisable dans {corpus_dir} : rien n'a été indexé ({shown}{more}). "
+            "L'index précédent, s'il existe, est conservé.")
+
+
+class NothingIndexedError(IndexError_):
+    """No usable document in the corpus folder; `report` says why each file was skipped."""
+
+    def __init__(self, message: str, report: BuildReport):
+        super().__init__(message)
+        self.report = report
+
+
 class AskJobs:
     """Question answering over one corpus folder and its index. Cheap to construct."""
 
@@ -81,8 +101,8 @@ class AskJobs:
 
         Files are compared with the manifest by the hash of their bytes first: when nothing changed,
         nothing is extracted or written and the model is not loaded. Another build running on the same
-        index raises IndexLockedError. `report.documents == 0` means nothing usable was found and the
-        previous index, if any, was kept.
+        index raises IndexLockedError; no usable document at all raises NothingIndexedError (with the
+        report) and keeps the previous index, if any.
         """
         t0 = time.perf_counter()
         s = self.settings
@@ -121,7 +141,7 @@ class AskJobs:
             report.removed = sorted(set(old) - {d.source for d in docs})
             if not docs:
                 report.seconds = time.perf_counter() - t0
-                return report
+                raise NothingIndexedError(_nothing_indexed(s.corpus_dir, report.skipped), report)
 
             # Chunk ids are derived from the text, so unchanged documents keep their chunks and vectors.
             fresh = [d for d in docs if old.get(d.source) != d.hash]
