@@ -13,6 +13,7 @@ class FakeEncoder:
     """Vectors seeded from SHA-256 of each content term, so shared words mean similar vectors."""
 
     name = "fake-hash-encoder"
+    fingerprint = "fake-v1"
     dim = 64
 
     def _vec(self, text: str) -> np.ndarray:

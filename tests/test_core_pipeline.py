@@ -98,3 +98,18 @@ def test_missing_index_says_how_to_build_it(tmp_path, capsys):
     code = cli.main(["ask", "Quoi ?", "--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i")])
     assert code == 2
     assert "askjobs index" in capsys.readouterr().err
+
+
+def test_a_new_model_version_re_embeds_everything_and_old_indexes_are_refused(fake_app):
+    from askjobs.index import IndexError_
+    from askjobs.pipeline import AskJobs
+    from fakes import FakeEncoder
+
+    newer = FakeEncoder()
+    newer.fingerprint = "fake-v2"  # same name, different vectors (e.g. a rebuilt model)
+    app = AskJobs(fake_app.settings, newer)
+    with pytest.raises(IndexError_, match="askjobs index"):
+        app.ask("Quel salaire ?")
+    report = app.build()
+    assert report.embedded == report.chunks + report.sentences  # nothing reused from the old vectors
+    assert app.ask("Quel est le salaire médian aux États-Unis ?").answerable

@@ -16,6 +16,7 @@ import pytest
 from askjobs import cli
 from askjobs.config import Settings
 from askjobs.index import IndexLockedError, current_version, index_lock, load_index
+from askjobs.embed import SentenceTransformerEncoder
 from askjobs.pipeline import AskJobs
 from docmaker import AUTOMATISATION, SALAIRE, TELETRAVAIL, RecordingEncoder, write_pdf
 from fakes import FakeEncoder
@@ -161,6 +162,7 @@ def test_real_cli_no_change_run_never_loads_the_model(tmp_path):
     corpus = make_corpus(tmp_path, 40)
     fake = FakeEncoder()
     fake.name = "multilingual-e5-small"  # what the CLI's default model is called
+    fake.fingerprint = SentenceTransformerEncoder("multilingual-e5-small", "unused").fingerprint
     AskJobs(settings(tmp_path, corpus), fake).build()
     models = tmp_path / "pas-de-modele"
     models.mkdir()

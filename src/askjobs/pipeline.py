@@ -90,7 +90,16 @@ class AskJobs:
 
     # --- indexing -----------------------------------------------------------
     def model_info(self) -> dict:
-        return {"name": self.encoder.name, "dim": int(self.encoder.dim)}
+        return {"name": self.encoder.name, "dim": int(self.encoder.dim), "fingerprint": self.model_fingerprint}
+
+    @property
+    def model_fingerprint(self) -> str | None:
+        """What identifies the model's vectors beyond its name (cheap: loads nothing)."""
+        return getattr(self.encoder, "fingerprint", None)
+
+    def _same_model(self, manifest: dict) -> bool:
+        model = manifest.get("model", {})
+        return model.get("name") == self.encoder.name and model.get("fingerprint") == self.model_fingerprint
 
     def chunking_info(self) -> dict:
         return {"chunk_tokens": self.settings.chunk_tokens, "chunk_overlap": self.settings.chunk_overlap,
@@ -177,8 +186,7 @@ class AskJobs:
         """
         try:
             manifest = read_manifest(self.settings.index_dir)
-            if not manifest or manifest["model"]["name"] != self.encoder.name \
-                    or manifest["chunking"] != self.chunking_info():
+            if not manifest or not self._same_model(manifest) or manifest["chunking"] != self.chunking_info():
                 return None
             check_version_files(current_version(self.settings.index_dir), manifest)
             return manifest
@@ -188,9 +196,10 @@ class AskJobs:
     def _reusable_index(self) -> Index | None:
         """The current index, whose unchanged documents keep their text, chunks and vectors (None: rebuild all)."""
         try:
-            return load_index(self.settings.index_dir, model_name=self.encoder.name)
+            index = load_index(self.settings.index_dir, model_name=self.encoder.name)
         except IndexError_:
             return None
+        return index if self._same_model(index.manifest) else None
 
     def stale_files(self) -> dict[str, list[str]]:
         """Files added, changed or removed since the index was built."""
@@ -215,6 +224,12 @@ class AskJobs:
                 if current_version(self.settings.index_dir) != version:
                     continue
                 raise
+            if not self._same_model(self._index.manifest):
+                built = self._index.manifest["model"].get("fingerprint")
+                self._index = None
+                raise IndexError_(
+                    f"L'index a été construit avec une autre version du modèle {self.encoder.name!r} "
+                    f"({built} ; configurée : {self.model_fingerprint}). Lancez `askjobs index` pour le mettre à jour.")
             self._index_version = self._index.path
             return self._index
         raise IndexError_(f"L'index {self.settings.index_dir} change sans arrêt pendant son chargement ; "
