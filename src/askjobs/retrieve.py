@@ -11,6 +11,14 @@ from .schema import Hit
 from .text import analyze
 
 
+# Fusion weights, measured on PIAF (`askjobs bench squad`, 1784 French questions written by
+# other people): BM25 on French stems finds the gold paragraph more often than e5-small
+# (R@1 0.73 against 0.69), so its ranking counts half again as much.
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.5
+SENTENCE_WEIGHT = 1.0
+
+
 @dataclass(frozen=True)
 class Ranking:
     """Scores of one retriever over the chunks it returned, best first."""
@@ -63,8 +71,8 @@ def fuse(rankings: list[Ranking], weights: list[float], rrf_k: int) -> dict[int,
 
 
 def retrieve(index: Index, question: str, qvec: np.ndarray, k: int, *, candidates: int = 100,
-             rrf_k: int = 60, dense_weight: float = 1.0, lexical_weight: float = 1.0,
-             sentence_weight: float = 1.0) -> list[Hit]:
+             rrf_k: int = 20, dense_weight: float = DENSE_WEIGHT, lexical_weight: float = LEXICAL_WEIGHT,
+             sentence_weight: float = SENTENCE_WEIGHT) -> list[Hit]:
     """The k best chunks for a question, fusing dense, BM25 and best-sentence rankings."""
     dense = dense_search(index, qvec, candidates)
     lexical = lexical_search(index, question, candidates)
