@@ -15,12 +15,12 @@ NOT_FOUND = "Je n'ai pas trouvé la réponse dans les documents."
 
 # Sentence ranking weights. Tuned on PIAF (French questions written by other
 # people, see `askjobs bench squad`), not on askjobs' own eval set.
-W_COSINE = 10.0  # e5 cosine between question and sentence
-W_LEXICAL = 1.5  # IDF-weighted share of question terms in the sentence
-W_CONTEXT = 0.5  # ... in the sentence, its neighbours and its document title
-W_PASSAGE = 0.5  # how high the sentence's passage was retrieved
-W_PHRASE = 1.0  # share of the question's adjacent term pairs found adjacent in the sentence
-W_TYPE = 1.0  # the sentence holds what the question asks for (number, date, name)
+W_COSINE = 5.0  # e5 cosine between question and sentence
+W_LEXICAL = 1.0  # IDF-weighted share of question terms in the sentence
+W_CONTEXT = 0.75  # ... in the sentence, its neighbours and its document title
+W_PASSAGE = 2.0  # how high the sentence's passage was retrieved (fused score / top score)
+W_PHRASE = 0.25  # share of the question's adjacent term pairs found adjacent in the sentence
+W_TYPE = 0.75  # the sentence holds what the question asks for (number, date, name)
 W_HEADING = -1.0  # a title line answers only when it holds the date or number asked for
 
 # Answer-type cues: what kind of token a question asks for.
