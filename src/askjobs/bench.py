@@ -463,7 +463,7 @@ HEADERS = ("R@1", "R@5", "R@20", "MRR@10", "réponse contient l'or", "F1", "EM",
 
 
 def format_table(result: BenchResult, markdown: bool = False) -> str:
-    rows = [[METHOD_LABELS[m]] + [_fmt(result.methods[m][c]) for c in COLUMNS] for m in METHODS]
+    rows = [[METHOD_LABELS[m]] + [_fmt(c, result.methods[m][c]) for c in COLUMNS] for m in METHODS]
     head = ["méthode", *HEADERS]
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * len(HEADERS)) + "|"]
@@ -473,12 +473,12 @@ def format_table(result: BenchResult, markdown: bool = False) -> str:
     return "\n".join([fmt(head), *map(fmt, rows)])
 
 
-def _fmt(v) -> str:
-    if isinstance(v, float) and v <= 1.0:
-        return f"{v:.3f}"
-    if isinstance(v, float):
+def _fmt(column: str, v: float) -> str:
+    if column == "answer_chars":
         return f"{v:.0f}"
-    return str(v)
+    if column.endswith("_ms"):
+        return f"{v:.1f}"
+    return f"{v:.3f}"
 
 
 def summary_lines(result: BenchResult) -> list[str]:
@@ -538,7 +538,12 @@ def _plot(result: BenchResult, folder: Path) -> list[Path]:
     ks = list(range(1, CURVE_K + 1))
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
     for m in METHODS:
-        ax.plot(ks, result.recall_curves[m], marker="o", markersize=3, label=METHOD_LABELS[m])
+        if m == "fused_naive" and result.recall_curves[m] == result.recall_curves["askjobs"]:
+            continue  # same retrieval as askjobs: one curve, labelled below
+        label = METHOD_LABELS[m]
+        if m == "askjobs" and result.recall_curves["fused_naive"] == result.recall_curves["askjobs"]:
+            label = "askjobs complet = fusion + 1re phrase"
+        ax.plot(ks, result.recall_curves[m], marker="o", markersize=3, label=label)
     ax.set_xlabel("k (documents retrouvés)")
     ax.set_ylabel("rappel@k")
     ax.set_xticks([1, 5, 10, 15, 20])
