@@ -168,17 +168,18 @@ def create_app(askjobs: AskJobs, feedback_path: Path | None = None) -> gr.Blocks
 
 def prepare(askjobs: AskJobs, log=print) -> None:
     """Build or update the index when the corpus changed, then load the model and index."""
-    from askjobs.index import IndexError_
+    from askjobs.index import IndexError_, read_manifest
 
     try:
         if not any(askjobs.stale_files().values()):
             askjobs.warm_up()
             return
-        log("Les documents ont changé depuis la dernière indexation : mise à jour de l'index…")
+        log("Pas encore d'index : construction…" if read_manifest(askjobs.settings.index_dir) is None else
+            "Les documents ont changé depuis la dernière indexation : mise à jour de l'index…")
     except IndexError_ as exc:
         log(f"Index inutilisable ({exc}) : reconstruction…")
     report = askjobs.build(progress=lambda label, n: n and log(f"  calcul des vecteurs : {n} {label}"))
-    log(f"Index prêt : {report.documents} documents, {report.chunks} passages en {report.seconds:.1f} s "
+    log(f"Index prêt : {report.documents} document(s), {report.chunks} passages en {report.seconds:.1f} s "
         f"(ajoutés {len(report.added)}, modifiés {len(report.changed)}, supprimés {len(report.removed)}).")
     askjobs.warm_up()
 
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"askjobs : {exc}", file=sys.stderr)
         return 2
     print(f"Chat prêt : http://{args.host}:{args.port}", file=sys.stderr)
-    launch(create_app(askjobs, feedback_path=args.feedback), args.host, args.port)
+    launch(create_app(askjobs, feedback_path=args.feedback), args.host, args.port, quiet=True)
     return 0
 
 
