@@ -16,24 +16,7 @@ class Encoder(Protocol):
 
     name: str
 
-    @property
-    def fingerprint(self) -> str:
-        """Identifies the vectors this model makes, without loading it: the built-in model's
-        source and converter versions, a local folder's config files, or a hub id."""
-        if self.name == BUILTIN_MODEL:
-            from .e5_convert import FORMAT_VERSION, SOURCE_PACKAGE, SOURCE_VERSION
-
-            return f"{SOURCE_PACKAGE}-{SOURCE_VERSION}-format{FORMAT_VERSION}"
-        folder = Path(self.path)
-        if folder.is_dir():
-            import hashlib
-
-            h = hashlib.sha256()
-            for name in ("config.json", "config_sentence_transformers.json", "modules.json", "tokenizer.json"):
-                if (folder / name).is_file():
-                    h.update((folder / name).read_bytes())
-            return "local-" + h.hexdigest()[:16]
-        return self.path
+    fingerprint: str  # identifies the vectors beyond the name (e.g. a rebuilt model)
 
     @property
     def dim(self) -> int: ...
@@ -84,9 +67,9 @@ class SentenceTransformerEncoder:
             return SentenceTransformer(self.path, device="cpu")
         except Exception as exc:  # any loader failure becomes one clear message
             raise ModelError(
-                f"Impossible de charger le modèle d'embedding {self.name!r} ({self.path}): {exc}. "
-                "Use ASKJOBS_MODEL=<local folder or hub id>, or unset it to use the built-in "
-                f"{BUILTIN_MODEL}."
+                f"Impossible de charger le modèle d'embedding {self.name!r} ({self.path}) : {exc}. "
+                "Indiquez un autre modèle avec ASKJOBS_MODEL=<dossier local ou identifiant>, ou retirez "
+                f"cette variable pour utiliser le modèle intégré {BUILTIN_MODEL}."
             ) from exc
 
     @property
