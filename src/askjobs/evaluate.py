@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .files import iter_jsonl
 from .schema import Answer
 from .text import normalize
 
@@ -25,16 +25,8 @@ class EvalQuestion:
 def load_questions(path: Path) -> list[EvalQuestion]:
     """Read a JSONL eval file, checking every line; errors name the line and the fix."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"Fichier de questions introuvable : {path}")
     out, seen = [], set()
-    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{n}: JSON invalide ({exc.msg}). Une question par ligne, au format JSON.") from exc
+    for n, row in iter_jsonl(path, "de questions", " Une question par ligne, au format JSON."):
         if not isinstance(row, dict) or not isinstance(row.get("question"), str):
             raise ValueError(f"{path}:{n}: il manque le champ \"question\" (texte).")
         qid = str(row.get("id", f"line{n}"))

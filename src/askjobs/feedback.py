@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .config import PROJECT_ROOT
+from .files import iter_jsonl
 from .schema import stable_id
 from .text import normalize
 
@@ -50,16 +51,8 @@ def append_feedback(path: Path, record: dict) -> None:
 def read_feedback(path: Path) -> list[dict]:
     """All feedback records; errors name the line."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"Fichier d'avis introuvable : {path}")
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{n}: JSON invalide ({exc.msg}).") from exc
+    for n, row in iter_jsonl(path, "d'avis"):
         if not isinstance(row, dict) or row.get("verdict") not in VERDICTS or not isinstance(row.get("question"), str):
             raise ValueError(f"{path}:{n}: il faut au moins \"question\" (texte) et \"verdict\" (\"up\" ou \"down\").")
         rows.append(row)

@@ -8,7 +8,6 @@ charset-normalizer (legacy encodings).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import os
@@ -17,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from .files import sha256_file
 from .schema import Document
 from .text import is_heading, split_sentences
 
@@ -296,7 +296,7 @@ def scan_corpus(corpus_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[l
                     skipped.append(Skipped(source, f"fichier trop volumineux ({_mb(size)}, limite {_mb(max_bytes)}) : "
                                                    "découpez-le ou relevez la limite avec ASKJOBS_MAX_FILE_MB"))
                     continue
-                digest = _hash_file(path)
+                digest = sha256_file(path)
             except PermissionError:
                 skipped.append(Skipped(source, "lecture refusée (permissions) : donnez le droit de lecture "
                                                "sur ce fichier ou retirez-le du dossier"))
@@ -310,14 +310,6 @@ def scan_corpus(corpus_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[l
 
 def _mb(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} Mo".replace(".", ",")
-
-
-def _hash_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def load_file(file: SourceFile) -> Document | Skipped:
