@@ -96,14 +96,14 @@ def test_unreadable_file_is_reported(tmp_path, monkeypatch):
     (tmp_path / "interdit.txt").write_text(TELETRAVAIL, encoding="utf-8")
     import askjobs.ingest as ingest
 
-    real = ingest._hash_file
+    real = ingest.sha256_file
 
     def refusing(path):
         if path.name == "interdit.txt":
             raise PermissionError(13, "Permission denied", str(path))
         return real(path)
 
-    monkeypatch.setattr(ingest, "_hash_file", refusing)
+    monkeypatch.setattr(ingest, "sha256_file", refusing)
     docs, skipped = load_corpus(tmp_path)
     assert [d.source for d in docs] == ["ok.txt"]
     assert "lecture refusée (permissions)" in reasons(skipped)["interdit.txt"]
