@@ -113,7 +113,8 @@ class SentenceTransformerEncoder:
         return self._encode(texts, query=False)
 
     def count_tokens(self, text: str) -> int:
-        return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+        # verbose=False: measuring a long text before splitting it is not an overflow to warn about.
+        return len(self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
 
 def ensure_builtin_model(path: Path) -> Path:
