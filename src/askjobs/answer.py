@@ -298,8 +298,11 @@ def _confidence(question, index, hits, best, span, terms, weights, total, qtype)
     passages = set()
     for h in hits:
         passages |= set(analyze(h.chunk.text)) | set(analyze(index.documents[h.chunk.source].title))
-    keys = {k for tok in _KEY_TOKEN.findall(question.strip()) for k in analyze(tok)}
-    conf *= 0.5 ** sum(1 for k in keys if k not in passages)
+    for token in set(_KEY_TOKEN.findall(question.strip())):
+        if any(k not in passages for k in analyze(token)):
+            # A proper noun ("France") seldom has another spelling in the text; an acronym
+            # ("USA" for "États-Unis") or a number may well have one, so it costs less.
+            conf *= 0.35 if token[1:].islower() else 0.5
     if qtype is not None and not _matches_type(quote, qtype, question, _common_terms(index)):
         conf *= 0.35
     return float(min(max(conf, 0.0), 1.0))
