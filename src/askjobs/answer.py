@@ -52,7 +52,6 @@ _KEY_TOKEN = re.compile(r"(?<=\S\s)[A-ZÀ-Þ][\w-]+|\b\w*\d\w*\b|\b[A-ZÀ-Þ]{2,
 
 @dataclass(frozen=True)
 class ReaderSettings:
-    top_k: int = 5
     refusal_threshold: float = 0.5
     max_answer_chars: int = 400
 

@@ -338,7 +338,6 @@ def run_methods(app, recorder: _RecordingEncoder, question: str) -> dict[str, Me
     t0 = time.perf_counter()
     hits = retrieve(index, q, qvec, CURVE_K, candidates=s.candidates, rrf_k=s.rrf_k)
     fused = unique_sources([h.chunk.source for h in hits])
-    t1 = time.perf_counter()
     naive = _first_sentence(index, hits[0].row) if hits else ""
     t2 = time.perf_counter()
     out["askjobs"] = MethodRun(fused, answer.answer if answer.answerable else "", answer.timings_ms["total"],

@@ -257,7 +257,7 @@ class AskJobs:
         hits = retrieve(index, question, qvec, k, candidates=s.candidates, rrf_k=s.rrf_k)
         t3 = time.perf_counter()
         answer = answer_question(question, qvec, hits, index,
-                                 ReaderSettings(k, s.refusal_threshold, s.max_answer_chars))
+                                 ReaderSettings(s.refusal_threshold, s.max_answer_chars))
         t4 = time.perf_counter()
         timings = {"embed": (t2 - t1) * 1e3, "retrieve": (t3 - t2) * 1e3, "read": (t4 - t3) * 1e3,
                    "total": (t4 - t1) * 1e3}
