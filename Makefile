@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 MODEL_DIR := models/multilingual-e5-small
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup model index run test bench clean
+.PHONY: setup model index run test bench clean browser
 
 setup: $(VENV)/.installed
 
@@ -25,7 +25,15 @@ index: model
 run: index
 	$(PY) app.py
 
-test: model
+# The browser tests drive Debian's Chromium; install it when missing (needs root, as on CI).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium is missing: run 'sudo apt-get install chromium' or the browser tests are skipped"; fi; }
+
+test: model browser
 	$(PY) -m pytest
 
 bench: model
