@@ -81,7 +81,7 @@ def answer_question(question: str, qvec: np.ndarray, hits: list[Hit], index: Ind
 
     best = max(candidates.values(), key=lambda c: (c.score, -c.sid))
     span = _answer_span(index, best, candidates, terms, settings.max_answer_chars, qtype)
-    confidence = _confidence(question, index, hits, best, span, terms, weights, total_weight, qtype)
+    confidence = _confidence(question, index, hits, best, span, terms, weights, qtype)
     if confidence < settings.refusal_threshold:
         return Answer(question, NOT_FOUND, False, confidence, (), nearest)
 
@@ -130,13 +130,17 @@ def _names(text: str, all_words: bool = False) -> set[str]:
     return out
 
 
+def _memo(index: Index, key: tuple, compute):
+    """Compute once per index: analysed text does not change between questions."""
+    if key not in index.memo:
+        index.memo[key] = compute()
+    return index.memo[key]
+
+
 def _common_terms(index: Index) -> frozenset:
     """Terms found in over a third of the passages: the corpus' topic, not an answer."""
-    key = ("common",)
-    if key not in index._sentence_index:
-        n = max(len(index.chunks), 1)
-        index._sentence_index[key] = frozenset(t for t, df in index.term_df.items() if df > n / 3)
-    return index._sentence_index[key]
+    n = max(len(index.chunks), 1)
+    return _memo(index, ("common",), lambda: frozenset(t for t, df in index.term_df.items() if df > n / 3))
 
 
 def _coverage(found: set[str], terms: list[str], weights: dict[str, float], total: float) -> float:
@@ -144,17 +148,23 @@ def _coverage(found: set[str], terms: list[str], weights: dict[str, float], tota
 
 
 def _sentence_terms(index: Index, sid: int) -> set[str]:
-    cache = index._sentence_index
-    if sid not in cache:
-        cache[sid] = set(analyze(index.sentences[sid].text))
-    return cache[sid]
+    return _memo(index, ("sentence", sid), lambda: set(analyze(index.sentences[sid].text)))
+
+
+def _title_terms(index: Index, source: str) -> set[str]:
+    return _memo(index, ("title", source), lambda: set(analyze(index.documents[source].title)))
+
+
+def _passage_terms(index: Index, hit: Hit) -> set[str]:
+    """A retrieved passage's terms, with its document title's."""
+    return _memo(index, ("chunk", hit.row),
+                 lambda: set(analyze(hit.chunk.text)) | _title_terms(index, hit.chunk.source))
 
 
 def _score_sentences(index, hits, question, qvec, terms, weights, total, qtype) -> dict[int, _Candidate]:
     out: dict[int, _Candidate] = {}
     top = hits[0].score if hits else 1.0
     for rank, hit in enumerate(hits):
-        title_terms = set(analyze(index.documents[hit.chunk.source].title))
         sids = index.chunk_sentences[hit.row]
         if not sids:
             continue
@@ -171,10 +181,7 @@ def _score_sentences(index, hits, question, qvec, terms, weights, total, qtype) 
                 # are read as one unit, for words and for meaning.
                 own = own | _sentence_terms(index, sid - 1)
                 cos = max(float(cos), float(index.sentence_vectors[sid - 1] @ qvec))
-            window = set(own) | title_terms
-            for nb in (sid - 1, sid + 1):
-                if 0 <= nb < len(index.sentences) and index.sentences[nb].source == sentence.source:
-                    window |= _sentence_terms(index, nb)
+            window = _window_terms(index, sid)
             lexical = _coverage(own, terms, weights, total)
             phrase = _phrase_overlap(index, sid, terms)
             context = _coverage(window, terms, weights, total)
@@ -189,12 +196,12 @@ def _phrase_overlap(index: Index, sid: int, terms: list[str]) -> float:
     pairs = set(zip(terms, terms[1:]))
     if not pairs:
         return 0.0
-    cache = index._sentence_index
-    key = ("pairs", sid)
-    if key not in cache:
+
+    def sentence_pairs() -> set:
         seq = analyze(index.sentences[sid].text)
-        cache[key] = set(zip(seq, seq[1:]))
-    return len(pairs & cache[key]) / len(pairs)
+        return set(zip(seq, seq[1:]))
+
+    return len(pairs & _memo(index, ("pairs", sid), sentence_pairs)) / len(pairs)
 
 
 # A sentence opening on one of these continues the previous one's subject.
@@ -272,12 +279,12 @@ def _trim_long(index: Index, s: Sentence, terms: list[str], max_chars: int) -> t
     return s.start + a, s.start + b
 
 
-def _confidence(question, index, hits, best, span, terms, weights, total, qtype) -> float:
+def _confidence(question, index, hits, best, span, terms, weights, qtype) -> float:
     """How sure askjobs is that the quoted span answers the question, in [0, 1].
 
     Half semantic (e5 cosine of the best sentence, mapped from [0.80, 0.92]),
     half lexical (IDF-weighted share of the question's terms found in the quote,
-    its neighbours or its document title), then halved for each sign of a near
+    its neighbours or its document title), then cut for each sign of a near
     miss: a name or number of the question absent from every retrieved passage
     ("... en France ?" over documents about the United States), or a question
     asking for a number, a date or a name answered by a quote holding none.
@@ -289,14 +296,12 @@ def _confidence(question, index, hits, best, span, terms, weights, total, qtype)
     # ("gagne" for "salaire") should cost coverage, not sink it.
     capped = {t: min(w, index.idf_df(1)) for t, w in weights.items()}
     total = sum(capped.values()) or 1.0
-    near = _coverage(set(analyze(quote)) | set(analyze(doc.title)), terms, capped, total)
-    window = _coverage(_window_terms(index, best.sid, doc.title), terms, capped, total)
+    near = _coverage(set(analyze(quote)) | _title_terms(index, source), terms, capped, total)
+    window = _coverage(_window_terms(index, best.sid), terms, capped, total)
     lexical = max(near, window)
     semantic = min(max((best.cosine - 0.80) / 0.12, 0.0), 1.0)
     conf = 0.5 * semantic + 0.5 * lexical
-    passages = set()
-    for h in hits:
-        passages |= set(analyze(h.chunk.text)) | set(analyze(index.documents[h.chunk.source].title))
+    passages = set().union(*(_passage_terms(index, h) for h in hits))
     for token in set(_KEY_TOKEN.findall(question.strip())):
         if any(k not in passages for k in analyze(token)):
             # A proper noun ("France") seldom has another spelling in the text; an acronym
@@ -307,9 +312,10 @@ def _confidence(question, index, hits, best, span, terms, weights, total, qtype)
     return float(min(max(conf, 0.0), 1.0))
 
 
-def _window_terms(index: Index, sid: int, title: str) -> set[str]:
+def _window_terms(index: Index, sid: int) -> set[str]:
+    """Terms of a sentence, its neighbours in the same document, and the document's title."""
     s = index.sentences[sid]
-    out = set(analyze(title)) | _sentence_terms(index, sid)
+    out = _title_terms(index, s.source) | _sentence_terms(index, sid)
     for nb in (sid - 1, sid + 1):
         if 0 <= nb < len(index.sentences) and index.sentences[nb].source == s.source:
             out |= _sentence_terms(index, nb)

@@ -51,7 +51,7 @@ class Index:
     bm25: object = None
     faiss: object = None
     path: Path | None = None
-    _sentence_index: dict = field(default_factory=dict, repr=False)
+    memo: dict = field(default_factory=dict, repr=False)  # the reader's per-index cache (analysed terms)
 
     @property
     def model_name(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .answer import ReaderSettings, answer_question
@@ -238,8 +238,10 @@ class AskJobs:
     def warm_up(self) -> None:
         """Load the model and the index now rather than on the first question."""
         _ = self.index
-        model = getattr(self.encoder, "model", None)  # SentenceTransformerEncoder loads lazily
-        del model
+        self._load_model()
+
+    def _load_model(self) -> None:
+        getattr(self.encoder, "model", None)  # SentenceTransformerEncoder loads on first access
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """Answer one French question with verbatim, cited sentences, or refuse."""
@@ -250,7 +252,7 @@ class AskJobs:
             raise QuestionError(f"Le nombre de passages doit être entre 1 et 50 (reçu : {k}).")
         t0 = time.perf_counter()
         index = self.index
-        self.warm_up()
+        self._load_model()
         t1 = time.perf_counter()
         qvec = self.encoder.encode_queries([question])[0]
         t2 = time.perf_counter()
@@ -263,5 +265,4 @@ class AskJobs:
                    "total": (t4 - t1) * 1e3}
         if t1 - t0 > 0.005:  # first question of a process: model and index loading, reported apart
             timings["load"] = (t1 - t0) * 1e3
-        return Answer(answer.question, answer.answer, answer.answerable, answer.confidence,
-                      answer.citations, answer.nearest, timings)
+        return replace(answer, timings_ms=timings)
