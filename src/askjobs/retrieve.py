@@ -51,14 +51,25 @@ def sentence_search(index: Index, qvec: np.ndarray, n: int) -> Ranking:
     sentence even when the rest of it is about something else."""
     if not len(index.sentences) or not len(index.chunks):
         return Ranking(np.zeros(0, int), np.zeros(0, np.float32))
+    rows, flat, starts = _chunk_sentence_layout(index)
     sims = index.sentence_vectors @ qvec.astype(np.float32)
     best = np.full(len(index.chunks), -np.inf, dtype=np.float32)
-    for row, sids in enumerate(index.chunk_sentences):
-        if sids:
-            best[row] = sims[sids].max()
+    if len(rows):
+        best[rows] = np.maximum.reduceat(sims[flat], starts)  # max over each chunk's sentences
     order = np.argsort(-best, kind="stable")[:n]
     order = order[np.isfinite(best[order])]
     return Ranking(order, best[order])
+
+
+def _chunk_sentence_layout(index: Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Chunks that hold sentences, their sentence ids laid end to end, and where each chunk's begin."""
+    if "chunk_sentence_layout" not in index.memo:
+        rows = [r for r, sids in enumerate(index.chunk_sentences) if sids]
+        lengths = [len(index.chunk_sentences[r]) for r in rows]
+        flat = [sid for r in rows for sid in index.chunk_sentences[r]]
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if rows else np.zeros(0, np.int64)
+        index.memo["chunk_sentence_layout"] = (np.array(rows, dtype=np.int64), np.array(flat, dtype=np.int64), starts)
+    return index.memo["chunk_sentence_layout"]
 
 
 def fuse(rankings: list[Ranking], weights: list[float], rrf_k: int) -> dict[int, float]:
