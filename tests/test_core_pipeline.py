@@ -7,6 +7,7 @@ import pytest
 from askjobs import cli
 from askjobs.answer import NOT_FOUND
 from askjobs.pipeline import QuestionError, clean_question
+from askjobs.text import split_sentences
 
 CONTRACT = {"question", "answer", "answerable", "confidence", "citations", "timings_ms"}
 CITATION = {"n", "source", "title", "chunk_id", "start", "end", "quote", "passage", "score"}
@@ -57,6 +58,7 @@ def test_answers_are_at_most_two_sentences_and_400_chars(fake_app):
               "Quelle prime pour les profils rares ?"):
         a = fake_app.ask(q)
         assert len(a.answer) <= 400
+        assert len(split_sentences(a.answer)) <= 2
 
 
 @pytest.mark.parametrize("bad", ["", "   \n\t ", "?!…", "x" * 10_000])
