@@ -115,3 +115,22 @@ def test_a_new_model_version_re_embeds_everything_and_old_indexes_are_refused(fa
     report = app.build()
     assert report.embedded == report.chunks + report.sentences  # nothing reused from the old vectors
     assert app.ask("Quel est le salaire médian aux États-Unis ?").answerable
+
+
+def test_an_older_lexical_analysis_is_refused_then_rebuilt_without_re_embedding(fake_app):
+    import json
+
+    from askjobs.index import IndexError_, current_version
+    from askjobs.pipeline import AskJobs
+    from fakes import FakeEncoder
+
+    manifest_path = current_version(fake_app.settings.index_dir) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["analyzer"] = "fr: Snowball stems (v1)"
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    app = AskJobs(fake_app.settings, FakeEncoder())
+    with pytest.raises(IndexError_, match="askjobs index"):
+        app.ask("Quel salaire ?")
+    report = app.build()
+    assert not report.up_to_date and report.embedded == 0  # vectors kept, BM25 and terms rebuilt
+    assert app.ask("Quel est le salaire médian aux États-Unis ?").answerable

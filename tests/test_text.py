@@ -1,5 +1,7 @@
 """French sentence segmentation, normalisation and lexical analysis."""
 
+import pytest
+
 from askjobs.text import analyze, is_heading, normalize, split_sentences
 
 
@@ -45,6 +47,12 @@ def test_normalize_unifies_apostrophes_spaces_and_case():
 
 
 def test_analyze_drops_stopwords_stems_and_folds_accents():
-    assert analyze("Quel est le salaire médian aux États-Unis ?") == ["salair", "median", "etat", "unis"]
+    assert analyze("Quel est le salaire médian aux États-Unis ?") == ["salair", "median", "etat", "unir"]
     assert analyze("les salaires") == analyze("Salaire")
     assert analyze("médian") == analyze("median")
+
+
+@pytest.mark.parametrize("a, b", [("gagnent", "gagne"), ("emplois", "emploi"), ("créent", "crée"),
+                                  ("recrutent", "recrute"), ("hôpitaux", "hôpital"), ("travaux", "travail")])
+def test_analyze_joins_inflections_snowball_alone_keeps_apart(a, b):
+    assert analyze(a) == analyze(b)

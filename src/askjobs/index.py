@@ -21,7 +21,7 @@ import numpy as np
 
 from . import __version__
 from .schema import Chunk, Document, Sentence
-from .text import analyze, split_sentences
+from .text import ANALYZER, analyze, split_sentences
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -104,6 +104,7 @@ def build_index(
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "model": model,
         "chunking": chunking,
+        "analyzer": ANALYZER,
         "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": len(sentences)},
         "documents": [
             {"source": d.source, "title": d.title, "date": d.date, "hash": d.hash, "chars": len(d.text),
@@ -397,8 +398,11 @@ def check_version_files(version: Path, manifest: dict) -> None:
                               f"manifeste ({rows} vecteurs de dimension {dim}). {REBUILD_HINT}")
 
 
-def load_index(index_dir: Path, *, model_name: str | None = None) -> Index:
-    """Load the current index version; mismatches and damage raise IndexError_ with the fix."""
+def load_index(index_dir: Path, *, model_name: str | None = None, for_reuse: bool = False) -> Index:
+    """Load the current index version; mismatches and damage raise IndexError_ with the fix.
+
+    `for_reuse` loads an index whose lexical analysis is outdated, for a build to keep its vectors.
+    """
     index_dir = Path(index_dir)
     version = current_version(index_dir)
     if version is None:
@@ -408,6 +412,9 @@ def load_index(index_dir: Path, *, model_name: str | None = None) -> Index:
         raise IndexError_(
             f"L'index a été construit avec le modèle {manifest['model']['name']!r}, mais le modèle "
             f"configuré est {model_name!r}. {REBUILD_HINT}")
+    if not for_reuse and manifest.get("analyzer") != ANALYZER:
+        raise IndexError_(f"L'index a été construit avec une version antérieure de l'analyse lexicale "
+                          f"d'askjobs. Lancez `askjobs index` pour le mettre à jour.")
     try:
         return _load_version(version, manifest)
     except IndexError_:

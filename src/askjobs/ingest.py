@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .files import sha256_file
 from .schema import Document
-from .text import is_heading, split_sentences
+from .text import FRENCH_DATE, MONTHS, head_date, is_heading, split_sentences
 
 TEXT_SUFFIXES = (".txt", ".md")
 HTML_SUFFIXES = (".html", ".htm")
@@ -27,12 +27,6 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 # After UTF-8, the encodings a French text file may be in (cp1252 covers Latin-1's letters).
 LEGACY_ENCODINGS = ["cp1252", "iso8859_15", "cp850", "mac_roman"]
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-     "septembre", "octobre", "novembre", "décembre"], start=1)}
-_DATE_RE = re.compile(
-    r"\b(1er|[0-3]?\d)\s+(" + "|".join(_MONTHS) + r")\s+((?:19|20)\d\d)\b", re.IGNORECASE
-)
 _DATE_LINE_RE = re.compile(r"^\s*(publié|mis à jour|modifié|date)\b.*$", re.IGNORECASE)
 
 
@@ -105,23 +99,20 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
 
 # --- Titles and dates ----------------------------------------------------------
 
-def find_date(text: str, head_chars: int = 400) -> str | None:
+def find_date(text: str) -> str | None:
     """ISO date of the first French date written near the top of the text."""
-    m = _DATE_RE.search(text[:head_chars])
+    m = head_date(text)
     if not m:
         return None
     day = 1 if m.group(1).lower() == "1er" else int(m.group(1))
-    month = _MONTHS[m.group(2).lower()]
-    if not 1 <= day <= 31:
-        return None
-    return f"{m.group(3)}-{month:02d}-{day:02d}"
+    return f"{m.group(3)}-{MONTHS[m.group(2).lower()]:02d}-{day:02d}"
 
 
 def find_title(text: str, fallback: str) -> str:
     """The heading line of a document, else its first sentence, else the file name."""
     lines = [ln.strip().lstrip("#").strip() for ln in text.splitlines()[:5]]
     for line in lines:
-        if not line or _DATE_LINE_RE.match(line) or (_DATE_RE.search(line) and len(line) < 40):
+        if not line or _DATE_LINE_RE.match(line) or (FRENCH_DATE.search(line) and len(line) < 40):
             continue
         if is_heading(line) or len(line) <= 120:
             return line

@@ -17,6 +17,7 @@ from .index import (Index, IndexError_, build_index, check_version_files, corpus
 from .ingest import Skipped, drop_duplicates, load_file, scan_corpus
 from .retrieve import retrieve
 from .schema import Answer
+from .text import ANALYZER
 
 
 class QuestionError(ValueError):
@@ -130,7 +131,7 @@ class AskJobs:
                 report.seconds = time.perf_counter() - t0
                 return report
 
-            previous = self._reusable_index() if manifest is not None else None
+            previous = None if rebuild else self._reusable_index()
             # Extract only files whose bytes changed; the others keep the text stored in the index.
             indexed = {d["source"]: d.get("file_hash") for d in previous.manifest["documents"]} if previous else {}
             docs = []
@@ -186,7 +187,8 @@ class AskJobs:
         """
         try:
             manifest = read_manifest(self.settings.index_dir)
-            if not manifest or not self._same_model(manifest) or manifest["chunking"] != self.chunking_info():
+            if not manifest or not self._same_model(manifest) or manifest["chunking"] != self.chunking_info() \
+                    or manifest.get("analyzer") != ANALYZER:
                 return None
             check_version_files(current_version(self.settings.index_dir), manifest)
             return manifest
@@ -194,12 +196,16 @@ class AskJobs:
             return None
 
     def _reusable_index(self) -> Index | None:
-        """The current index, whose unchanged documents keep their text, chunks and vectors (None: rebuild all)."""
+        """The current index, whose unchanged documents keep their text, chunks and vectors (None: rebuild all).
+
+        Only the model and the chunking decide: a new lexical analysis rebuilds BM25 from the kept texts.
+        """
         try:
-            index = load_index(self.settings.index_dir, model_name=self.encoder.name)
+            index = load_index(self.settings.index_dir, model_name=self.encoder.name, for_reuse=True)
         except IndexError_:
             return None
-        return index if self._same_model(index.manifest) else None
+        same = self._same_model(index.manifest) and index.manifest["chunking"] == self.chunking_info()
+        return index if same else None
 
     def stale_files(self) -> dict[str, list[str]]:
         """Files added, changed or removed since the index was built."""

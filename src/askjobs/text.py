@@ -66,6 +66,19 @@ def is_heading(sentence: str) -> bool:
     return bool(s) and not s.endswith(_TERMINAL) and len(s.split()) <= 14
 
 
+# --- Dates ---------------------------------------------------------------------------
+MONTHS = {m: i for i, m in enumerate(
+    ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+     "septembre", "octobre", "novembre", "décembre"], start=1)}
+FRENCH_DATE = re.compile(
+    r"\b(1er|[12]\d|3[01]|0?[1-9])\s+(" + "|".join(MONTHS) + r")\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+
+
+def head_date(text: str, head_chars: int = 400) -> re.Match | None:
+    """The first full French date ("2 mars 2025") near the top of a text: its publication date."""
+    return FRENCH_DATE.search(text[:head_chars])
+
+
 # --- Normalisation ---------------------------------------------------------------
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'",
                               "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ",
@@ -103,7 +116,26 @@ def stopwords() -> frozenset[str]:
     return frozenset(strip_accents(w) for w in set(STOPWORDS_FRENCH) | extra) | frozenset(STOPWORDS_FRENCH) | frozenset(extra)
 
 
+# Recorded in the index manifest: an index analysed another way must be rebuilt.
+ANALYZER = "fr: simplemma lemmas, then Snowball stems, accents folded (v2)"
+
+
+@lru_cache(maxsize=1)
+def _lemmatizer():
+    from functools import partial
+
+    import simplemma
+
+    return lru_cache(maxsize=200_000)(partial(simplemma.lemmatize, lang="fr"))
+
+
 def analyze(text: str) -> list[str]:
-    """Content terms of a French text: normalised, stop words removed, stemmed, accents folded."""
+    """Content terms of a French text: normalised, stop words removed, lemmatised, stemmed, accents folded.
+
+    Snowball alone leaves many inflections apart ("gagnent"/"gagne", "emplois"/"emploi",
+    "créent"/"crée"); the lemma ("gagner", "emploi", "créer") joins them before the stem
+    joins derived words ("limiter"/"limité").
+    """
+    lemma = _lemmatizer()
     words = [w for w in _TOKEN_RE.findall(normalize(text)) if w not in stopwords() and w != "_"]
-    return [strip_accents(s) for s in _stemmer().stemWords(words)]
+    return [strip_accents(s) for s in _stemmer().stemWords([lemma(w) for w in words])]
