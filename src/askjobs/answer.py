@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .about import answer_about_document, question_about_document
 from .index import Index
 from .schema import Answer, Citation, Hit, Sentence
 from .text import analyze, is_heading, normalize
@@ -78,6 +79,9 @@ def answer_question(question: str, qvec: np.ndarray, hits: list[Hit], index: Ind
     nearest = tuple(_nearest(index, hits, candidates))
     if not candidates:
         return Answer(question, NOT_FOUND, False, 0.0, (), nearest)
+    kind = question_about_document(question)
+    if kind is not None:
+        return _answer_about_document(question, kind, hits, index, settings, nearest)
 
     best = max(candidates.values(), key=lambda c: (c.score, -c.sid))
     span = _answer_span(index, best, candidates, terms, settings.max_answer_chars, qtype)
@@ -89,6 +93,17 @@ def answer_question(question: str, qvec: np.ndarray, hits: list[Hit], index: Ind
     hit = hits[best.hit_rank]
     citation = _citation(index, 1, source, start, end, hit, best.score)
     return Answer(question, citation.quote, True, confidence, (citation,), nearest)
+
+
+def _answer_about_document(question: str, kind: str, hits: list[Hit], index: Index, settings: ReaderSettings,
+                           nearest: tuple[Citation, ...]) -> Answer:
+    """The date line or byline of the document meant, or a refusal when it states none."""
+    found = answer_about_document(kind, hits, index)
+    if found.start is None or found.confidence < settings.refusal_threshold:
+        return Answer(question, NOT_FOUND, False, found.confidence if found.start is not None else 0.0, (), nearest)
+    hit = next(h for h in hits if h.chunk.source == found.source)
+    citation = _citation(index, 1, found.source, found.start, found.end, hit, found.confidence)
+    return Answer(question, citation.quote, True, found.confidence, (citation,), nearest)
 
 
 def _question_type(question: str) -> str | None:

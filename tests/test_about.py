@@ -1,0 +1,60 @@
+"""Questions about a document itself: its date line or byline, cited exactly, or a refusal."""
+
+import pytest
+
+from askjobs.about import question_about_document
+from askjobs.answer import NOT_FOUND
+from askjobs.config import Settings
+from askjobs.pipeline import AskJobs
+from conftest import write_corpus
+from fakes import FakeEncoder
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("De quand date ce document ?", "date"),
+    ("l'article sur l'IA et les nouveaux métiers date de quand", "date"),
+    ("En quelle année est paru l'article qui parle des éthiciens ?", "date"),
+    ("Quelle est la date de publication du texte ?", "date"),
+    ("L’article a été écrit quand ?", "date"),
+    ("Qui est l'auteur de l'article sur les salaires ?", "author"),
+    ("Qui a écrit cet article ?", "author"),
+    # About what the documents say, or about a source they cite: the ordinary reader answers.
+    ("Quand le rapport de McKinsey a-t-il été publié ?", None),
+    ("Quand l'étude de 365 Data Science a-t-elle été publiée ?", None),
+    ("Selon l'article, quand les offres ont-elles été publiées ?", None),
+    ("Quand la loi européenne entre-t-elle en vigueur ?", None),
+    ("Dans quel article parle-t-on de Tesla ?", None),
+    ("Quel est le salaire médian ?", None),
+])
+def test_questions_about_a_document_are_told_from_questions_about_its_content(question, kind):
+    assert question_about_document(question) == kind
+
+
+def test_the_date_line_of_the_document_meant_is_quoted_exactly(fake_app):
+    answer = fake_app.ask("De quand date l'article sur les éthiciens et les auditeurs d'algorithmes ?")
+    assert answer.answerable, answer
+    (c,) = answer.citations
+    assert c.source == "metiers.md"
+    assert c.quote == answer.answer == "Publié le 2 mars 2025"
+    assert fake_app.index.documents[c.source].text[c.start:c.end] == c.quote
+
+
+def test_a_document_without_a_date_or_byline_gets_a_refusal_not_a_guess(fake_app):
+    for question in ("De quand date l'article sur les salaires aux États-Unis ?",
+                     "Qui est l'auteur de l'article sur les salaires aux États-Unis ?"):
+        answer = fake_app.ask(question)
+        assert not answer.answerable and answer.answer == NOT_FOUND, answer
+        assert answer.nearest  # the user still sees where it looked
+
+
+def test_a_byline_answers_who_wrote_the_document(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", {"robots.txt": (
+        "Les robots collaboratifs à l'usine\n"
+        "Par Claire Martin\n"
+        "Les cobots travaillent aux côtés des opérateurs et réduisent les temps d'arrêt.\n")})
+    app = AskJobs(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), FakeEncoder())
+    app.build()
+    answer = app.ask("Qui a écrit cet article sur les cobots ?")
+    assert answer.answerable and answer.answer == "Par Claire Martin"
+    c = answer.citations[0]
+    assert app.index.documents["robots.txt"].text[c.start:c.end] == "Par Claire Martin"
