@@ -112,12 +112,19 @@ def stopwords() -> frozenset[str]:
     extra = {"quel", "quelle", "quels", "quelles", "qui", "que", "quoi", "où", "quand",
              "comment", "combien", "pourquoi", "est", "sont", "ce", "cette", "ces", "il",
              "elle", "ils", "elles", "on", "selon", "fait", "faire", "peut", "doit",
-             "d", "l", "s", "c", "j", "n", "m", "t", "qu", "y", "a"}
+             "d", "l", "s", "c", "j", "n", "m", "t", "qu", "y", "a",
+             # Function words Snowball's list lacks ("entre 2021 et 2025" is no answer to "entre-t-elle").
+             # Words that carry meaning in a question stay: plus, moins, sans, avant, après, depuis.
+             "entre", "vers", "chez", "sous", "parmi", "comme", "ainsi", "donc", "alors", "dont", "lors",
+             "encore", "déjà", "très", "tout", "tous", "toute", "toutes", "autre", "autres", "chaque",
+             "plusieurs", "certains", "certaines", "cela", "ceci", "ça", "celui", "celle", "ceux", "celles",
+             "lequel", "laquelle", "lesquels", "lesquelles", "cet", "leurs", "si", "où", "aussi", "bien",
+             "tel", "telle", "tels", "telles", "quoi", "chez", "afin", "car", "puis", "ni"}
     return frozenset(strip_accents(w) for w in set(STOPWORDS_FRENCH) | extra) | frozenset(STOPWORDS_FRENCH) | frozenset(extra)
 
 
 # Recorded in the index manifest: an index analysed another way must be rebuilt.
-ANALYZER = "fr: simplemma lemmas, then Snowball stems, accents folded (v2)"
+ANALYZER = "fr: more stop words, simplemma lemmas, then Snowball stems, accents folded (v3)"
 
 
 @lru_cache(maxsize=1)
