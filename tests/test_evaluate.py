@@ -56,6 +56,16 @@ def test_calibrate_picks_a_threshold_between_classes(tmp_path):
     assert 0.3 < c["threshold"] <= 0.6 and c["accuracy"] == 1.0
 
 
+def test_calibrate_takes_the_middle_of_the_widest_best_range(tmp_path):
+    # Two ranges reach the best accuracy, (0.3, 0.4] and (0.5, 0.75]: the wider one's middle is kept,
+    # as far as possible from any question's confidence.
+    rows = [("a", True, 0.4), ("b", True, 0.75), ("c", False, 0.3), ("d", False, 0.5)]
+    qs = q(tmp_path, [{"id": i, "question": i, "answers": ["x"], "answerable": a} if a else
+                      {"id": i, "question": i, "answerable": False} for i, a, _ in rows])
+    c = calibrate(qs, [{"answer": "x" if a else "z", "confidence": conf} for _, a, conf in rows])
+    assert c["range"] == [0.5, 0.75] and c["threshold"] == 0.625 and c["accuracy"] == 0.75
+
+
 def test_bad_eval_files_name_the_line(tmp_path):
     p = tmp_path / "bad.jsonl"
     p.write_text('{"question": "ok", "answers": ["a"]}\n{pas du json}\n', encoding="utf-8")

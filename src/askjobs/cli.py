@@ -148,7 +148,9 @@ def cmd_eval(args) -> int:
         print(f"{key:>20} : {value}")
     if args.calibrate:
         c = report["calibration"]
-        print(f"\nSeuil de refus recommandé : {c['threshold']} (exactitude globale {c['accuracy']})")
+        lo, hi = c["range"]
+        print(f"\nSeuil de refus recommandé : {c['threshold']} (exactitude globale {c['accuracy']}, "
+              f"la même pour tout seuil entre {lo} et {hi})")
     return 0
 
 

@@ -109,16 +109,33 @@ def run_eval(ask, questions: list[EvalQuestion], progress=None) -> dict:
 
 
 def calibrate(questions: list[EvalQuestion], results: list[dict]) -> dict:
-    """The refusal threshold that maximises overall accuracy, from answers given with threshold 0."""
+    """The refusal threshold that maximises overall accuracy, from answers given with threshold 0.
+
+    Every threshold between two consecutive confidences has the same outcome. Of the best ones,
+    the widest unbroken range is kept and its middle value returned: the threshold farthest from
+    any question's confidence, so that small score shifts (another CPU, a retrained model) change
+    no decision.
+    """
     rows = []
     for q, r in zip(questions, results):
         ok = contains_answer(r["answer"], q.answers) if q.answerable else False
         rows.append((r["confidence"], q.answerable, ok))
-    confs = sorted({c for c, _, _ in rows})
-    cands = [0.0] + [(a + b) / 2 for a, b in zip(confs, confs[1:])] + [confs[-1] + 1e-6 if confs else 1.0]
-    scored = [(sum((c >= t and ok) if answerable else (c < t) for c, answerable, ok in rows), t) for t in cands]
-    top = max(n for n, _ in scored)
-    # The middle of the best plateau: the threshold least sensitive to small score shifts.
-    plateau = [t for n, t in scored if n == top]
-    t = plateau[len(plateau) // 2]
-    return {"threshold": round(t, 4), "accuracy": round(top / len(rows), 4), "questions": len(rows)}
+    bounds = [0.0] + sorted({c for c, _, _ in rows if 0.0 < c < 1.0}) + [1.0]
+    # Range k is (bounds[k], bounds[k + 1]]: a question is answered when its confidence >= the threshold.
+    scores = [sum((c >= hi and ok) if answerable else (c < hi) for c, answerable, ok in rows)
+              for hi in bounds[1:]]
+    top = max(scores)
+    best, k = (-1.0, 0.0, 1.0), 0
+    while k < len(scores):
+        if scores[k] != top:
+            k += 1
+            continue
+        j = k
+        while j + 1 < len(scores) and scores[j + 1] == top:
+            j += 1
+        lo, hi = bounds[k], bounds[j + 1]
+        best = max(best, (hi - lo, lo, hi))
+        k = j + 1
+    _, lo, hi = best
+    return {"threshold": round((lo + hi) / 2, 4), "accuracy": round(top / len(rows), 4), "questions": len(rows),
+            "range": [round(lo, 4), round(hi, 4)]}
