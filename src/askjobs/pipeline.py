@@ -17,7 +17,7 @@ from .index import (Index, IndexError_, build_index, check_version_files, corpus
 from .ingest import Skipped, drop_duplicates, load_file, scan_corpus
 from .retrieve import retrieve
 from .schema import Answer
-from .text import ANALYZER
+from .text import ANALYZER, load_lexicon
 
 
 class QuestionError(ValueError):
@@ -237,6 +237,7 @@ class AskJobs:
                     f"L'index a été construit avec une autre version du modèle {self.encoder.name!r} "
                     f"({built} ; configurée : {self.model_fingerprint}). Lancez `askjobs index` pour le mettre à jour.")
             self._index_version = self._index.path
+            load_lexicon()
             return self._index
         raise IndexError_(f"L'index {self.settings.index_dir} change sans arrêt pendant son chargement ; "
                           "réessayez quand l'indexation en cours sera terminée.")
