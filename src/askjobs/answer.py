@@ -21,7 +21,7 @@ W_LEXICAL = 1.0  # IDF-weighted share of question terms in the sentence
 W_CONTEXT = 0.75  # ... in the sentence, its neighbours and its document title
 W_PASSAGE = 2.0  # how high the sentence's passage was retrieved (fused score / top score)
 W_PHRASE = 0.25  # share of the question's adjacent term pairs found adjacent in the sentence
-W_TYPE = 0.75  # the sentence holds what the question asks for (number, date, name)
+W_TYPE = 0.75  # the sentence holds what the question asks for (number, amount, date, name)
 W_HEADING = -1.0  # a title line answers only when it holds the date or number asked for
 
 # Answer-type cues: what kind of token a question asks for.
@@ -48,7 +48,15 @@ _HAS_NUMBER = re.compile(r"\d|\b" + _NUMBER_WORDS + r"\b(?!-)", re.IGNORECASE)
 _HAS_DATE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|"
                        r"septembre|octobre|novembre|décembre)\b|\b(?:\d+|" + _NUMBER_WORDS + r")\s+"
                        r"(?:ans?|années?|mois|semaines?|jours?|siècles?|décennies?)\b", re.IGNORECASE)
+# A number question about money ("combien gagne…", "quel salaire…") wants an amount or a rate,
+# not any number: "20 millions de travailleurs" does not say what robotics engineers earn.
+_ASKS_MONEY = re.compile(r"\b(?:gagn|salai|r[ée]mun[ée]r|pay[ée]|co[uû]t|prix|budget|montant|tarif|"
+                         r"factur|d[ée]pens|investi|rapporte)")
+_HAS_MONEY = re.compile(r"[$€£¥]|%|\b(?:euros?|dollars?|francs?|livres?|yens?|k€|M€|Md€)\b", re.IGNORECASE)
 _KEY_TOKEN = re.compile(r"(?<=\S\s)[A-ZÀ-Þ][\w-]+|\b\w*\d\w*\b|\b[A-ZÀ-Þ]{2,}\b")
+
+
+_QUANTITIES = ("number", "money", "date")  # answer types a heading or a following sentence may hold
 
 
 @dataclass(frozen=True)
@@ -111,7 +119,7 @@ def _question_type(question: str) -> str | None:
     if _ASKS_DATE.search(q):
         return "date"
     if _ASKS_NUMBER.search(q):
-        return "number"
+        return "money" if _ASKS_MONEY.search(q) else "number"
     if _ASKS_NAME.search(q):
         return "name"
     return None
@@ -124,7 +132,7 @@ def _matches_type(text: str, qtype: str | None, question: str = "", common: froz
         # A name the question does not already contain, and not the corpus' own topic ("IA").
         new = {n for n in _names(text) - _names(question, all_words=True) if not set(analyze(n)) <= common}
         return 1.0 if new else 0.0
-    pattern = {"number": _HAS_NUMBER, "date": _HAS_DATE}[qtype]
+    pattern = {"number": _HAS_NUMBER, "money": _HAS_MONEY, "date": _HAS_DATE}[qtype]
     return 1.0 if pattern.search(text) else 0.0
 
 
@@ -189,7 +197,7 @@ def _score_sentences(index, hits, question, qvec, terms, weights, total, qtype) 
                 continue
             sentence = index.sentences[sid]
             typed = _matches_type(sentence.text, qtype, question, _common_terms(index))
-            heading = is_heading(sentence.text) and not (typed and qtype in ("date", "number"))
+            heading = is_heading(sentence.text) and not (typed and qtype in _QUANTITIES)
             own = _sentence_terms(index, sid)
             if _continues_previous(index, sid):
                 # "Leur fourchette de salaire…" speaks of the previous sentence's subject: the two
@@ -256,7 +264,7 @@ def _answer_span(index: Index, best: _Candidate, candidates: dict[int, _Candidat
                                              or bool(_ANAPHORA.match(n.text)))
         # The question asks for a number or a date the best sentence lacks and its neighbour gives.
         # (Only the next one: an earlier sentence usually speaks of something else.)
-        completes = nb == best.sid + 1 and qtype in ("number", "date") and not _matches_type(s.text, qtype) \
+        completes = nb == best.sid + 1 and qtype in _QUANTITIES and not _matches_type(s.text, qtype) \
             and bool(_matches_type(n.text, qtype)) and nb in candidates
         if needs_next or completes or (adds_terms and close):
             options.append((needs_next, candidates.get(nb, best).score if nb in candidates else -1e9, n))
