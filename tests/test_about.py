@@ -1,4 +1,4 @@
-"""Questions about a document itself: its date line or byline, cited exactly, or a refusal."""
+"""Questions about a document itself: its date line, byline or opening sentence, cited exactly, or a refusal."""
 
 import pytest
 
@@ -18,6 +18,9 @@ from fakes import FakeEncoder
     ("L’article a été écrit quand ?", "date"),
     ("Qui est l'auteur de l'article sur les salaires ?", "author"),
     ("Qui a écrit cet article ?", "author"),
+    ("De quoi parle ce document ?", "topic"),
+    ("Quel est le thème principal de l'article sur les salaires ?", "topic"),
+    ("Résume le texte sur les nouveaux métiers", "topic"),
     # About what the documents say, or about a source they cite: the ordinary reader answers.
     ("Quand le rapport de McKinsey a-t-il été publié ?", None),
     ("Quand l'étude de 365 Data Science a-t-elle été publiée ?", None),
@@ -25,6 +28,7 @@ from fakes import FakeEncoder
     ("Quand la loi européenne entre-t-elle en vigueur ?", None),
     ("Dans quel article parle-t-on de Tesla ?", None),
     ("Quel est le salaire médian ?", None),
+    ("Quel est le sujet de l'étude de 365 Data Science ?", None),
 ])
 def test_questions_about_a_document_are_told_from_questions_about_its_content(question, kind):
     assert question_about_document(question) == kind
@@ -58,3 +62,12 @@ def test_a_byline_answers_who_wrote_the_document(tmp_path):
     assert answer.answerable and answer.answer == "Par Claire Martin"
     c = answer.citations[0]
     assert app.index.documents["robots.txt"].text[c.start:c.end] == "Par Claire Martin"
+
+
+def test_what_a_document_is_about_is_its_opening_sentence_not_its_title_or_date(fake_app):
+    answer = fake_app.ask("De quoi parle l'article sur les éthiciens et les auditeurs d'algorithmes ?")
+    assert answer.answerable, answer
+    (c,) = answer.citations
+    assert c.source == "metiers.md"
+    assert c.quote == "Les éthiciens de l’IA encadrent les usages responsables."
+    assert fake_app.index.documents[c.source].text[c.start:c.end] == c.quote

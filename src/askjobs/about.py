@@ -1,9 +1,10 @@
-"""Questions about a document itself ("De quand date l'article ?", "Qui a écrit ce texte ?").
+"""Questions about a document itself ("De quand date l'article ?", "Qui a écrit ce texte ?",
+"De quoi parle ce document ?").
 
-Their answer is not in what the document says but in its date line or byline, which
-passage ranking never favours. This module recognises such questions and finds the line
-to quote; the reader (answer.py) cites it like any other sentence, or refuses when the
-document states no date or author.
+Their answer is not in what the document says about its subject but in its date line, its
+byline or its opening sentence, which passage ranking never favours. This module recognises
+such questions and finds the line to quote; the reader (answer.py) cites it like any other
+sentence, or refuses when the document states no date or author.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from .index import Index
 from .schema import Hit
-from .text import head_date, normalize
+from .text import head_date, is_heading, normalize
 
 # A document named as such: "l'article", "ce document", "le texte"… but not "le rapport de
 # McKinsey" or "l'étude Gartner", which are sources the document cites.
@@ -30,6 +31,9 @@ _ABOUT_AUTHOR = re.compile(
     r"\b(?:auteure?s?|autrices?|r[ée]dact(?:eur|rice)s?|signataires?)\b"
     r"|\bqui\s+(?:a|ont)\s+(?:[ée]crit|r[ée]dig[ée]|sign[ée])\b"
     r"|\b(?:[ée]crite?s?|r[ée]dig[ée]e?s?|sign[ée]e?s?)\s+par\s+qui\b")
+_ABOUT_TOPIC = re.compile(
+    r"\bde quoi (?:parle|traite|est-il question|s'agit-il)|\bà propos de quoi\b|\bsujet\b|\bth[èe]me\b"
+    r"|\br[ée]sum|\bquel est l'objet\b|\bque (?:dit|raconte)\b")
 # A byline among a document's first lines: "Par Marie Dupont", "Auteur : M. Dupont".
 _BYLINE = re.compile(
     r"^[ \t]*(?:par|auteur|autrice|auteure|r[ée]dig[ée] par|[ée]crit par|sign[ée])\b[ \t]*:?[ \t]*"
@@ -49,7 +53,7 @@ class DocumentAnswer:
 
 
 def question_about_document(question: str) -> str | None:
-    """'date' or 'author' when the question asks about a document rather than its content."""
+    """'date', 'author' or 'topic' when the question asks about a document rather than its content."""
     q = question.replace("’", "'").strip()
     q = q[:1].lower() + q[1:]  # capitals inside the question still mark names
     q = _ACCORDING_TO.sub(" ", q)
@@ -60,17 +64,20 @@ def question_about_document(question: str) -> str | None:
         return "author"
     if _WHEN.search(low) and _PUBLISHED.search(low):
         return "date"
+    if _ABOUT_TOPIC.search(low):
+        return "topic"
     return None
 
 
 def answer_about_document(kind: str, hits: list[Hit], index: Index) -> DocumentAnswer:
-    """The date line or byline of the document the question most likely means (the retrieved one)."""
+    """The date line, byline or opening sentence of the document the question most likely means
+    (the retrieved one)."""
     source = hits[0].chunk.source
     # How much of the retrieval evidence points at this document: 1.0 when it is the only one retrieved.
     total = sum(h.score for h in hits) or 1.0
     confidence = sum(h.score for h in hits if h.chunk.source == source) / total
     text = index.documents[source].text
-    span = _date_line(text) if kind == "date" else _byline(text)
+    span = {"date": _date_line, "author": _byline}[kind](text) if kind != "topic" else _lead(index, source)
     if span is None:
         return DocumentAnswer(source, None, None, confidence)
     return DocumentAnswer(source, span[0], span[1], confidence)
@@ -107,3 +114,12 @@ def _byline(text: str) -> tuple[int, int] | None:
         head_end = nxt + 1
     m = _BYLINE.search(text, 0, head_end)
     return _line_around(text, m.start(), m.end()) if m else None
+
+
+def _lead(index: Index, source: str) -> tuple[int, int] | None:
+    """The document's first sentence that is neither its title nor its date line: what it is about."""
+    for sentence in index.sentences:
+        dateline = len(sentence.text) < 60 and head_date(sentence.text)
+        if sentence.source == source and not is_heading(sentence.text) and not dateline:
+            return sentence.start, sentence.end
+    return None

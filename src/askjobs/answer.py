@@ -105,12 +105,16 @@ def answer_question(question: str, qvec: np.ndarray, hits: list[Hit], index: Ind
 
 def _answer_about_document(question: str, kind: str, hits: list[Hit], index: Index, settings: ReaderSettings,
                            nearest: tuple[Citation, ...]) -> Answer:
-    """The date line or byline of the document meant, or a refusal when it states none."""
+    """The date line, byline or opening sentence of the document meant, or a refusal when it states none."""
     found = answer_about_document(kind, hits, index)
     if found.start is None or found.confidence < settings.refusal_threshold:
         return Answer(question, NOT_FOUND, False, found.confidence if found.start is not None else 0.0, (), nearest)
+    start, end = found.start, found.end
+    if end - start > settings.max_answer_chars:  # a long opening sentence: its first clauses
+        start, end = _trim_long(index, Sentence(found.source, start, end, index.documents[found.source].text[start:end]),
+                                [], settings.max_answer_chars)
     hit = next(h for h in hits if h.chunk.source == found.source)
-    citation = _citation(index, 1, found.source, found.start, found.end, hit, found.confidence)
+    citation = _citation(index, 1, found.source, start, end, hit, found.confidence)
     return Answer(question, citation.quote, True, found.confidence, (citation,), nearest)
 
 
