@@ -71,3 +71,24 @@ def test_what_a_document_is_about_is_its_opening_sentence_not_its_title_or_date(
     assert c.source == "metiers.md"
     assert c.quote == "Les éthiciens de l’IA encadrent les usages responsables."
     assert fake_app.index.documents[c.source].text[c.start:c.end] == c.quote
+
+
+def test_without_a_byline_an_author_the_text_cites_is_still_found(tmp_path):
+    # "L'article" may be one the document cites: with no byline, the ordinary reader looks for a name.
+    corpus = write_corpus(tmp_path / "corpus", {"violences.txt": (
+        "Les violences conjugales en Algérie\n"
+        "L'universitaire Fadéla Boumnedjel-Chitour publie en 2018 un article sur l'accueil des victimes. "
+        "Les plaintes sont rarement enregistrées dans les commissariats.\n")})
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", refusal_threshold=0.0)
+    app = AskJobs(settings, FakeEncoder())
+    app.build()
+    answer = app.ask("Qui est l'auteur de l'article sur l'accueil des victimes ?")
+    assert answer.answerable and "Fadéla Boumnedjel-Chitour" in answer.answer
+
+
+def test_a_sentence_opening_on_a_french_word_holds_no_name():
+    from askjobs.answer import _names
+
+    assert _names("L'intelligence artificielle transforme le travail.") == set()
+    assert _names("Tesla: Embauche des ingénieurs en robotique.") == {"tesla"}
+    assert _names("Selon Forbes, les chefs de produit gagnent 141 000 $.") == {"forbes"}

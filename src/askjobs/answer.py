@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .about import answer_about_document, question_about_document
+from .about import DocumentAnswer, answer_about_document, question_about_document
 from .index import Index
 from .schema import Answer, Citation, Hit, Sentence
 from .text import analyze, is_heading, normalize
@@ -40,6 +40,7 @@ _ASKS_NAME = re.compile(
     r"universit[ée]|[ée]cole|plateforme|marque|ville|pays|institution|organisme|cabinet|magazine|journal)s?\b"
     r"|\bqui\s+(?:est|sont|était|a été)\s+(?:l'|le |la |les )?(?:auteur|pdg|fondateur|directeur|président|"
     r"dirigeant|créateur|inventeur)"
+    r"|\bqui\s+(?:a|ont|avait)\s+(?:écrit|rédigé|signé|fondé|créé|inventé|découvert|réalisé|composé|peint)\b"
 )
 _NUMBER_WORDS = (r"(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|"
                  r"quarante|cinquante|soixante|cent|cents|mille|millions?|milliards?|dizaines?|centaines?|"
@@ -89,7 +90,11 @@ def answer_question(question: str, qvec: np.ndarray, hits: list[Hit], index: Ind
         return Answer(question, NOT_FOUND, False, 0.0, (), nearest)
     kind = question_about_document(question)
     if kind is not None:
-        return _answer_about_document(question, kind, hits, index, settings, nearest)
+        found = answer_about_document(kind, hits, index)
+        # No byline: "l'auteur de l'article" may be an article the text cites ("L'universitaire X
+        # indique…"), so the ordinary reader looks, and its name check refuses when none is given.
+        if found.start is not None or kind != "author":
+            return _answer_about_document(question, found, hits, index, settings, nearest)
 
     best = max(candidates.values(), key=lambda c: (c.score, -c.sid))
     span = _answer_span(index, best, candidates, terms, settings.max_answer_chars, qtype)
@@ -103,10 +108,9 @@ def answer_question(question: str, qvec: np.ndarray, hits: list[Hit], index: Ind
     return Answer(question, citation.quote, True, confidence, (citation,), nearest)
 
 
-def _answer_about_document(question: str, kind: str, hits: list[Hit], index: Index, settings: ReaderSettings,
-                           nearest: tuple[Citation, ...]) -> Answer:
+def _answer_about_document(question: str, found: DocumentAnswer, hits: list[Hit], index: Index,
+                           settings: ReaderSettings, nearest: tuple[Citation, ...]) -> Answer:
     """The date line, byline or opening sentence of the document meant, or a refusal when it states none."""
-    found = answer_about_document(kind, hits, index)
     if found.start is None or found.confidence < settings.refusal_threshold:
         return Answer(question, NOT_FOUND, False, found.confidence if found.start is not None else 0.0, (), nearest)
     start, end = found.start, found.end
@@ -145,14 +149,14 @@ _CAPITALISED = re.compile(r"[A-ZÀ-ÞŒ][\w'’.-]*")
 
 def _names(text: str, all_words: bool = False) -> set[str]:
     """Proper names in a text: capitalised words, except a sentence's first word when it is
-    a common French word ("Les", "Selon"); "Forbes rapporte…" and "Tesla: …" do count."""
-    from .text import stopwords
+    a French word ("Les", "Selon", "L'intelligence"); "Forbes rapporte…" and "Tesla: …" do count."""
+    from .text import is_french_word, stopwords
 
     out = set()
     for m in _CAPITALISED.finditer(text):
         word = m.group().rstrip(".'’")
         first = m.start() == 0 or text[:m.start()].rstrip().endswith((".", "!", "?", "\n", ":"))
-        if all_words or not first or normalize(word) not in stopwords():
+        if all_words or not first or not (normalize(word) in stopwords() or is_french_word(word)):
             out.add(normalize(word))
     return out
 

@@ -136,6 +136,17 @@ def _lemmatizer():
     return lru_cache(maxsize=200_000)(partial(simplemma.lemmatize, lang="fr"))
 
 
+_ELISION = re.compile(r"^(?:[ldjmnstc]|qu)'")
+
+
+@lru_cache(maxsize=50_000)
+def is_french_word(word: str) -> bool:
+    """A word of the French dictionary ("intelligence", "embauche"), not a name ("Tesla", "Forbes")."""
+    import simplemma
+
+    return simplemma.is_known(_ELISION.sub("", normalize(word)), lang="fr")
+
+
 def load_lexicon() -> None:
     """Load the French lemma dictionary now (0.2 s), with the index, not on the first question."""
     _lemmatizer()("emplois")
