@@ -197,6 +197,14 @@ def _answer_dict(question: str, answerable: bool, quote: str | None = None) -> d
             "answerable": answerable, "confidence": 0.9, "citations": cites, "nearest": [], "timings_ms": {}}
 
 
+def test_a_comment_with_a_unicode_line_separator_reads_back_whole(tmp_path):
+    # json.dumps leaves U+2028 unescaped; a reader splitting on it would see two broken lines.
+    path = tmp_path / "feedback.jsonl"
+    append_feedback(path, feedback_record(_answer_dict("Prix du café ?", True, "2 €"), "up", "ligne\u2028suite"))
+    (q,) = feedback_to_questions(path)
+    assert q["question"] == "Prix du café ?"
+
+
 def test_feedback_log_turns_thumbs_up_into_eval_questions(tmp_path, capsys):
     path = tmp_path / "avis" / "feedback.jsonl"
     quote = "le salaire médian pour les postes liés à l'IA est d'environ 157 000 $"

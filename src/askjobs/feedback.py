@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .config import PROJECT_ROOT
-from .files import iter_jsonl
+from .files import iter_jsonl, write_jsonl
 from .schema import stable_id
 from .text import normalize
 
@@ -43,9 +42,8 @@ def append_feedback(path: Path, record: dict) -> None:
     """Append one record to the JSONL file, creating its folder."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(record, ensure_ascii=False) + "\n"
-    with _write_lock, path.open("a", encoding="utf-8") as f:
-        f.write(line)
+    with _write_lock:
+        write_jsonl(path, [record], mode="a")
 
 
 def read_feedback(path: Path) -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 
@@ -22,10 +22,18 @@ def iter_jsonl(path: Path, what: str, hint: str = "") -> Iterator[tuple[int, obj
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Fichier {what} introuvable : {path}")
-    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield n, json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{n}: JSON invalide ({exc.msg}).{hint}") from exc
+    # Lines end at "\n" only: str.splitlines would also cut at U+2028 inside a JSON string.
+    with open(path, encoding="utf-8-sig") as fh:
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield n, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{n}: JSON invalide ({exc.msg}).{hint}") from exc
+
+
+def write_jsonl(path: Path, rows: Iterable[dict], mode: str = "w") -> None:
+    """Write (or with mode "a", append) one JSON object per line, UTF-8, non-ASCII kept as is."""
+    with open(path, mode, encoding="utf-8") as fh:
+        fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
