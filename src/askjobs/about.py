@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .index import Index
 from .schema import Hit
-from .text import head_date, is_heading, normalize
+from .text import head_date, is_date_line, is_heading, normalize
 
 # A document named as such: "l'article", "ce document", "le texte"… but not "le rapport de
 # McKinsey" or "l'étude Gartner", which are sources the document cites.
@@ -77,7 +77,7 @@ def answer_about_document(kind: str, hits: list[Hit], index: Index) -> DocumentA
     total = sum(h.score for h in hits) or 1.0
     confidence = sum(h.score for h in hits if h.chunk.source == source) / total
     text = index.documents[source].text
-    span = {"date": _date_line, "author": _byline}[kind](text) if kind != "topic" else _lead(index, source)
+    span = _date_line(text) if kind == "date" else _byline(text) if kind == "author" else _lead(index, source)
     if span is None:
         return DocumentAnswer(source, None, None, confidence)
     return DocumentAnswer(source, span[0], span[1], confidence)
@@ -105,21 +105,18 @@ def _date_line(text: str) -> tuple[int, int] | None:
 
 
 def _byline(text: str) -> tuple[int, int] | None:
-    head_end = 0
-    for _ in range(_HEAD_LINES):
-        nxt = text.find("\n", head_end)
-        if nxt < 0:
-            head_end = len(text)
-            break
-        head_end = nxt + 1
+    head_end = len("\n".join(text.split("\n", _HEAD_LINES)[:_HEAD_LINES]))
     m = _BYLINE.search(text, 0, head_end)
     return _line_around(text, m.start(), m.end()) if m else None
 
 
 def _lead(index: Index, source: str) -> tuple[int, int] | None:
     """The document's first sentence that is neither its title nor its date line: what it is about."""
-    for sentence in index.sentences:
-        dateline = len(sentence.text) < 60 and head_date(sentence.text)
-        if sentence.source == source and not is_heading(sentence.text) and not dateline:
-            return sentence.start, sentence.end
-    return None
+    def leads() -> dict[str, tuple[int, int]]:  # one pass over the sentences, once per index
+        out: dict[str, tuple[int, int]] = {}
+        for s in index.sentences:
+            if s.source not in out and not is_heading(s.text) and not is_date_line(s.text):
+                out[s.source] = (s.start, s.end)
+        return out
+
+    return index.cached(("leads",), leads).get(source)

@@ -10,7 +10,7 @@ import numpy as np
 from .about import DocumentAnswer, answer_about_document, question_about_document
 from .index import Index
 from .schema import Answer, Citation, Hit, Sentence
-from .text import analyze, is_heading, normalize
+from .text import MONTHS, analyze, is_heading, normalize
 
 NOT_FOUND = "Je n'ai pas trouvé la réponse dans les documents."
 
@@ -46,9 +46,9 @@ _NUMBER_WORDS = (r"(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|q
                  r"quarante|cinquante|soixante|cent|cents|mille|millions?|milliards?|dizaines?|centaines?|"
                  r"milliers?|moitié|tiers|quart|double|triple)")
 _HAS_NUMBER = re.compile(r"\d|\b" + _NUMBER_WORDS + r"\b(?!-)", re.IGNORECASE)
-_HAS_DATE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|"
-                       r"septembre|octobre|novembre|décembre)\b|\b(?:\d+|" + _NUMBER_WORDS + r")\s+"
-                       r"(?:ans?|années?|mois|semaines?|jours?|siècles?|décennies?)\b", re.IGNORECASE)
+_HAS_DATE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b(?:" + "|".join(MONTHS) + r")\b"
+                       r"|\b(?:\d+|" + _NUMBER_WORDS + r")\s+(?:ans?|années?|mois|semaines?|jours?|siècles?|décennies?)\b",
+                       re.IGNORECASE)
 # A number question about money ("combien gagne…", "quel salaire…") wants an amount or a rate,
 # not any number: "20 millions de travailleurs" does not say what robotics engineers earn.
 _ASKS_MONEY = re.compile(r"\b(?:gagn|salai|r[ée]mun[ée]r|pay[ée]|co[uû]t|prix|budget|montant|tarif|"
@@ -161,17 +161,10 @@ def _names(text: str, all_words: bool = False) -> set[str]:
     return out
 
 
-def _memo(index: Index, key: tuple, compute):
-    """Compute once per index: analysed text does not change between questions."""
-    if key not in index.memo:
-        index.memo[key] = compute()
-    return index.memo[key]
-
-
 def _common_terms(index: Index) -> frozenset:
     """Terms found in over a third of the passages: the corpus' topic, not an answer."""
     n = max(len(index.chunks), 1)
-    return _memo(index, ("common",), lambda: frozenset(t for t, df in index.term_df.items() if df > n / 3))
+    return index.cached(("common",), lambda: frozenset(t for t, df in index.term_df.items() if df > n / 3))
 
 
 def _coverage(found: set[str], terms: list[str], weights: dict[str, float], total: float) -> float:
@@ -179,16 +172,16 @@ def _coverage(found: set[str], terms: list[str], weights: dict[str, float], tota
 
 
 def _sentence_terms(index: Index, sid: int) -> set[str]:
-    return _memo(index, ("sentence", sid), lambda: set(analyze(index.sentences[sid].text)))
+    return index.cached(("sentence", sid), lambda: set(analyze(index.sentences[sid].text)))
 
 
 def _title_terms(index: Index, source: str) -> set[str]:
-    return _memo(index, ("title", source), lambda: set(analyze(index.documents[source].title)))
+    return index.cached(("title", source), lambda: set(analyze(index.documents[source].title)))
 
 
 def _passage_terms(index: Index, hit: Hit) -> set[str]:
     """A retrieved passage's terms, with its document title's."""
-    return _memo(index, ("chunk", hit.row),
+    return index.cached(("chunk", hit.row),
                  lambda: set(analyze(hit.chunk.text)) | _title_terms(index, hit.chunk.source))
 
 
@@ -232,7 +225,7 @@ def _phrase_overlap(index: Index, sid: int, terms: list[str]) -> float:
         seq = analyze(index.sentences[sid].text)
         return set(zip(seq, seq[1:]))
 
-    return len(pairs & _memo(index, ("pairs", sid), sentence_pairs)) / len(pairs)
+    return len(pairs & index.cached(("pairs", sid), sentence_pairs)) / len(pairs)
 
 
 # A sentence opening on one of these continues the previous one's subject.

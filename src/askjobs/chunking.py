@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from .schema import Chunk, Document, stable_id
 from .text import SENTENCE_BOUNDARY, WORD_BOUNDARY
@@ -42,7 +42,3 @@ def chunk_document(doc: Document, splitter) -> list[Chunk]:
         chunks.append(Chunk(stable_id(doc.source, doc.hash, start, end), doc.source, start, end, piece))
         cursor = start + 1
     return chunks
-
-
-def chunk_documents(docs: Iterable[Document], splitter) -> list[Chunk]:
-    return [c for doc in docs for c in chunk_document(doc, splitter)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -72,7 +73,7 @@ class SentenceTransformerEncoder:
                 f"cette variable pour utiliser le modèle intégré {BUILTIN_MODEL}."
             ) from exc
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """Identifies the vectors this model makes, without loading it: the built-in model's
         source and converter versions, a local folder's config files, or a hub id."""

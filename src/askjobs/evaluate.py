@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 import numpy as np
@@ -125,17 +126,11 @@ def calibrate(questions: list[EvalQuestion], results: list[dict]) -> dict:
     scores = [sum((c >= hi and ok) if answerable else (c < hi) for c, answerable, ok in rows)
               for hi in bounds[1:]]
     top = max(scores)
-    best, k = (-1.0, 0.0, 1.0), 0
-    while k < len(scores):
-        if scores[k] != top:
-            k += 1
-            continue
-        j = k
-        while j + 1 < len(scores) and scores[j + 1] == top:
-            j += 1
-        lo, hi = bounds[k], bounds[j + 1]
-        best = max(best, (hi - lo, lo, hi))
-        k = j + 1
-    _, lo, hi = best
+    ranges = []  # each unbroken run of best ranges k..j spans (bounds[k], bounds[j + 1]]
+    for is_top, run in groupby(range(len(scores)), key=lambda k: scores[k] == top):
+        if is_top:
+            run = list(run)
+            ranges.append((bounds[run[-1] + 1] - bounds[run[0]], bounds[run[0]], bounds[run[-1] + 1]))
+    _, lo, hi = max(ranges)
     return {"threshold": round((lo + hi) / 2, 4), "accuracy": round(top / len(rows), 4), "questions": len(rows),
             "range": [round(lo, 4), round(hi, 4)]}

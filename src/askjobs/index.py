@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .files import iter_jsonl, write_jsonl
 from .schema import Chunk, Document, Sentence
 from .text import ANALYZER, analyze, split_sentences
 
@@ -51,7 +52,13 @@ class Index:
     bm25: object = None
     faiss: object = None
     path: Path | None = None
-    memo: dict = field(default_factory=dict, repr=False)  # the reader's per-index cache (analysed terms)
+    memo: dict = field(default_factory=dict, repr=False)  # see cached()
+
+    def cached(self, key: tuple, compute):
+        """Compute once per index what depends only on the indexed text (analysed terms, leads)."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
 
     @property
     def model_name(self) -> str:
@@ -206,12 +213,12 @@ def save_index(index: Index, index_dir: Path, keep: int = 2) -> Path:
     faiss.write_index(index.faiss, str(tmp / "dense.faiss"))
     np.save(tmp / "sentences.npy", index.sentence_vectors, allow_pickle=False)
     index.bm25.save(str(tmp / "bm25"), show_progress=False)
-    _write_jsonl(tmp / "documents.jsonl", (
+    write_jsonl(tmp / "documents.jsonl", (
         {"source": d.source, "title": d.title, "date": d.date, "pages": list(d.pages), "metadata": d.metadata,
          "text": d.text} for d in index.documents.values()))
-    _write_jsonl(tmp / "chunks.jsonl", (
+    write_jsonl(tmp / "chunks.jsonl", (
         {"chunk_id": c.chunk_id, "source": c.source, "start": c.start, "end": c.end} for c in index.chunks))
-    _write_jsonl(tmp / "sentences.jsonl", (
+    write_jsonl(tmp / "sentences.jsonl", (
         {"source": s.source, "start": s.start, "end": s.end} for s in index.sentences))
     (tmp / "terms.json").write_text(json.dumps(index.term_df, ensure_ascii=False), encoding="utf-8")
     # The manifest is written last: a folder without one is never a valid version.
@@ -253,13 +260,10 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _prune(versions: Path, keep_names: set[str], keep: int) -> None:
-    """Delete old versions (and abandoned temporary folders), keeping the newest few."""
+    """Delete old versions, keeping the newest few (index_lock already removed abandoned .tmp- folders)."""
     olds = sorted((p for p in versions.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
     for p in olds[keep:]:
         if p.name not in keep_names:
-            shutil.rmtree(p, ignore_errors=True)
-    for p in versions.glob(".tmp-*"):
-        if time.time() - p.stat().st_mtime > 3600:  # an interrupted build, long dead
             shutil.rmtree(p, ignore_errors=True)
 
 
@@ -296,15 +300,8 @@ def index_lock(index_dir: Path) -> Iterator[Path]:
         fh.close()  # releases the lock
 
 
-def _write_jsonl(path: Path, rows) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
 def _read_jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    return [row for _, row in iter_jsonl(path, "de l'index")]
 
 
 def current_version(index_dir: Path) -> Path | None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .files import sha256_file
 from .schema import Document
-from .text import FRENCH_DATE, MONTHS, head_date, is_heading, split_sentences
+from .text import MONTHS, head_date, is_date_line, is_heading, split_sentences
 
 TEXT_SUFFIXES = (".txt", ".md")
 HTML_SUFFIXES = (".html", ".htm")
@@ -27,7 +27,6 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 # After UTF-8, the encodings a French text file may be in (cp1252 covers Latin-1's letters).
 LEGACY_ENCODINGS = ["cp1252", "iso8859_15", "cp850", "mac_roman"]
 
-_DATE_LINE_RE = re.compile(r"^\s*(publié|mis à jour|modifié|date)\b.*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ def find_title(text: str, fallback: str) -> str:
     """The heading line of a document, else its first sentence, else the file name."""
     lines = [ln.strip().lstrip("#").strip() for ln in text.splitlines()[:5]]
     for line in lines:
-        if not line or _DATE_LINE_RE.match(line) or (FRENCH_DATE.search(line) and len(line) < 40):
+        if not line or is_date_line(line):
             continue
         if is_heading(line) or len(line) <= 120:
             return line

@@ -201,11 +201,12 @@ class AskJobs:
         Only the model and the chunking decide: a new lexical analysis rebuilds BM25 from the kept texts.
         """
         try:
-            index = load_index(self.settings.index_dir, model_name=self.encoder.name, for_reuse=True)
+            manifest = read_manifest(self.settings.index_dir)  # cheap: decide before loading any vector
+            if not manifest or not self._same_model(manifest) or manifest["chunking"] != self.chunking_info():
+                return None
+            return load_index(self.settings.index_dir, model_name=self.encoder.name, for_reuse=True)
         except IndexError_:
             return None
-        same = self._same_model(index.manifest) and index.manifest["chunking"] == self.chunking_info()
-        return index if same else None
 
     def stale_files(self) -> dict[str, list[str]]:
         """Files added, changed or removed since the index was built."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 
 def stable_id(*parts: object, length: int = 16) -> str:
@@ -31,9 +32,9 @@ class Document:
     pages: tuple[int, ...] = ()  # start offset of each page (PDF), empty otherwise
     metadata: dict = field(default_factory=dict)
 
-    @property
+    @cached_property
     def hash(self) -> str:
-        return content_hash(self.text)
+        return content_hash(self.text)  # read by every build step and load check: hashed once
 
     def page_at(self, offset: int) -> int | None:
         """1-based page number holding `offset`, or None for unpaged documents."""

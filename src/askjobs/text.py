@@ -74,6 +74,14 @@ FRENCH_DATE = re.compile(
     r"\b(1er|[12]\d|3[01]|0?[1-9])\s+(" + "|".join(MONTHS) + r")\s+((?:19|20)\d\d)\b", re.IGNORECASE)
 
 
+_DATE_LINE = re.compile(r"^\s*(publié|mis à jour|modifié|date)\b", re.IGNORECASE)
+
+
+def is_date_line(line: str) -> bool:
+    """"Publié le 2 mars 2025", "Mis à jour : …", or a short line holding a date: not a title or a lead."""
+    return bool(_DATE_LINE.match(line) or (FRENCH_DATE.search(line) and len(line.strip()) < 40))
+
+
 def head_date(text: str, head_chars: int = 400) -> re.Match | None:
     """The first full French date ("2 mars 2025") near the top of a text: its publication date."""
     return FRENCH_DATE.search(text[:head_chars])
