@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from .display import safe_display as _shown
+
 
 def _settings(args):
     from .config import Settings
@@ -23,7 +25,7 @@ def _names(files: list[str], limit: int = 8) -> str:
     if not files:
         return ""
     more = f", … (+{len(files) - limit})" if len(files) > limit else ""
-    return " (" + ", ".join(files[:limit]) + more + ")"
+    return " (" + ", ".join(_shown(f) for f in files[:limit]) + more + ")"
 
 
 def format_build_report(report, corpus_dir) -> str:
@@ -42,7 +44,7 @@ def format_build_report(report, corpus_dir) -> str:
              f"supprimés : {len(report.removed)}{_names(report.removed)}, inchangés : {len(report.unchanged)}"]
     if report.skipped:
         lines.append(f"  ignorés : {len(report.skipped)}")
-        lines += [f"  ignoré : {s.source} — {s.reason}" for s in report.skipped]
+        lines += [f"  ignoré : {_shown(s.source)} — {_shown(s.reason)}" for s in report.skipped]
     return "\n".join(lines)
 
 
@@ -89,19 +91,20 @@ def format_answer(answer) -> str:
     if answer.answerable:
         lines.append(f"Réponse (confiance {answer.confidence:.2f}) :")
         for c in answer.citations:
-            lines.append(f"« {c.quote} » [{c.n}]")
+            lines.append(f"« {_shown(c.quote)} » [{c.n}]")
         lines.append("")
         lines.append("Sources :")
         for c in answer.citations:
             page = f", page {c.page}" if c.page else ""
-            lines.append(f"[{c.n}] {c.title} — {c.source}{page}, caractères {c.start}–{c.end}")
+            lines.append(f"[{c.n}] {_shown(c.title)} — {_shown(c.source)}{page}, caractères {c.start}–{c.end}")
     else:
-        lines.append(answer.answer + f" (confiance {answer.confidence:.2f})")
+        lines.append(_shown(answer.answer) + f" (confiance {answer.confidence:.2f})")
         if answer.nearest:
             lines.append("")
             lines.append("Passages les plus proches :")
             for c in answer.nearest[:3]:
-                lines.append(f"[{c.n}] {c.title} — {c.source}, caractères {c.start}–{c.end} : « {c.quote} »")
+                lines.append(f"[{c.n}] {_shown(c.title)} — {_shown(c.source)}, caractères {c.start}–{c.end} : "
+                             f"« {_shown(c.quote)} »")
     lines.append(f"({answer.timings_ms.get('total', 0):.0f} ms)")
     return "\n".join(lines)
 
@@ -142,7 +145,7 @@ def cmd_eval(args) -> int:
     for r in report["results"]:
         v = r["verdict"]
         mark = "ok " if v["answer_correct"] else "KO "
-        print(f"{mark}{r['id']}: {r['question']}\n     → {r['answer'][:160]}")
+        print(f"{mark}{r['id']}: {_shown(r['question'])}\n     → {_shown(r['answer'][:160])}")
     print()
     for key, value in report["summary"].items():
         print(f"{key:>20} : {value}")
