@@ -1,0 +1,414 @@
+"""Follow-up questions: "Et pour les architectes ?", "Combien gagnent-ils ?", "Et en 2024 ?".
+
+A follow-up leaves out what the previous question said: its subject (a role, a company), a place,
+a year. `resolve_followup` rewrites it as a whole question from the previous turn — the previous
+question (as it was understood) and the answer quoted for it — and records what was carried over.
+When the reference could mean several things ("ils" after a question about two roles, "elle"
+after an answer naming four companies), it returns the choices instead of guessing.
+
+Pure functions over strings and dicts, no model: French word lists, a few patterns, and
+simplemma lemmas (through askjobs.text) to recognise role nouns in their plural forms.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .text import is_french_word, normalize, stopwords, strip_accents
+
+# Nouns naming the people or things a question is about ("les chercheurs", "d'un chef de produit IA").
+ROLE_WORDS = frozenset(strip_accents(w) for w in (
+    "ingénieur", "architecte", "chercheur", "chef", "scientifique", "scientist", "développeur", "analyste",
+    "éthicien", "auditeur", "responsable", "spécialiste", "consultant", "manager", "designer", "technicien",
+    "professionnel", "travailleur", "employé", "salarié", "cadre", "directeur", "dirigeant", "expert",
+    "recruteur", "médecin", "étudiant", "débutant", "stagiaire", "engineer", "programmeur", "statisticien",
+    "administrateur", "opérateur", "gestionnaire", "formateur", "enseignant", "juriste", "avocat",
+    "poste", "emploi", "métier", "profession", "rôle", "profil", "fonction", "entreprise", "société",
+    "startup", "organisation", "employeur", "secteur", "industrie", "pays", "candidat", "personne",
+))
+# Subjects too vague to carry over when the answer names something more precise.
+GENERIC_WORDS = frozenset(strip_accents(w) for w in (
+    "poste", "emploi", "métier", "profession", "rôle", "profil", "fonction", "entreprise", "société",
+    "organisation", "employeur", "secteur", "industrie", "personne", "candidat"))
+_ROLE_SUFFIX = re.compile(r"(?:eur|euse|iste|ien|ienne|ecte|ant|ante|ier|ière)s?$")
+
+_DETS = r"(?:les|le|la|l'|un|une|des|du|d'un|d'une|de la|de l'|de|d'|ces|ce|cet|cette|leurs|leur|aux|au)"
+_DE_FORMS = {"les": "des", "le": "du", "la": "de la", "l'": "de l'", "un": "d'un", "une": "d'une",
+             "ces": "de ces", "ce": "de ce", "cet": "de cet", "cette": "de cette", "": "de "}
+_PLAIN_FORMS = {"des": "les", "du": "le", "de la": "la", "de l'": "l'", "d'un": "un", "d'une": "une",
+                "de": "", "d'": "", "aux": "les", "au": "le"}
+_WORD = re.compile(r"[\w-]+(?:'(?=\w))?|'", re.UNICODE)
+_STOP_NP = frozenset(("aux", "au", "dans", "chez", "selon", "entre", "pour", "et", "ou", "qui", "que", "qu",
+                      "lorsque", "quand", "avec", "sans", "sur", "depuis", "avant", "après", "par", "est",
+                      "sont", "a", "ont", "gagne", "gagnent", "font", "fait", "touche", "touchent", "perçoit",
+                      "perçoivent", "recrute", "recrutent", "travaillent", "travaille", "il", "ils", "elle",
+                      "elles", "on", "en", "est-ce", "qu'est-ce"))
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_LEAD = re.compile(r"^\s*(?:et|mais|puis|ok|d'accord|alors|sinon)\b[\s,]*(?:(?:pour|concernant|quant à)\s+)?",
+                   re.IGNORECASE)
+_FRAGMENT_YEAR = re.compile(r"^(?:(?:en|pour|au cours de|durant|pendant|à partir de|depuis)\s+)?(?:l'année\s+)?"
+                            r"((?:19|20)\d\d)$", re.IGNORECASE)
+# A prepositional phrase that adds a place, an organisation, a sector or a source to the question.
+_MODIFIER = re.compile(r"^(dans|chez|en|au|aux|à|hors|sur|selon|d'après)\s+(.+)$", re.IGNORECASE)
+_INVERSION = re.compile(r"\b([\w]+)-(?:t-)?(ils|elles|il|elle)\b", re.IGNORECASE)
+_SUBJECT_PRONOUN = re.compile(r"(?:(?<=\bqu')|\b)(ils|elles|il|elle)\b(?=\s+(?!est-ce)\w)", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"\b(leurs|leur|ses|son|sa)\s+([\w-]+)", re.IGNORECASE)
+_DEMONSTRATIVE = re.compile(r"\b(ces|ce|cet|cette)\s+([\w-]+)", re.IGNORECASE)
+_QUESTION_WORD = re.compile(r"^(?:qu|quel|quelle|quels|quelles|combien|comment|pourquoi|où|ou|quand|qui|que|"
+                            r"quoi|est-ce|lequel|laquelle|lesquels|lesquelles|y a-t-il)\b", re.IGNORECASE)
+_FEMININE_END = re.compile(r"(?:tion|sion|té|ure|ance|ence|ie|ise|ude|ée|ette|esse|ique)$")
+PLURAL_PRONOUNS = ("ils", "elles", "leurs")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How a question was understood: `question` is what to answer; `context` what came from the previous turn."""
+
+    question: str
+    context: dict | None = None  # None: the question stands on its own
+    choices: tuple[str, ...] = field(default=())  # several possible referents: ask which one was meant
+
+    @property
+    def ambiguous(self) -> bool:
+        return bool(self.choices)
+
+    def clarification(self) -> str:
+        """The French question asked back when the reference is ambiguous."""
+        options = [f"« {c} »" for c in self.choices]
+        listed = ", ".join(options[:-1]) + " ou " + options[-1] if len(options) > 1 else options[0]
+        example = (self.context or {}).get("examples", [""])[0]
+        hint = f" Par exemple : « {example} »" if example else ""
+        return f"Votre question peut porter sur {listed}. Précisez de qui ou de quoi vous parlez.{hint}"
+
+
+@dataclass(frozen=True)
+class _NP:
+    """A noun phrase of a question: its text, where it starts and ends, its determiner, and its number."""
+
+    start: int
+    end: int
+    det: str
+    text: str  # without its determiner
+    plural: bool
+    generic: bool
+
+    def with_det(self, det: str) -> str:
+        return f"{det}{'' if not det or det.endswith(chr(39)) else ' '}{self.text}"
+
+    def plain(self) -> str:
+        """The phrase as a subject: "d'un chef de produit IA" → "un chef de produit IA"."""
+        return self.with_det(_PLAIN_FORMS.get(self.det.lower(), self.det))
+
+
+def _turn_question(turn) -> str | None:
+    """The question of a history turn as it was understood (resolved when it was itself a follow-up)."""
+    answer = getattr(turn, "to_dict", None)
+    if answer is not None:  # an Answer object
+        turn = {"question": turn.question, "answer": turn.to_dict()}
+    if not isinstance(turn, dict):
+        return None
+    answer = turn.get("answer")
+    if hasattr(answer, "to_dict"):
+        answer = answer.to_dict()
+    if isinstance(answer, dict) and isinstance(answer.get("understood"), str) and answer["understood"].strip():
+        return answer["understood"]
+    question = turn.get("question") or (answer or {}).get("question")
+    return question if isinstance(question, str) and question.strip() else None
+
+
+def _turn_quotes(turn) -> list[str]:
+    answer = turn.to_dict() if hasattr(turn, "to_dict") else (turn or {}).get("answer") if isinstance(turn, dict) else None
+    if hasattr(answer, "to_dict"):
+        answer = answer.to_dict()
+    if not isinstance(answer, dict) or not answer.get("answerable"):
+        return []
+    return [c.get("quote", "") for c in answer.get("citations", []) if isinstance(c, dict)]
+
+
+def _is_role(word: str) -> bool:
+    w = strip_accents(normalize(word))
+    base = w[:-1] if w.endswith(("s", "x")) and len(w) > 3 else w
+    return w in ROLE_WORDS or base in ROLE_WORDS or bool(_ROLE_SUFFIX.search(w)) and len(w) > 5 and w not in _NOT_ROLE
+
+
+_NOT_ROLE = frozenset(strip_accents(w) for w in (
+    "salaire", "salaires", "combien", "comment", "pourcentage", "avant", "pendant", "maintenant", "important",
+    "importante", "croissant", "croissante", "suivant", "suivante", "courant", "dernier", "dernière", "premier",
+    "première", "plusieurs", "leur", "leurs", "ailleurs", "meilleur", "meilleurs", "supérieur", "intérieur",
+    "extérieur", "secteur", "secteurs", "valeur", "valeurs", "hauteur", "moteur", "facteur", "facteurs",
+    "marché", "montant", "environnement", "investissement", "artificielle", "vigueur", "pouvoir"))
+
+
+def _words(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def noun_phrases(text: str) -> list[_NP]:
+    """Role and organisation phrases of a question, with their determiners: the things a pronoun may stand for."""
+    words = _words(text)
+    out: list[_NP] = []
+    i = 0
+    while i < len(words):
+        w, s, e = words[i]
+        low = w.lower()
+        prev = words[i - 1][0].lower() if i else ""
+        # A name: capitalised, not a dictionary word ("Recrute" opening a sentence), not "IA".
+        capital = w[:1].isupper() and not (w.isupper() and len(w) <= 3) and not is_french_word(w) \
+            and low not in stopwords() and low not in _STOP_NP
+        if _is_role(w) or (capital and prev not in ("aux", "au", "en", "à", "selon", "d'après")):
+            # The determiner: one or two words before ("d'un", "de la", "les").
+            det, start = "", s
+            for n in (2, 1):
+                if i - n >= 0:
+                    cand = text[words[i - n][1]:s].strip()
+                    if re.fullmatch(_DETS, cand, re.IGNORECASE):
+                        det, start = cand, words[i - n][1]
+                        break
+            if not det and not capital and i > 0 and prev not in ("d'", "l'"):
+                # A role noun must follow a determiner; "professionnels de la santé" after "les" is fine.
+                i += 1
+                continue
+            j, end = i + 1, e
+            while j < len(words):
+                nxt, ns, ne = words[j]
+                nlow = nxt.lower()
+                if text[end:ns].strip(" '"):  # punctuation ends the phrase
+                    break
+                if nlow in _STOP_NP or _YEAR.fullmatch(nxt) or nxt == "'":
+                    if nlow == "en" and j + 1 < len(words) and (words[j + 1][0].isupper() and words[j + 1][0].lower()
+                                                               in ("ia",) or words[j + 1][0].islower()):
+                        end, j = words[j + 1][2], j + 2  # "chercheurs scientifiques en IA"
+                        continue
+                    break
+                if nlow in ("de", "d'", "du", "des", "à", "l'", "la") or nxt.islower() or nxt.isupper():
+                    if nlow in ("de", "d'", "du", "des", "à", "l'", "la") and j + 1 >= len(words):
+                        break
+                    end, j = ne, j + 1
+                    continue
+                break
+            # Trailing function words are not part of the phrase ("de", "à l'").
+            phrase = text[s:end]
+            while True:
+                stripped = re.sub(r"\s*\b(?:de|d'|du|des|à|la|l')\s*$", "", phrase, flags=re.IGNORECASE)
+                if stripped == phrase:
+                    break
+                phrase = stripped
+            end = s + len(phrase)
+            plural = det.lower() in ("les", "des", "ces", "leurs", "aux") or low.endswith(("s", "x")) and not capital
+            out.append(_NP(start, end, det, text[s:end], plural,
+                           generic=strip_accents(normalize(w)).rstrip("sx") in GENERIC_WORDS
+                           or strip_accents(normalize(w)) in GENERIC_WORDS))
+            i = next((k for k, (_, ks, _) in enumerate(words) if ks >= end), len(words))
+            continue
+        i += 1
+    return out
+
+
+def _split_question(text: str) -> tuple[str, str]:
+    """The question without its final punctuation, and that punctuation (" ?" by default)."""
+    m = re.search(r"\s*[?!.…]+\s*$", text)
+    return (text[:m.start()], text[m.start():].strip()) if m else (text.rstrip(), "?")
+
+
+def _finish(body: str, punct: str = "?") -> str:
+    body = re.sub(r"\s+", " ", body).strip()
+    return f"{body[:1].upper()}{body[1:]} {punct or '?'}"
+
+
+def _subject_choices(previous: str, quotes: list[str], plural: bool | None) -> tuple[list[_NP], str]:
+    """What a pronoun may refer to: the previous question's phrases, or the answer's when those are vague."""
+    nps = noun_phrases(previous)
+    specific = [np for np in nps if not np.generic]
+    if specific:
+        nps = specific
+    elif quotes:
+        from_answer = [np for q in quotes for np in noun_phrases(q) if not np.generic]
+        if plural is not None:
+            from_answer = [np for np in from_answer if np.plural == plural] or from_answer
+        if from_answer:
+            return _dedupe(from_answer), "answer"
+    if plural is not None and len(nps) > 1:
+        agreeing = [np for np in nps if np.plural == plural]
+        nps = agreeing or nps
+    return _dedupe(nps), "question"
+
+
+def _dedupe(nps: list[_NP]) -> list[_NP]:
+    seen, out = set(), []
+    for np in nps:
+        key = strip_accents(normalize(np.text))
+        if key not in seen:
+            seen.add(key)
+            out.append(np)
+    return out
+
+
+def _de(det_phrase: str) -> str:
+    """"les architectes" → "des architectes" (after "le salaire …")."""
+    m = re.match(rf"^({_DETS})\s*(.*)$", det_phrase, re.IGNORECASE)
+    if not m:
+        return "de " + det_phrase
+    det, rest = m.group(1).lower(), m.group(2)
+    plain = _PLAIN_FORMS.get(det, det)
+    return f"{_DE_FORMS.get(plain, 'de ')}{'' if _DE_FORMS.get(plain, '').endswith(chr(39)) else ' '}{rest}".replace("  ", " ")
+
+
+def _article(noun: str, plural: bool) -> str:
+    if plural:
+        return "les"
+    if noun[:1].lower() in "aeiouéèêàâîôûhy":
+        return "l'"
+    return "la" if _FEMININE_END.search(noun.lower()) else "le"
+
+
+def resolve_followup(question: str, history: list | None) -> Resolution:
+    """The question to answer given the previous turns (oldest first), and what was carried over."""
+    if not history:
+        return Resolution(question)
+    turn_no, previous = None, None
+    for n in range(len(history) - 1, -1, -1):
+        previous = _turn_question(history[n])
+        if previous:
+            turn_no = n
+            break
+    if previous is None:
+        return Resolution(question)
+    quotes = _turn_quotes(history[turn_no])
+    base = {"turn": turn_no, "previous": previous}
+    body, punct = _split_question(question)
+    lead = _LEAD.match(body)
+    fragment = body[lead.end():].strip() if lead else body.strip()
+    led = bool(lead and lead.group().strip())
+
+    # 1. Pronouns: "Combien gagnent-ils ?", "Quel est leur salaire ?", "Que font ces professionnels ?"
+    resolved = _resolve_pronoun(fragment if led else body, previous, quotes, base)
+    if resolved is not None:
+        return resolved
+    if not (led or _is_fragment(fragment)):
+        return Resolution(question)
+
+    # 2. Ellipsis: "Et en 2024 ?", "Et dans les grandes entreprises ?", "Et pour les architectes ?"
+    prev_body, prev_punct = _split_question(previous)
+    year = _FRAGMENT_YEAR.match(fragment)
+    if year:
+        new = year.group(1)
+        old = _YEAR.findall(prev_body)
+        if old:
+            text = _YEAR.sub(new, prev_body, count=1) if len(set(old)) == 1 else \
+                prev_body[:prev_body.rfind(old[-1])] + new + prev_body[prev_body.rfind(old[-1]) + 4:]
+            return _resolved(text, prev_punct, base, "ellipsis", {"year": new}, {"year": old[-1]})
+        return _resolved(f"{prev_body} en {new}", prev_punct, base, "ellipsis", {"year": new})
+    modifier = _MODIFIER.match(fragment)
+    if modifier:  # a place, a company, a sector or a source added to the previous question
+        kind = modifier.group(1).lower()
+        same = _find_modifier(prev_body, kind)
+        if same:
+            text = prev_body[:same[0]] + fragment + prev_body[same[1]:]
+            return _resolved(text, prev_punct, base, "ellipsis", {"modifier": fragment},
+                             {"modifier": prev_body[same[0]:same[1]]})
+        return _resolved(f"{prev_body} {fragment}", prev_punct, base, "ellipsis", {"modifier": fragment})
+    new_subject = re.sub(r"^(?:pour|concernant|chez)\s+", "", fragment, flags=re.IGNORECASE)
+    if new_subject and (noun_phrases(new_subject) or (new_subject[:1].isupper() and len(new_subject.split()) <= 4)
+                        or led):
+        old = [np for np in noun_phrases(prev_body)]
+        target = next((np for np in old if not np.generic), old[0] if old else None)
+        if target is None:
+            return _resolved(f"{prev_body} pour {new_subject}", prev_punct, base, "ellipsis",
+                             {"subject": new_subject})
+        det = target.det.lower()
+        replacement = _de(new_subject) if det in _PLAIN_FORMS and det not in ("aux", "au") and det != "" \
+            else new_subject
+        if det in ("aux", "au"):
+            replacement = "aux " + re.sub(rf"^{_DETS}\s*", "", new_subject, flags=re.IGNORECASE)
+        text = prev_body[:target.start] + replacement + prev_body[target.end:]
+        return _resolved(text, prev_punct, base, "ellipsis", {"subject": new_subject},
+                         {"subject": prev_body[target.start:target.end]})
+    return Resolution(question)
+
+
+def _is_fragment(text: str) -> bool:
+    """A few words with no question word or verb of their own: "En 2024 ?", "Pour les architectes ?"."""
+    return bool(text) and len(text.split()) <= 6 and not _QUESTION_WORD.match(text) and (
+        bool(_FRAGMENT_YEAR.match(text)) or bool(re.match(r"^(?:pour|chez|dans|en|au|aux|selon)\b", text, re.I)))
+
+
+def _find_modifier(body: str, kind: str) -> tuple[int, int] | None:
+    """Where the previous question already says the same kind of thing ("aux États-Unis" for "en France")."""
+    places = ("en", "au", "aux", "à")
+    kinds = places if kind in places else (kind,)
+    pattern = rf"\b(?:{'|'.join(re.escape(k) for k in kinds)})\s+(?:[A-ZÀ-Þ][\w-]*(?:\s+[A-ZÀ-Þ][\w-]*)*" \
+        if kind in places else rf"\b{re.escape(kind)}\s+[^,?]+"
+    if kind in places:
+        pattern += ")"
+    for m in re.finditer(pattern, body):
+        if kind in places and m.group().split()[-1] in ("IA",):
+            continue
+        return m.start(), m.end()
+    return None
+
+
+def _resolved(text: str, punct: str, base: dict, kind: str, carried: dict, replaced: dict | None = None) -> Resolution:
+    resolved = _finish(text, punct)
+    context = {**base, "kind": kind, "carried": carried, "resolved": resolved}
+    if replaced:
+        context["replaced"] = replaced
+    return Resolution(resolved, context)
+
+
+# "Y a-t-il", "faut-il", "il existe", "s'agit-il": an impersonal "il" stands for nobody.
+_IMPERSONAL = re.compile(r"\b(?:y\s+a-t-il|faut-il|s'agit-il|existe-t-il|reste-t-il|semble-t-il|vaut-il|"
+                         r"il\s+(?:y\s+a|faut|existe|s'agit|reste|semble|vaut))\b", re.IGNORECASE)
+
+
+def _resolve_pronoun(body: str, previous: str, quotes: list[str], base: dict) -> Resolution | None:
+    if _IMPERSONAL.search(body):
+        return None
+    inversion = _INVERSION.search(body)
+    possessive = _POSSESSIVE.search(body)
+    subject = _SUBJECT_PRONOUN.search(body)
+    demonstrative = next((m for m in _DEMONSTRATIVE.finditer(body) if _is_role(m.group(2))), None)
+    hit = inversion or subject or possessive or demonstrative
+    if hit is None:
+        return None
+    pronoun = (inversion or subject).group(2 if inversion else 1).lower() if (inversion or subject) else \
+        hit.group(1).lower()
+    plural = pronoun in PLURAL_PRONOUNS or pronoun == "ces" or (hit is possessive and pronoun == "ses")
+    if hit is possessive and pronoun in ("leur",):
+        plural = None  # "leur salaire": one thing of several people, or of one company
+    choices, origin = _subject_choices(_split_question(previous)[0], quotes, plural)
+    if not choices:
+        return None
+    body_nps = noun_phrases(body)
+    if any(not np.generic and np.start < hit.start() for np in body_nps if hit is not demonstrative):
+        return None  # the question names its own subject before the pronoun
+    rewrite = lambda np: _rewrite(body, hit, np, inversion is not None and hit is inversion,  # noqa: E731
+                                  hit is possessive, hit is demonstrative)
+    record = {**base, "kind": "pronoun", "pronoun": hit.group()}
+    if len(choices) > 1:
+        examples = [_finish(rewrite(np)) for np in choices]
+        return Resolution(question=body if body.endswith("?") else body + " ?",
+                          context={**record, "ambiguous": True, "choices": [np.plain() for np in choices],
+                                   "examples": examples, "from": origin},
+                          choices=tuple(np.plain() for np in choices))
+    np = choices[0]
+    resolved = _finish(rewrite(np))
+    return Resolution(resolved, {**record, "carried": {"subject": np.plain()}, "from": origin, "resolved": resolved})
+
+
+def _rewrite(body: str, hit: re.Match, np: _NP, inversion: bool, possessive: bool, demonstrative: bool) -> str:
+    body = _split_question(body)[0]
+    plain = np.plain()
+    if inversion:  # "gagnent-ils" → "gagnent les chercheurs"
+        return body[:hit.start()] + f"{hit.group(1)} {plain}" + body[hit.end():]
+    if possessive:  # "leur salaire" → "le salaire des chercheurs"
+        noun = hit.group(2)
+        plural = hit.group(1).lower() in ("leurs", "ses")
+        art = _article(noun, plural)
+        return body[:hit.start()] + f"{art}{'' if art.endswith(chr(39)) else ' '}{noun} {_de(plain)}" + body[hit.end():]
+    if demonstrative:  # "ces professionnels" → "les chercheurs scientifiques en IA"
+        return body[:hit.start()] + plain + body[hit.end():]
+    before = body[:hit.start()]
+    if re.search(r"\b(qu|lorsqu|puisqu)'$", before, re.IGNORECASE):  # "qu'ils" → "que les chercheurs"
+        before = before[:-1] + "e "
+    return before + plain + body[hit.end():]  # "ils travaillent" → "les chercheurs travaillent"
