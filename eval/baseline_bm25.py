@@ -8,10 +8,8 @@ import sys
 
 from askjobs.bench import _bm25_sentence
 from askjobs.config import Settings
-from askjobs.evaluate import contains_answer, load_questions
+from askjobs.evaluate import answer_ok, load_questions
 from askjobs.pipeline import AskJobs
-from askjobs.retrieve import lexical_search
-from askjobs.text import analyze
 
 
 def main(path: str) -> None:
@@ -20,10 +18,12 @@ def main(path: str) -> None:
     questions = [q for q in load_questions(path) if q.answerable]
     baseline = reader = 0
     for q in questions:
-        top = lexical_search(index, q.question, 1)
-        answer = _bm25_sentence(index, int(top.ids[0]), analyze(q.question)) if len(top.ids) else ""
-        baseline += contains_answer(answer, q.answers)
-        reader += contains_answer(app.ask(q.question).answer, q.answers)
+        query = app.analyse(q.question)
+        found = app.search(query)
+        top = found.rankings["lexical"].ids
+        answer = _bm25_sentence(index, int(top[0]), query) if len(top) else ""
+        baseline += answer_ok(q, answer)
+        reader += answer_ok(q, app.read(query, found).answer)
     n = len(questions)
     print(f"{n} answerable questions")
     print(f"BM25 top sentence of the top BM25 passage: {baseline / n:.3f}")

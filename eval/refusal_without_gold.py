@@ -15,15 +15,15 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from askjobs.answer import ReaderSettings, answer_question
-from askjobs.bench import contains_gold, load_squad, spread, write_corpus
+from askjobs.bench import load_squad, spread, write_corpus
 from askjobs.config import Settings
+from askjobs.metrics import contains_gold
 from askjobs.pipeline import AskJobs
-from askjobs.retrieve import retrieve
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,21 +34,22 @@ def main(argv: list[str] | None = None) -> None:
     data = load_squad(args.file)
     questions = spread(data.questions, args.max_q)
     configured = Settings()
-    reader = ReaderSettings(0.0, configured.max_answer_chars)  # confidences first, thresholds after
     with tempfile.TemporaryDirectory(prefix="askjobs-refusal-") as tmp:
         write_corpus(data.paragraphs, Path(tmp) / "corpus")
-        s = configured.with_(corpus_dir=Path(tmp) / "corpus", index_dir=Path(tmp) / "index")
+        # Threshold 0: confidences first, thresholds after.
+        s = configured.with_(corpus_dir=Path(tmp) / "corpus", index_dir=Path(tmp) / "index").with_(
+            refusal_threshold=0.0)
         app = AskJobs(s)
         app.build(rebuild=True)
-        index, k = app.index, s.top_k
-        qvecs = app.encoder.encode_queries([q.question for q in questions])
+        k = s.top_k
         with_gold, without_gold, still_found = [], [], 0
-        for q, qvec in zip(questions, qvecs):
-            hits = retrieve(index, q.question, qvec, k + 10, candidates=s.candidates, rrf_k=s.rrf_k)
-            a = answer_question(q.question, qvec, hits[:k], index, reader)
+        for q in questions:
+            query = app.analyse(q.question)
+            found = app.search(query, k + 10)
+            a = app.read(query, found.top(k))
             with_gold.append((a.confidence, contains_gold(a.answer, q.answers)))
-            hidden = [h for h in hits if h.chunk.source != q.source][:k]
-            b = answer_question(q.question, qvec, hidden, index, reader)
+            hidden = replace(found, hits=tuple(h for h in found.hits if h.chunk.source != q.source)[:k])
+            b = app.read(query, hidden)
             without_gold.append(b.confidence)
             still_found += contains_gold(b.answer, q.answers) > 0  # another paragraph says it too
     conf = np.array([c for c, _ in with_gold])

@@ -87,7 +87,7 @@ def test_without_a_byline_an_author_the_text_cites_is_still_found(tmp_path):
 
 
 def test_a_sentence_opening_on_a_french_word_holds_no_name():
-    from askjobs.answer import _names
+    from askjobs.query import names_in as _names
 
     assert _names("L'intelligence artificielle transforme le travail.") == set()
     assert _names("Tesla: Embauche des ingénieurs en robotique.") == {"tesla"}

@@ -9,23 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from askjobs.bench import (
-    METHODS,
-    contains_gold,
-    coverage_curve,
-    exact_match,
-    format_table,
-    load_squad,
-    normalize_answer,
-    recall_at,
-    reciprocal_rank,
-    run_bench,
-    slugify,
-    spread,
-    token_f1,
-    unique_sources,
-    write_report,
-)
+from askjobs.bench import METHODS, format_table, load_squad, run_bench, slugify, spread, write_report
+from askjobs.metrics import (contains_gold, coverage_curve, exact_match, normalize_answer, recall_at, reciprocal_rank,
+                             token_f1, unique_sources)
 from askjobs.config import Settings
 from fakes import FakeEncoder
 

@@ -137,12 +137,13 @@ def test_an_older_lexical_analysis_is_refused_then_rebuilt_without_re_embedding(
 
 
 def test_a_question_about_pay_wants_an_amount_not_any_number():
-    from askjobs.answer import _matches_type, _question_type
+    from askjobs.answer import _matches_type
+    from askjobs.query import answer_type
 
-    assert _question_type("Combien gagnent les ingénieurs en robotique ?") == "money"
-    assert _question_type("Combien coûte une formation ?") == "money"
-    assert _question_type("Combien d'offres d'emploi ont été publiées ?") == "number"
-    assert not _matches_type("L'IA nécessitera que 20 millions de travailleurs se recyclent.", "money")
-    assert _matches_type("Le salaire médian est d'environ 157 000 $.", "money")
-    assert _matches_type("Ils gagnent une prime salariale d'environ 28 %.", "money")
+    assert answer_type("Combien gagnent les ingénieurs en robotique ?") == "amount"
+    assert answer_type("Combien coûte une formation ?") == "amount"
+    assert answer_type("Combien d'offres d'emploi ont été publiées ?") == "number"
+    assert not _matches_type("L'IA nécessitera que 20 millions de travailleurs se recyclent.", "amount")
+    assert _matches_type("Le salaire médian est d'environ 157 000 $.", "amount")
+    assert _matches_type("Ils gagnent une prime salariale d'environ 28 %.", "amount")
     assert _matches_type("L'IA nécessitera que 20 millions de travailleurs se recyclent.", "number")

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from askjobs.evaluate import calibrate, contains_answer, judge, load_questions, summarize
+from askjobs.evaluate import calibrate, judge, load_questions, summarize
+from askjobs.metrics import contains_gold
 from askjobs.schema import Answer, Citation
 
 
@@ -19,9 +20,9 @@ def q(tmp_path, rows):
 
 
 def test_contains_answer_ignores_case_apostrophes_and_nbsp():
-    assert contains_answer("Le salaire est de 157\u202f000 $.", ("157 000 $",))
-    assert contains_answer("L’IA avance", ("l'ia",))
-    assert not contains_answer("rien", ("157 000 $",))
+    assert contains_gold("Le salaire est de 157\u202f000 $.", ("157 000 $",))
+    assert contains_gold("L’IA avance", ("l'ia",))
+    assert not contains_gold("rien", ("157 000 $",))
 
 
 def test_judge_and_summary(tmp_path):

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
-from .about import DocumentAnswer, answer_about_document, question_about_document
+from .about import DocumentAnswer, answer_about_document
 from .index import Index
+from .query import Query, names_in
+from .retrieve import Retrieval
 from .schema import Answer, Citation, Hit, Sentence
-from .text import MONTHS, analyze, is_heading, normalize
+from .text import MONTHS, analyze, is_heading
 
 NOT_FOUND = "Je n'ai pas trouvé la réponse dans les documents."
 
@@ -24,24 +27,7 @@ W_PHRASE = 0.25  # share of the question's adjacent term pairs found adjacent in
 W_TYPE = 0.75  # the sentence holds what the question asks for (number, amount, date, name)
 W_HEADING = -1.0  # a title line answers only when it holds the date or number asked for
 
-# Answer-type cues: what kind of token a question asks for.
-_ASKS_NUMBER = re.compile(
-    r"\bcombien\b|\bquel(?:le)?s?\s+(?:est|sont|était|a été)?\s*(?:le|la|les|l')?\s*"
-    r"(?:pourcentage|salaire|montant|nombre|taux|prix|chiffre|part|proportion|somme|budget|co[uû]t|"
-    r"r[ée]mun[ée]ration|fourchette|valeur|taille|population|superficie|hausse|baisse|augmentation)"
-    r"|\bà combien\b|\bquelle part\b|\bde combien\b"
-)
-_ASKS_DATE = re.compile(  # "quand" as a question word, not as the conjunction ("quand les entreprises…")
-    r"^\W*quand\b|\b(?:depuis|jusqu'à|jusqu'a|d'ici|de|pour|à partir de)\s+quand\b|\bquand\s*\??\s*$"
-    r"|\ben quelle ann[ée]e\b|\bquelle (?:date|ann[ée]e|[ée]poque|p[ée]riode)\b|\bà quelle date\b"
-)
-_ASKS_NAME = re.compile(
-    r"\bquel(?:le)?s?\s+(?:est|sont)?\s*(?:la|le|les|l')?\s*(?:nom|entreprise|soci[ée]t[ée]|organisation|"
-    r"universit[ée]|[ée]cole|plateforme|marque|ville|pays|institution|organisme|cabinet|magazine|journal)s?\b"
-    r"|\bqui\s+(?:est|sont|était|a été)\s+(?:l'|le |la |les )?(?:auteur|pdg|fondateur|directeur|président|"
-    r"dirigeant|créateur|inventeur)"
-    r"|\bqui\s+(?:a|ont|avait)\s+(?:écrit|rédigé|signé|fondé|créé|inventé|découvert|réalisé|composé|peint)\b"
-)
+# Answer-side cues: does a sentence hold the kind of token the question asks for.
 _NUMBER_WORDS = (r"(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|"
                  r"quarante|cinquante|soixante|cent|cents|mille|millions?|milliards?|dizaines?|centaines?|"
                  r"milliers?|moitié|tiers|quart|double|triple)")
@@ -49,15 +35,10 @@ _HAS_NUMBER = re.compile(r"\d|\b" + _NUMBER_WORDS + r"\b(?!-)", re.IGNORECASE)
 _HAS_DATE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b(?:" + "|".join(MONTHS) + r")\b"
                        r"|\b(?:\d+|" + _NUMBER_WORDS + r")\s+(?:ans?|années?|mois|semaines?|jours?|siècles?|décennies?)\b",
                        re.IGNORECASE)
-# A number question about money ("combien gagne…", "quel salaire…") wants an amount or a rate,
-# not any number: "20 millions de travailleurs" does not say what robotics engineers earn.
-_ASKS_MONEY = re.compile(r"\b(?:gagn|salai|r[ée]mun[ée]r|pay[ée]|co[uû]t|prix|budget|montant|tarif|"
-                         r"factur|d[ée]pens|investi|rapporte)")
 _HAS_MONEY = re.compile(r"[$€£¥]|%|\b(?:euros?|dollars?|francs?|livres?|yens?|k€|M€|Md€)\b", re.IGNORECASE)
-_KEY_TOKEN = re.compile(r"(?<=\S\s)[A-ZÀ-Þ][\w-]+|\b\w*\d\w*\b|\b[A-ZÀ-Þ]{2,}\b")
 
 
-_QUANTITIES = ("number", "money", "date")  # answer types a heading or a following sentence may hold
+_QUANTITIES = ("number", "amount", "date")  # answer types a heading or a following sentence may hold
 
 
 @dataclass(frozen=True)
@@ -76,89 +57,58 @@ class _Candidate:
     hit_rank: int
 
 
-def answer_question(question: str, qvec: np.ndarray, hits: list[Hit], index: Index,
-                    settings: ReaderSettings) -> Answer:
-    """Pick the sentence(s) that answer the question from the hits, or refuse."""
-    terms = list(dict.fromkeys(analyze(question)))
-    weights = {t: index.idf(t) for t in terms}
-    total_weight = sum(weights.values()) or 1.0
-    qtype = _question_type(question)
-
-    candidates = _score_sentences(index, hits, question, qvec, terms, weights, total_weight, qtype)
+def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSettings) -> Answer:
+    """Pick the sentence(s) that answer the query from the retrieved passages, or refuse."""
+    hits, qvec = list(retrieval.hits), retrieval.qvec
+    candidates = _score_sentences(index, hits, query, qvec)
     nearest = tuple(_nearest(index, hits, candidates))
+    refuse = partial(Answer, query.text, NOT_FOUND, False, nearest=nearest, form="refusal", query=query.to_dict())
     if not candidates:
-        return Answer(question, NOT_FOUND, False, 0.0, (), nearest)
-    kind = question_about_document(question)
-    if kind is not None:
-        found = answer_about_document(kind, hits, index)
+        return refuse(0.0)
+    if query.about_document is not None:
+        found = answer_about_document(query.about_document, hits, index)
         # No byline: "l'auteur de l'article" may be an article the text cites ("L'universitaire X
         # indique…"), so the ordinary reader looks, and its name check refuses when none is given.
-        if found.start is not None or kind != "author":
-            return _answer_about_document(question, found, hits, index, settings, nearest)
+        if found.start is not None or query.about_document != "author":
+            return _answer_about_document(query, found, hits, index, settings, nearest, refuse)
 
     best = max(candidates.values(), key=lambda c: (c.score, -c.sid))
-    span = _answer_span(index, best, candidates, terms, settings.max_answer_chars, qtype)
-    confidence = _confidence(question, index, hits, best, span, terms, weights, qtype)
+    span = _answer_span(index, best, candidates, query, settings.max_answer_chars)
+    confidence = _confidence(query, index, hits, best, span)
     if confidence < settings.refusal_threshold:
-        return Answer(question, NOT_FOUND, False, confidence, (), nearest)
+        return refuse(confidence)
 
     start, end, source = span
     hit = hits[best.hit_rank]
     citation = _citation(index, 1, source, start, end, hit, best.score)
-    return Answer(question, citation.quote, True, confidence, (citation,), nearest)
+    return Answer(query.text, citation.quote, True, confidence, (citation,), nearest, query=query.to_dict())
 
 
-def _answer_about_document(question: str, found: DocumentAnswer, hits: list[Hit], index: Index,
-                           settings: ReaderSettings, nearest: tuple[Citation, ...]) -> Answer:
+def _answer_about_document(query: Query, found: DocumentAnswer, hits: list[Hit], index: Index,
+                           settings: ReaderSettings, nearest: tuple[Citation, ...], refuse) -> Answer:
     """The date line, byline or opening sentence of the document meant, or a refusal when it states none."""
     if found.start is None or found.confidence < settings.refusal_threshold:
-        return Answer(question, NOT_FOUND, False, found.confidence if found.start is not None else 0.0, (), nearest)
+        return refuse(found.confidence if found.start is not None else 0.0)
     start, end = found.start, found.end
     if end - start > settings.max_answer_chars:  # a long opening sentence: its first clauses
         start, end = _trim_long(index, Sentence(found.source, start, end, index.documents[found.source].text[start:end]),
                                 [], settings.max_answer_chars)
     hit = next(h for h in hits if h.chunk.source == found.source)
     citation = _citation(index, 1, found.source, start, end, hit, found.confidence)
-    return Answer(question, citation.quote, True, found.confidence, (citation,), nearest)
+    return Answer(query.text, citation.quote, True, found.confidence, (citation,), nearest, form="document",
+                  query=query.to_dict())
 
 
-def _question_type(question: str) -> str | None:
-    q = normalize(question)
-    if _ASKS_DATE.search(q):
-        return "date"
-    if _ASKS_NUMBER.search(q):
-        return "money" if _ASKS_MONEY.search(q) else "number"
-    if _ASKS_NAME.search(q):
-        return "name"
-    return None
-
-
-def _matches_type(text: str, qtype: str | None, question: str = "", common: frozenset = frozenset()) -> float:
+def _matches_type(text: str, qtype: str | None, asked_names: frozenset = frozenset(),
+                  common: frozenset = frozenset()) -> float:
     if qtype is None:
         return 0.0
     if qtype == "name":
         # A name the question does not already contain, and not the corpus' own topic ("IA").
-        new = {n for n in _names(text) - _names(question, all_words=True) if not set(analyze(n)) <= common}
+        new = {n for n in names_in(text) - asked_names if not set(analyze(n)) <= common}
         return 1.0 if new else 0.0
-    pattern = {"number": _HAS_NUMBER, "money": _HAS_MONEY, "date": _HAS_DATE}[qtype]
+    pattern = {"number": _HAS_NUMBER, "amount": _HAS_MONEY, "date": _HAS_DATE}[qtype]
     return 1.0 if pattern.search(text) else 0.0
-
-
-_CAPITALISED = re.compile(r"[A-ZÀ-ÞŒ][\w'’.-]*")
-
-
-def _names(text: str, all_words: bool = False) -> set[str]:
-    """Proper names in a text: capitalised words, except a sentence's first word when it is
-    a French word ("Les", "Selon", "L'intelligence"); "Forbes rapporte…" and "Tesla: …" do count."""
-    from .text import is_french_word, stopwords
-
-    out = set()
-    for m in _CAPITALISED.finditer(text):
-        word = m.group().rstrip(".'’")
-        first = m.start() == 0 or text[:m.start()].rstrip().endswith((".", "!", "?", "\n", ":"))
-        if all_words or not first or not (normalize(word) in stopwords() or is_french_word(word)):
-            out.add(normalize(word))
-    return out
 
 
 def _common_terms(index: Index) -> frozenset:
@@ -185,7 +135,8 @@ def _passage_terms(index: Index, hit: Hit) -> set[str]:
                  lambda: set(analyze(hit.chunk.text)) | _title_terms(index, hit.chunk.source))
 
 
-def _score_sentences(index, hits, question, qvec, terms, weights, total, qtype) -> dict[int, _Candidate]:
+def _score_sentences(index: Index, hits: list[Hit], query: Query, qvec: np.ndarray) -> dict[int, _Candidate]:
+    terms, weights, total, qtype = query.terms, query.weights, query.total_weight, query.answer_type
     out: dict[int, _Candidate] = {}
     top = hits[0].score if hits else 1.0
     for rank, hit in enumerate(hits):
@@ -197,7 +148,7 @@ def _score_sentences(index, hits, question, qvec, terms, weights, total, qtype) 
             if sid in out:
                 continue
             sentence = index.sentences[sid]
-            typed = _matches_type(sentence.text, qtype, question, _common_terms(index))
+            typed = _matches_type(sentence.text, qtype, query.constraints.names, _common_terms(index))
             heading = is_heading(sentence.text) and not (typed and qtype in _QUANTITIES)
             own = _sentence_terms(index, sid)
             if _continues_previous(index, sid):
@@ -241,9 +192,10 @@ def _continues_previous(index: Index, sid: int) -> bool:
     return prev.source == index.sentences[sid].source and not is_heading(prev.text)
 
 
-def _answer_span(index: Index, best: _Candidate, candidates: dict[int, _Candidate], terms: list[str],
-                 max_chars: int, qtype: str | None = None) -> tuple[int, int, str]:
+def _answer_span(index: Index, best: _Candidate, candidates: dict[int, _Candidate], query: Query,
+                 max_chars: int) -> tuple[int, int, str]:
     """The best sentence, joined with a neighbour when it completes the answer (≤ 2 sentences)."""
+    terms, qtype = query.terms, query.answer_type
     s = index.sentences[best.sid]
     start, end = s.start, s.end
     own = _sentence_terms(index, best.sid)
@@ -303,7 +255,8 @@ def _trim_long(index: Index, s: Sentence, terms: list[str], max_chars: int) -> t
     return s.start + a, s.start + b
 
 
-def _confidence(question, index, hits, best, span, terms, weights, qtype) -> float:
+def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
+                span: tuple[int, int, str]) -> float:
     """How sure askjobs is that the quoted span answers the question, in [0, 1].
 
     Half semantic (e5 cosine of the best sentence, mapped from [0.80, 0.92]),
@@ -313,12 +266,13 @@ def _confidence(question, index, hits, best, span, terms, weights, qtype) -> flo
     ("... en France ?" over documents about the United States), or a question
     asking for a number, a date or a name answered by a quote holding none.
     """
+    terms, qtype = query.terms, query.answer_type
     start, end, source = span
     doc = index.documents[source]
     quote = doc.text[start:end]
     # Words the corpus never uses weigh like the rarest known word: a paraphrase
     # ("gagne" for "salaire") should cost coverage, not sink it.
-    capped = {t: min(w, index.idf_df(1)) for t, w in weights.items()}
+    capped = {t: min(w, index.idf_df(1)) for t, w in query.weights.items()}
     total = sum(capped.values()) or 1.0
     near = _coverage(set(analyze(quote)) | _title_terms(index, source), terms, capped, total)
     window = _coverage(_window_terms(index, best.sid), terms, capped, total)
@@ -326,12 +280,12 @@ def _confidence(question, index, hits, best, span, terms, weights, qtype) -> flo
     semantic = min(max((best.cosine - 0.80) / 0.12, 0.0), 1.0)
     conf = 0.5 * semantic + 0.5 * lexical
     passages = set().union(*(_passage_terms(index, h) for h in hits))
-    for token in set(_KEY_TOKEN.findall(question.strip())):
+    for token in query.constraints.key_tokens:
         if any(k not in passages for k in analyze(token)):
             # A proper noun ("France") seldom has another spelling in the text; an acronym
             # ("USA" for "États-Unis") or a number may well have one, so it costs less.
             conf *= 0.35 if token[1:].islower() else 0.5
-    if qtype is not None and not _matches_type(quote, qtype, question, _common_terms(index)):
+    if qtype is not None and not _matches_type(quote, qtype, query.constraints.names, _common_terms(index)):
         conf *= 0.35
     return float(min(max(conf, 0.0), 1.0))
 

@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from .config import Settings
-from .text import analyze, is_heading, normalize, strip_accents
+from .metrics import (contains_gold, coverage_curve, exact_match, percentile, recall_at, reciprocal_rank, token_f1,
+                      unique_sources)
+from .text import analyze, is_heading, strip_accents
 
 KS = (1, 5, 20)  # recall cut-offs in the table
 CURVE_K = 20  # passages retrieved for the ranking metrics and the recall curves
@@ -154,87 +156,6 @@ def write_corpus(paragraphs: Sequence[SquadParagraph], folder: Path) -> None:
         (folder / p.source).write_text(f"{p.title}\n\n{p.context}\n", encoding="utf-8")
 
 
-# --- Metrics (pure functions) ----------------------------------------------------
-
-_ELISION = re.compile(r"\b(?:l|d)'")
-_ARTICLES = frozenset({"le", "la", "les", "un", "une", "des"})
-
-
-def normalize_answer(text: str, articles: bool = False) -> str:
-    """SQuAD answer normalisation for French: case, quotes, spaces, punctuation, articles; accents kept."""
-    t = normalize(text)  # NFC, lower case, typographic quotes/apostrophes and NBSP made plain
-    if not articles:
-        t = _ELISION.sub(" ", t)
-    t = "".join(" " if unicodedata.category(c)[0] in "PSZ" else c for c in t)
-    return " ".join(w for w in t.split() if articles or w not in _ARTICLES)
-
-
-def exact_match(prediction: str, golds: Sequence[str]) -> float:
-    p = normalize_answer(prediction)
-    return float(any(p == normalize_answer(g) for g in golds))
-
-
-def token_f1(prediction: str, golds: Sequence[str]) -> float:
-    """SQuAD token F1 against the best-matching gold answer."""
-    pred = normalize_answer(prediction).split()
-    best = 0.0
-    for g in golds:
-        gold = normalize_answer(g).split()
-        common = sum(min(pred.count(w), gold.count(w)) for w in set(pred) & set(gold))
-        if not pred or not gold:
-            best = max(best, float(pred == gold))
-        elif common:
-            precision, recall = common / len(pred), common / len(gold)
-            best = max(best, 2 * precision * recall / (precision + recall))
-    return best
-
-
-def contains_gold(prediction: str, golds: Sequence[str]) -> float:
-    """1 when a normalised gold answer appears, on word boundaries, inside the normalised prediction."""
-    p = f" {normalize_answer(prediction)} "
-    for g in golds:
-        gold = normalize_answer(g)
-        if gold and f" {gold} " in p:
-            return 1.0
-        if not gold and normalize_answer(g, articles=True):  # a gold made only of articles ("la")
-            if f" {normalize_answer(g, articles=True)} " in f" {normalize_answer(prediction, articles=True)} ":
-                return 1.0
-    return 0.0
-
-
-def recall_at(ranked: Sequence[str], gold: str, k: int) -> float:
-    return float(gold in ranked[:k])
-
-
-def reciprocal_rank(ranked: Sequence[str], gold: str, k: int = 10) -> float:
-    for i, source in enumerate(ranked[:k]):
-        if source == gold:
-            return 1.0 / (i + 1)
-    return 0.0
-
-
-def unique_sources(sources: Sequence[str]) -> list[str]:
-    """Documents in the order their first passage was ranked."""
-    return list(dict.fromkeys(sources))
-
-
-def coverage_curve(confidences: Sequence[float], correct: Sequence[float]) -> list[dict]:
-    """Accuracy among the questions answered, against the share answered, as the threshold rises."""
-    conf = np.asarray(confidences, dtype=float)
-    ok = np.asarray(correct, dtype=float)
-    out = []
-    for t in np.unique(np.concatenate([[0.0], conf])):
-        kept = conf >= t
-        if kept.any():
-            out.append({"threshold": round(float(t), 4), "coverage": round(float(kept.mean()), 4),
-                        "accuracy": round(float(ok[kept].mean()), 4)})
-    return out
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    return round(float(np.percentile(values, q)), 1) if len(values) else 0.0
-
-
 # --- Running the methods ---------------------------------------------------------
 
 @dataclass
@@ -264,37 +185,13 @@ class BenchResult:
                                               "coverage", "refusal", "questions")}
 
 
-class _RecordingEncoder:
-    """Wraps an encoder and keeps the query vectors ask computes, for the baselines to reuse."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.name = inner.name
-        self.queries: dict[str, np.ndarray] = {}
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    def encode_queries(self, texts):
-        vecs = self.inner.encode_queries(texts)
-        for t, v in zip(texts, vecs):
-            self.queries[t] = v
-        return vecs
-
-    def encode_passages(self, texts):
-        return self.inner.encode_passages(texts)
-
-    def count_tokens(self, text: str) -> int:
-        return self.inner.count_tokens(text)
-
-
 def _answer_sentences(index, row: int) -> list[int]:
     return [sid for sid in index.chunk_sentences[row] if not is_heading(index.sentences[sid].text)]
 
 
-def _bm25_sentence(index, row: int, terms: list[str]) -> str:
+def _bm25_sentence(index, row: int, query) -> str:
     """The sentence of a passage with the best BM25 score for the question terms."""
+    terms = query.terms
     sids = _answer_sentences(index, row)
     if not sids:
         return index.chunks[row].text
@@ -304,7 +201,7 @@ def _bm25_sentence(index, row: int, terms: list[str]) -> str:
 
     def score(bag: list[str]) -> float:
         return sum(index.idf(t) * bag.count(t) * (k1 + 1) / (bag.count(t) + k1 * (1 - b + b * len(bag) / avg))
-                   for t in set(terms))
+                   for t in terms)
 
     best = max(range(len(sids)), key=lambda i: (score(bags[i]), -i))
     return index.sentences[sids[best]].text
@@ -322,40 +219,30 @@ def _first_sentence(index, row: int) -> str:
     return index.sentences[sids[0]].text if sids else index.chunks[row].text
 
 
-def run_methods(app, recorder: _RecordingEncoder, question: str) -> dict[str, MethodRun]:
-    """Answer one question with askjobs (the real ask path) and the three baselines."""
-    from .pipeline import clean_question
-    from .retrieve import dense_search, lexical_search, retrieve
-
+def run_methods(app, question: str) -> dict[str, MethodRun]:
+    """Answer one question with askjobs (its analyse → search → read path) and three baselines that
+    reuse its retrieval: each retriever's own ranking, and the fused ranking's first sentence."""
     s = app.settings
-    answer = app.ask(question)
-    q = clean_question(question, s.max_question_chars)
-    qvec = recorder.queries[q]
-    index = app.index
-    embed_ms = answer.timings_ms.get("embed", 0.0)
-    out: dict[str, MethodRun] = {}
-
     t0 = time.perf_counter()
-    hits = retrieve(index, q, qvec, CURVE_K, candidates=s.candidates, rrf_k=s.rrf_k)
-    fused = unique_sources([h.chunk.source for h in hits])
-    naive = _first_sentence(index, hits[0].row) if hits else ""
+    query = app.analyse(question)
+    found = app.search(query, CURVE_K)  # deeper than top_k for the recall curves; the reader gets top_k
+    t1 = time.perf_counter()
+    answer = app.read(query, found.top(s.top_k))
     t2 = time.perf_counter()
-    out["askjobs"] = MethodRun(fused, answer.answer if answer.answerable else "", answer.timings_ms["total"],
-                               answer.confidence)
-    out["fused_naive"] = MethodRun(fused, naive, embed_ms + (t2 - t0) * 1e3)
-
-    t0 = time.perf_counter()
-    dense = dense_search(index, qvec, CURVE_K)
-    ranked = unique_sources([index.chunks[int(i)].source for i in dense.ids])
-    text = _dense_sentence(index, int(dense.ids[0]), qvec) if len(dense.ids) else ""
-    out["dense"] = MethodRun(ranked, text, embed_ms + (time.perf_counter() - t0) * 1e3)
-
-    t0 = time.perf_counter()
-    lexical = lexical_search(index, q, CURVE_K)
-    ranked = unique_sources([index.chunks[int(i)].source for i in lexical.ids])
-    terms = analyze(q)
-    text = _bm25_sentence(index, int(lexical.ids[0]), terms) if len(lexical.ids) else ""
-    out["bm25"] = MethodRun(ranked, text, (time.perf_counter() - t0) * 1e3)
+    index, stage = app.index, found.timings_ms
+    fused = unique_sources([h.chunk.source for h in found.hits])
+    out: dict[str, MethodRun] = {
+        "askjobs": MethodRun(fused, answer.answer if answer.answerable else "", (t2 - t0) * 1e3, answer.confidence),
+        "fused_naive": MethodRun(fused, _first_sentence(index, found.hits[0].row) if found.hits else "",
+                                 (t1 - t0) * 1e3),
+    }
+    dense, lexical = found.rankings["dense"], found.rankings["lexical"]
+    out["dense"] = MethodRun(unique_sources([index.chunks[int(i)].source for i in dense.ids[:CURVE_K]]),
+                             _dense_sentence(index, int(dense.ids[0]), found.qvec) if len(dense.ids) else "",
+                             stage["embed"] + stage["dense"])
+    out["bm25"] = MethodRun(unique_sources([index.chunks[int(i)].source for i in lexical.ids[:CURVE_K]]),
+                            _bm25_sentence(index, int(lexical.ids[0]), query) if len(lexical.ids) else "",
+                            stage["lexical"])
     return out
 
 
@@ -380,23 +267,23 @@ def run_bench(data: SquadSet, settings: Settings, *, max_q: int | None = None, e
     from .pipeline import AskJobs
 
     questions = spread(data.questions, max_q)
-    recorder = _RecordingEncoder(encoder or SentenceTransformerEncoder.from_settings(settings))
+    encoder = encoder or SentenceTransformerEncoder.from_settings(settings)
     with tempfile.TemporaryDirectory(prefix="askjobs-bench-") as tmp:
         corpus, index_dir = Path(tmp) / "corpus", Path(tmp) / "index"
         write_corpus(data.paragraphs, corpus)
         # Threshold 0: ask always returns its best span with its confidence; the refusal
         # threshold is applied afterwards, so one run also gives the coverage curve.
         s = settings.with_(corpus_dir=corpus, index_dir=index_dir).with_(refusal_threshold=0.0)
-        app = AskJobs(s, recorder)
+        app = AskJobs(s, encoder)
         t0 = time.perf_counter()
-        _ = recorder.dim  # load the model first: the build time is indexing only
+        _ = encoder.dim  # load the model first: the build time is indexing only
         load_s = time.perf_counter() - t0
         report = app.build(rebuild=True)
         build = {"seconds": round(report.seconds, 2), "model_load_seconds": round(load_s, 2),
                  "documents": report.documents, "chunks": report.chunks, "sentences": report.sentences}
         runs: dict[str, list[MethodRun]] = {m: [] for m in METHODS}
         for i, q in enumerate(questions):
-            for m, run in run_methods(app, recorder, q.question).items():
+            for m, run in run_methods(app, q.question).items():
                 runs[m].append(run)
             if progress:
                 progress(i + 1, len(questions))

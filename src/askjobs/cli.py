@@ -148,7 +148,12 @@ def cmd_eval(args) -> int:
         print(f"{mark}{r['id']}: {_shown(r['question'])}\n     → {_shown(r['answer'][:160])}")
     print()
     for key, value in report["summary"].items():
-        print(f"{key:>20} : {value}")
+        if isinstance(value, dict):  # per form / type / near miss: one line per group
+            print(f"{key:>20} :")
+            for group, row in value.items():
+                print(f"{'':>22}{group:<24} {row['correct']:.3f}  (n={row['n']})")
+        else:
+            print(f"{key:>20} : {value}")
     if args.calibrate:
         c = report["calibration"]
         lo, hi = c["range"]

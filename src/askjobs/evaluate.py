@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from .files import iter_jsonl
+from .metrics import contains_gold
 from .schema import Answer
-from .text import normalize
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,17 @@ class EvalQuestion:
     answers: tuple[str, ...]
     source: str | None
     answerable: bool
+    sources: tuple[str, ...] = ()  # every document holding (part of) the answer; defaults to (source,)
+    must_include: tuple[str, ...] = ()  # list answers: the items expected
+    min_include: int = 0  # how many of them an acceptable answer shows
+    form: str | None = None  # fact, list, definition, reason…
+    type: str | None = None  # expected answer type (amount, date, person…)
+    near_miss: str | None = None  # for unanswerable questions: the kind of near miss
+    context: tuple[str, ...] = ()  # earlier questions of the conversation, oldest first
+
+    @property
+    def gold_sources(self) -> tuple[str, ...]:
+        return self.sources or ((self.source,) if self.source else ())
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -37,32 +48,41 @@ def load_questions(path: Path) -> list[EvalQuestion]:
         answers = row.get("answers") or []
         if isinstance(answers, str):
             answers = [answers]
-        answerable = bool(row.get("answerable", bool(answers)))
-        if answerable and not answers:
-            raise ValueError(f"{path}:{n}: une question answerable doit avoir au moins une réponse dans \"answers\".")
-        out.append(EvalQuestion(qid, row["question"], tuple(map(str, answers)), row.get("source"), answerable))
+        must = tuple(map(str, row.get("must_include") or ()))
+        answerable = bool(row.get("answerable", bool(answers or must)))
+        if answerable and not (answers or must):
+            raise ValueError(f"{path}:{n}: une question answerable doit avoir au moins une réponse dans "
+                             "\"answers\" (ou des éléments dans \"must_include\").")
+        context = tuple(t["question"] if isinstance(t, dict) else str(t) for t in row.get("context") or ())
+        out.append(EvalQuestion(qid, row["question"], tuple(map(str, answers)), row.get("source"), answerable,
+                                tuple(row.get("sources") or ()), must, int(row.get("min_include") or len(must)),
+                                row.get("form"), row.get("type"), row.get("near_miss"), context))
     if not out:
         raise ValueError(f"{path} ne contient aucune question.")
     return out
 
 
-def contains_answer(text: str, answers: tuple[str, ...]) -> bool:
-    t = normalize(text)
-    return any(normalize(a) in t for a in answers)
+def answer_ok(q: EvalQuestion, text: str) -> bool:
+    """The text holds an accepted answer and, for a list, enough of its items."""
+    if q.answers and not contains_gold(text, q.answers):
+        return False
+    return sum(bool(contains_gold(text, (item,))) for item in q.must_include) >= q.min_include
 
 
 def judge(q: EvalQuestion, a: Answer) -> dict:
     """Per-question verdicts."""
     retrieved = [c.source for c in a.nearest]
+    golds = q.gold_sources
     r = {
         "refused": not a.answerable,
-        "hit@1": bool(q.source) and q.source in retrieved[:1],
-        "hit@5": bool(q.source) and q.source in retrieved[:5],
+        "hit@1": any(s in retrieved[:1] for s in golds),
+        "hit@5": any(s in retrieved[:5] for s in golds),
     }
     if q.answerable:
-        r["answer_correct"] = a.answerable and contains_answer(a.answer, q.answers)
-        r["citation_correct"] = a.answerable and any(
-            c.source == q.source and contains_answer(c.quote, q.answers) for c in a.citations)
+        r["answer_correct"] = a.answerable and answer_ok(q, a.answer)
+        # The quotes cited from gold documents hold the answer by themselves (a list cites each item).
+        r["citation_correct"] = r["answer_correct"] and answer_ok(
+            q, " ".join(c.quote for c in a.citations if c.source in golds))
     else:
         r["answer_correct"] = not a.answerable
         r["citation_correct"] = not a.citations
@@ -88,7 +108,22 @@ def summarize(questions: list[EvalQuestion], answers: list[Answer], verdicts: li
         "mean_answer_chars": mean([len(a.answer) for q, a in zip(questions, answers) if q.answerable and a.answerable]),
         "latency_ms_p50": round(float(np.percentile(lat, 50)), 1) if len(lat) else None,
         "latency_ms_p95": round(float(np.percentile(lat, 95)), 1) if len(lat) else None,
+        **_breakdowns(questions, verdicts),
     }
+
+
+def _breakdowns(questions: list[EvalQuestion], verdicts: list[dict]) -> dict:
+    """Accuracy per answer form and per expected type, refusal rate per kind of near miss (when labelled)."""
+    out = {}
+    for key, label in (("form", "by_form"), ("type", "by_type"), ("near_miss", "by_near_miss")):
+        groups: dict[str, list[bool]] = {}
+        for q, v in zip(questions, verdicts):
+            value = getattr(q, key)
+            if value:
+                groups.setdefault(value, []).append(v["answer_correct"])
+        if groups:
+            out[label] = {g: {"n": len(xs), "correct": round(float(np.mean(xs)), 4)} for g, xs in sorted(groups.items())}
+    return out
 
 
 def run_eval(ask, questions: list[EvalQuestion], progress=None) -> dict:
@@ -119,7 +154,7 @@ def calibrate(questions: list[EvalQuestion], results: list[dict]) -> dict:
     """
     rows = []
     for q, r in zip(questions, results):
-        ok = contains_answer(r["answer"], q.answers) if q.answerable else False
+        ok = answer_ok(q, r["answer"]) if q.answerable else False
         rows.append((r["confidence"], q.answerable, ok))
     bounds = [0.0] + sorted({c for c, _, _ in rows if 0.0 < c < 1.0}) + [1.0]
     # Range k is (bounds[k], bounds[k + 1]]: a question is answered when its confidence >= the threshold.

@@ -8,14 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .answer import ReaderSettings, answer_question
+from .answer import ReaderSettings, read
 from .chunking import chunk_document, make_splitter
 from .config import Settings
 from .embed import Encoder, SentenceTransformerEncoder
 from .index import (Index, IndexError_, build_index, check_version_files, corpus_changes, current_version,
                     index_lock, load_index, read_manifest, save_index)
 from .ingest import Skipped, drop_duplicates, load_file, scan_corpus
-from .retrieve import retrieve
+from .query import Query, analyse_question
+from .retrieve import Retrieval, retrieve
 from .schema import Answer
 from .text import ANALYZER, load_lexicon
 
@@ -251,26 +252,47 @@ class AskJobs:
     def _load_model(self) -> None:
         getattr(self.encoder, "model", None)  # SentenceTransformerEncoder loads on first access
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        """Answer one French question with verbatim, cited sentences, or refuse."""
+    def analyse(self, question: str) -> Query:
+        """Check the question where it enters and analyse it once for every later stage."""
+        question = clean_question(question, self.settings.max_question_chars)
+        return analyse_question(question, self.index)
+
+    def search(self, query: Query, k: int | None = None) -> Retrieval:
+        """Embed the query and retrieve its k best passages (fused dense, lexical and sentence rankings)."""
         s = self.settings
-        question = clean_question(question, s.max_question_chars)
         k = s.top_k if k is None else k
         if not 1 <= k <= 50:
             raise QuestionError(f"Le nombre de passages doit être entre 1 et 50 (reçu : {k}).")
-        t0 = time.perf_counter()
         index = self.index
         self._load_model()
+        t0 = time.perf_counter()
+        qvec = self.encoder.encode_queries([query.resolved])[0]
+        embed_ms = (time.perf_counter() - t0) * 1e3
+        found = retrieve(index, query, qvec, k, candidates=s.candidates, rrf_k=s.rrf_k)
+        return replace(found, timings_ms={"embed": embed_ms, **found.timings_ms})
+
+    def read(self, query: Query, retrieval: Retrieval) -> Answer:
+        """Quote the sentences of the retrieved passages that answer the query, or refuse."""
+        s = self.settings
+        return read(query, retrieval, self.index, ReaderSettings(s.refusal_threshold, s.max_answer_chars))
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        """Answer one French question with verbatim, cited sentences, or refuse: analyse → search → read."""
+        clean_question(question, self.settings.max_question_chars)  # bad input is refused before anything loads
+        if k is not None and not 1 <= k <= 50:
+            raise QuestionError(f"Le nombre de passages doit être entre 1 et 50 (reçu : {k}).")
+        t0 = time.perf_counter()
+        _ = self.index
+        self._load_model()
         t1 = time.perf_counter()
-        qvec = self.encoder.encode_queries([question])[0]
+        query = self.analyse(question)
+        found = self.search(query, k)
         t2 = time.perf_counter()
-        hits = retrieve(index, question, qvec, k, candidates=s.candidates, rrf_k=s.rrf_k)
+        answer = self.read(query, found)
         t3 = time.perf_counter()
-        answer = answer_question(question, qvec, hits, index,
-                                 ReaderSettings(s.refusal_threshold, s.max_answer_chars))
-        t4 = time.perf_counter()
-        timings = {"embed": (t2 - t1) * 1e3, "retrieve": (t3 - t2) * 1e3, "read": (t4 - t3) * 1e3,
-                   "total": (t4 - t1) * 1e3}
+        stages = found.timings_ms
+        timings = {"embed": stages["embed"], "retrieve": (t2 - t1) * 1e3 - stages["embed"],
+                   "read": (t3 - t2) * 1e3, "total": (t3 - t1) * 1e3}
         if t1 - t0 > 0.005:  # first question of a process: model and index loading, reported apart
             timings["load"] = (t1 - t0) * 1e3
         return replace(answer, timings_ms=timings)

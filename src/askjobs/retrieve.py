@@ -1,14 +1,15 @@
-"""Question → ranked Hits: dense (FAISS), lexical (BM25, French), fused."""
+"""Query → ranked Hits: dense (FAISS), lexical (BM25, French), fused."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .index import Index
+from .query import Query
 from .schema import Hit
-from .text import analyze
 
 
 # Fusion weights, measured on PIAF (`askjobs bench squad`, 1784 French questions written by
@@ -36,8 +37,9 @@ def dense_search(index: Index, qvec: np.ndarray, n: int) -> Ranking:
     return Ranking(ids[0][keep], scores[0][keep])
 
 
-def lexical_search(index: Index, question: str, n: int) -> Ranking:
-    terms = [t for t in analyze(question) if t in index.bm25.vocab_dict]
+def lexical_search(index: Index, terms: tuple[str, ...], n: int) -> Ranking:
+    """Chunks ranked by BM25 over the question's analysed terms."""
+    terms = [t for t in terms if t in index.bm25.vocab_dict]
     if not terms or not len(index.chunks):
         return Ranking(np.zeros(0, int), np.zeros(0, np.float32))
     scores = index.bm25.get_scores(terms)
@@ -81,20 +83,48 @@ def fuse(rankings: list[Ranking], weights: list[float], rrf_k: int) -> dict[int,
     return fused
 
 
-def retrieve(index: Index, question: str, qvec: np.ndarray, k: int, *, candidates: int = 100,
+@dataclass(frozen=True)
+class Retrieval:
+    """The passages found for a query, with each retriever's own ranking (for baselines and study)."""
+
+    hits: tuple[Hit, ...]
+    qvec: np.ndarray
+    rankings: dict[str, Ranking] = field(default_factory=dict)  # "dense", "lexical", "sentence"
+    timings_ms: dict[str, float] = field(default_factory=dict)  # per stage: "embed", "dense", "lexical", …
+
+    def top(self, k: int) -> "Retrieval":
+        """The same retrieval cut to its k best passages."""
+        return replace(self, hits=self.hits[:k])
+
+
+def retrieve(index: Index, query: Query, qvec: np.ndarray, k: int, *, candidates: int = 100,
              rrf_k: int = 20, dense_weight: float = DENSE_WEIGHT, lexical_weight: float = LEXICAL_WEIGHT,
-             sentence_weight: float = SENTENCE_WEIGHT) -> list[Hit]:
-    """The k best chunks for a question, fusing dense, BM25 and best-sentence rankings."""
+             sentence_weight: float = SENTENCE_WEIGHT) -> Retrieval:
+    """The k best chunks for a query, fusing dense, BM25 and best-sentence rankings."""
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        timings[name] = (now - t) * 1e3
+        t = now
+
     dense = dense_search(index, qvec, candidates)
-    lexical = lexical_search(index, question, candidates)
+    lap("dense")
+    lexical = lexical_search(index, query.terms, candidates)
+    lap("lexical")
     sentence = sentence_search(index, qvec, candidates)
+    lap("sentence")
     fused = fuse([dense, lexical, sentence], [dense_weight, lexical_weight, sentence_weight], rrf_k)
     d_rank = {int(c): r for r, c in enumerate(dense.ids)}
     l_rank = {int(c): r for r, c in enumerate(lexical.ids)}
     d_score = {int(c): float(s) for c, s in zip(dense.ids, dense.scores)}
     l_score = {int(c): float(s) for c, s in zip(lexical.ids, lexical.scores)}
     best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-    return [
+    hits = tuple(
         Hit(index.chunks[cid], score, cid, d_score.get(cid), l_score.get(cid), d_rank.get(cid), l_rank.get(cid))
         for cid, score in best
-    ]
+    )
+    lap("fuse")
+    return Retrieval(hits, qvec, {"dense": dense, "lexical": lexical, "sentence": sentence}, timings)

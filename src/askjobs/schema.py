@@ -113,6 +113,9 @@ class Citation:
     passage_end: int
     score: float
     page: int | None = None
+    # The short answer (amount, date, name…) inside the quote, as document offsets; None when not marked.
+    answer_start: int | None = None
+    answer_end: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -129,14 +132,25 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     nearest: tuple[Citation, ...] = ()  # best passages shown when refusing
     timings_ms: dict = field(default_factory=dict)
+    form: str = "fact"  # "fact", "list", "definition", "document" (about a document itself) or "refusal"
+    reason: str | None = None  # why askjobs refused, in French
+    query: dict = field(default_factory=dict)  # how the question was understood (Query.to_dict())
+
+    @property
+    def understood(self) -> str:
+        return self.query.get("understood", self.question)
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
+            "understood": self.understood,
             "answer": self.answer,
             "answerable": self.answerable,
+            "form": self.form,
             "confidence": round(self.confidence, 4),
+            "reason": self.reason,
             "citations": [c.to_dict() for c in self.citations],
             "nearest": [c.to_dict() for c in self.nearest],
+            "query": self.query,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }

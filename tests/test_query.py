@@ -1,0 +1,36 @@
+"""The question is analysed once into a Query; search and read take it, and ask is exactly the two."""
+
+from __future__ import annotations
+
+from askjobs.query import analyse_question
+
+
+def test_a_query_holds_terms_type_and_constraints():
+    q = analyse_question("Combien gagnent les chercheurs de Meta en 2025 ?")
+    assert q.answer_type == "amount"
+    assert "gagn" in q.terms and "chercheur" in q.terms
+    assert q.constraints.years == ("2025",)
+    assert "Meta" in q.constraints.key_tokens and "2025" in q.constraints.key_tokens
+    assert q.about_document is None and q.resolved == q.text
+
+
+def test_questions_about_a_document_are_recognised_once():
+    assert analyse_question("De quand date l'article ?").about_document == "date"
+    assert analyse_question("Que dit le rapport de McKinsey ?").about_document is None
+
+
+def test_ask_is_analyse_then_search_then_read(fake_app):
+    question = "Quel est le salaire médian aux États-Unis ?"
+    query = fake_app.analyse(question)
+    assert query.weights and all(w > 0 for w in query.weights.values())  # IDF from the index
+    found = fake_app.search(query)
+    assert found.hits and set(found.rankings) == {"dense", "lexical", "sentence"}
+    by_parts = fake_app.read(query, found)
+    asked = fake_app.ask(question)
+    assert by_parts.answer == asked.answer and by_parts.citations == asked.citations
+    assert asked.to_dict()["understood"] == question and asked.to_dict()["form"] == "fact"
+
+
+def test_a_refusal_says_so_in_its_form(fake_app):
+    answer = fake_app.ask("Quelle est la capitale de l'Australie ?")
+    assert not answer.answerable and answer.form == "refusal" and not answer.citations
