@@ -37,3 +37,23 @@ def write_jsonl(path: Path, rows: Iterable[dict], mode: str = "w") -> None:
     """Write (or with mode "a", append) one JSON object per line, UTF-8, non-ASCII kept as is."""
     with open(path, mode, encoding="utf-8") as fh:
         fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def os_reason(exc: OSError) -> str:
+    """An operating-system error in French, with what to do about it."""
+    import errno
+
+    reasons = {
+        errno.ENOSPC: "disque plein : libérez de la place puis réessayez",
+        errno.EDQUOT: "quota de disque dépassé : libérez de la place puis réessayez",
+        errno.EROFS: "système de fichiers en lecture seule",
+        errno.EACCES: "accès refusé (permissions)",
+        errno.EPERM: "opération non permise (permissions)",
+        errno.ENAMETOOLONG: "chemin ou nom trop long",
+        errno.ELOOP: "boucle de liens symboliques",
+        errno.ENOENT: "fichier ou dossier introuvable (supprimé entre-temps ?)",
+        errno.EIO: "erreur d'entrée-sortie du disque",
+        errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+        errno.EMFILE: "trop de fichiers ouverts",
+    }
+    return reasons.get(exc.errno, exc.strerror or str(exc))

@@ -8,6 +8,7 @@ charset-normalizer (legacy encodings).
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import os
@@ -16,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import sha256_file
+from .files import os_reason, sha256_file
 from .schema import Document
 from .text import MONTHS, head_date, is_date_line, is_heading, split_sentences
 
@@ -239,63 +240,110 @@ def _unsupported(suffix: str) -> str:
 
 # --- Finding files --------------------------------------------------------------
 
+MAX_DEPTH = 32  # folders nested deeper than this are reported, not walked
+
+
+class CorpusError(ValueError):
+    """The corpus folder itself cannot be read; the message (in French) says why and what to do."""
+
+
 def scan_corpus(corpus_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[SourceFile], list[Skipped]]:
     """Supported files under corpus_dir with the hash of their bytes; the others reported as skipped.
 
     Cheap: reads and hashes bytes but extracts nothing. Hidden files and folders are ignored;
-    symbolic links are followed only when they stay inside the corpus folder.
+    symbolic links are followed only when they lead to a file inside the corpus folder. Nothing in
+    the folder can stop the scan: link loops, dangling links, unreadable folders, folders nested
+    deeper than MAX_DEPTH, names that are not UTF-8 and special files are each reported with the reason.
     """
     corpus_dir = Path(corpus_dir)
-    if not corpus_dir.is_dir():
+    try:
+        is_dir = corpus_dir.is_dir()
+        root = corpus_dir.resolve(strict=True) if is_dir else None
+    except (OSError, RuntimeError):  # a loop of links: Python 3.11 raises RuntimeError
+        is_dir, root = False, None
+    if not is_dir or root is None:
         raise FileNotFoundError(
             f"Le dossier de documents {corpus_dir} n'existe pas. Créez-le et placez-y vos documents "
             f"({', '.join(SUPPORTED_SUFFIXES)}), ou indiquez-en un autre avec --corpus."
         )
-    root = corpus_dir.resolve()
+    try:
+        os.scandir(corpus_dir).close()
+    except OSError as exc:
+        raise CorpusError(f"Le dossier de documents {corpus_dir} est illisible ({os_reason(exc)}) : donnez-vous le "
+                          "droit de le lire, ou indiquez-en un autre avec --corpus.") from None
     files: list[SourceFile] = []
     skipped: list[Skipped] = []
-    for dirpath, dirnames, filenames in os.walk(corpus_dir):  # never descends into linked folders
-        here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames + [d for d in dirnames if (here / d).is_symlink()]):
-            path = here / name
-            source = path.relative_to(corpus_dir).as_posix()
-            if name.startswith((".", "~$")):  # hidden files, Office lock files
+    # An explicit stack, not os.walk: Python 3.11's os.walk recurses and a very deep tree would overflow it.
+    stack: list[tuple[Path, int]] = [(corpus_dir, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        here = folder.relative_to(corpus_dir).as_posix()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append(Skipped(here + "/", f"dossier illisible ({os_reason(exc)}) : son contenu n'est pas indexé"))
+            continue
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith((".", "~$")):  # hidden files, Office lock files
                 continue
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.exists():
-                    skipped.append(Skipped(source, "lien symbolique cassé (sa cible n'existe pas)"))
-                    continue
-                if not target.is_relative_to(root):
-                    skipped.append(Skipped(source, f"lien symbolique vers {target}, hors du dossier de documents : "
-                                                   "non suivi"))
-                    continue
-                if target.is_dir():
-                    skipped.append(Skipped(source, "lien symbolique vers un dossier : non suivi (son contenu "
-                                                   "est déjà parcouru)"))
-                    continue
-            if not path.is_file():
-                continue
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                skipped.append(Skipped(source, _unsupported(path.suffix)))
-                continue
-            try:
-                size = path.stat().st_size
-                if size > max_bytes:
-                    skipped.append(Skipped(source, f"fichier trop volumineux ({_mb(size)}, limite {_mb(max_bytes)}) : "
-                                                   "découpez-le ou relevez la limite avec ASKJOBS_MAX_FILE_MB"))
-                    continue
-                digest = sha256_file(path)
-            except PermissionError:
-                skipped.append(Skipped(source, "lecture refusée (permissions) : donnez le droit de lecture "
-                                               "sur ce fichier ou retirez-le du dossier"))
-                continue
-            except OSError as exc:
-                skipped.append(Skipped(source, f"lecture impossible : {exc.strerror or exc}"))
-                continue
-            files.append(SourceFile(source, path, size, digest))
+            source = entry.name if here == "." else f"{here}/{entry.name}"
+            found = _examine(entry, source, root, depth, max_bytes)
+            if isinstance(found, Skipped):
+                skipped.append(found)
+            elif isinstance(found, SourceFile):
+                files.append(found)
+            elif found is not None:
+                subfolders.append(found)
+        stack.extend((sub, depth + 1) for sub in reversed(subfolders))
     return files, skipped
+
+
+def _examine(entry: os.DirEntry, source: str, root: Path, depth: int, max_bytes: int
+             ) -> SourceFile | Skipped | Path | None:
+    """One folder entry: a file to index, a sub-folder to walk, a reason to skip it, or None (ignored)."""
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 in the name (os.fsdecode keeps them as surrogates)
+        shown = source.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return Skipped(shown, "nom de fichier illisible (caractères qui ne sont pas de l'UTF-8) : renommez-le")
+    path = Path(entry.path)
+    try:
+        if entry.is_symlink():
+            try:
+                target = path.resolve(strict=True)
+            except RuntimeError:  # Python 3.11 reports a loop this way
+                return Skipped(source, "boucle de liens symboliques : non suivi")
+            except OSError as exc:
+                if exc.errno == errno.ENOENT:
+                    return Skipped(source, "lien symbolique cassé (sa cible n'existe pas)")
+                return Skipped(source, f"lien symbolique non suivi ({os_reason(exc)})")
+            if not target.is_relative_to(root):
+                return Skipped(source, f"lien symbolique vers {target}, hors du dossier de documents : non suivi")
+            if target.is_dir():
+                return Skipped(source, "lien symbolique vers un dossier : non suivi (son contenu est déjà parcouru)")
+        elif entry.is_dir(follow_symlinks=False):
+            if depth + 1 > MAX_DEPTH:
+                return Skipped(source + "/", f"dossier trop profond (plus de {MAX_DEPTH} niveaux) : son contenu "
+                                             "n'est pas indexé ; rapprochez-le de la racine du dossier")
+            return path
+        if not entry.is_file(follow_symlinks=True):
+            if path.suffix.lower() in SUPPORTED_SUFFIXES:
+                return Skipped(source, "pas un fichier ordinaire (tube, socket ou périphérique) : non lu")
+            return None
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            return Skipped(source, _unsupported(path.suffix))
+        size = path.stat().st_size
+        if size > max_bytes:
+            return Skipped(source, f"fichier trop volumineux ({_mb(size)}, limite {_mb(max_bytes)}) : "
+                                   "découpez-le ou relevez la limite avec ASKJOBS_MAX_FILE_MB")
+        return SourceFile(source, path, size, sha256_file(path))
+    except PermissionError:
+        return Skipped(source, "lecture refusée (permissions) : donnez le droit de lecture sur ce fichier "
+                               "ou retirez-le du dossier")
+    except OSError as exc:
+        return Skipped(source, f"lecture impossible ({os_reason(exc)})")
 
 
 def _mb(n: int) -> str:
@@ -305,7 +353,10 @@ def _mb(n: int) -> str:
 def load_file(file: SourceFile) -> Document | Skipped:
     """Extract one scanned file: its Document, or why it was skipped."""
     try:
-        raw = file.path.read_bytes()
+        with open(file.path, "rb") as fh:
+            raw = fh.read(file.size + 1)  # never more than the size checked against the limit
+        if len(raw) != file.size:
+            return Skipped(file.source, "le fichier a changé pendant l'indexation : relancez `askjobs index`")
         return extract_document(file.source, raw)
     except ExtractionError as exc:
         return Skipped(file.source, str(exc), file.file_hash)
@@ -313,7 +364,7 @@ def load_file(file: SourceFile) -> Document | Skipped:
         return Skipped(file.source, "lecture refusée (permissions) : donnez le droit de lecture sur ce fichier "
                                     "ou retirez-le du dossier")
     except OSError as exc:
-        return Skipped(file.source, f"lecture impossible : {exc.strerror or exc}")
+        return Skipped(file.source, f"lecture impossible ({os_reason(exc)})")
 
 
 def drop_duplicates(docs: list[Document], file_hashes: dict[str, str] | None = None
