@@ -167,20 +167,26 @@ def create_app(askjobs: AskJobs, feedback_path: Path | None = None) -> gr.Blocks
 
 
 def prepare(askjobs: AskJobs, log=print) -> None:
-    """Build or update the index when the corpus changed, then load the model and index."""
+    """Build, update or repair the index as needed, then load the model and index.
+
+    `build` is cheap when nothing changed (file hashes and index checksums only, no model); it also
+    repairs a damaged index, which a plain load would only refuse.
+    """
     from askjobs.index import IndexError_, read_manifest
 
     try:
-        if not any(askjobs.stale_files().values()):
-            askjobs.warm_up()
-            return
-        log("Pas encore d'index : construction…" if read_manifest(askjobs.settings.index_dir) is None else
-            "Les documents ont changé depuis la dernière indexation : mise à jour de l'index…")
+        if any(askjobs.stale_files().values()):
+            log("Pas encore d'index : construction…" if read_manifest(askjobs.settings.index_dir) is None else
+                "Les documents ont changé depuis la dernière indexation : mise à jour de l'index…")
     except IndexError_ as exc:
         log(f"Index inutilisable ({exc}) : reconstruction…")
     report = askjobs.build(progress=lambda label, n: n and log(f"  calcul des vecteurs : {n} {label}"))
-    log(f"Index prêt : {report.documents} document(s), {report.chunks} passages en {report.seconds:.1f} s "
-        f"(ajoutés {len(report.added)}, modifiés {len(report.changed)}, supprimés {len(report.removed)}).")
+    if report.repaired:
+        log(f"Index réparé : l'index précédent était inutilisable ({report.repaired}) ; il a été reconstruit à "
+            f"partir des documents ({report.embedded} textes encodés à nouveau).")
+    if not report.up_to_date:
+        log(f"Index prêt : {report.documents} document(s), {report.chunks} passages en {report.seconds:.1f} s "
+            f"(ajoutés {len(report.added)}, modifiés {len(report.changed)}, supprimés {len(report.removed)}).")
     askjobs.warm_up()
 
 
@@ -211,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"Chargement du modèle et de l'index ({askjobs.settings.index_dir})…", file=sys.stderr)
         prepare(askjobs, log=lambda msg: print(msg, file=sys.stderr))
-    except (IndexError_, ModelError) as exc:
+    except (IndexError_, ModelError, ValueError, FileNotFoundError) as exc:  # French messages, never a trace
         print(f"askjobs : {exc}", file=sys.stderr)
         return 2
     print(f"Chat prêt : http://{args.host}:{args.port}", file=sys.stderr)

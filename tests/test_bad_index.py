@@ -14,7 +14,7 @@ from askjobs.pipeline import AskJobs
 from docmaker import AUTOMATISATION, SALAIRE, TELETRAVAIL
 from fakes import FakeEncoder
 
-FIX = "askjobs index --rebuild"
+FIX = "Lancez `askjobs index"  # plain `askjobs index` repairs; `--rebuild` is named where only it would do
 
 
 @pytest.fixture
@@ -61,8 +61,8 @@ def truncate(name: str, keep: float = 0.5):
 
 
 DAMAGES = {
-    "truncated FAISS file": (truncate("dense.faiss"), "dense.faiss est tronqué ou endommagé"),
-    "empty FAISS file": (truncate("dense.faiss", 0), "dense.faiss est tronqué ou endommagé"),
+    "truncated FAISS file": (truncate("dense.faiss"), "dense.faiss : "),
+    "empty FAISS file": (truncate("dense.faiss", 0), "dense.faiss : 0 octets au lieu des"),
     "invalid JSON manifest": (lambda v: (v / "manifest.json").write_text("{\"format\": 1, \"model\": ",
                                                                           encoding="utf-8"),
                               "manifeste de l'index"),
@@ -70,18 +70,19 @@ DAMAGES = {
                            "un objet JSON est attendu"),
     "manifest without model": (lambda v: edit_manifest(v, without("model")), "la clé « model » manque"),
     "manifest without documents": (lambda v: edit_manifest(v, without("documents")), "la clé « documents » manque"),
-    "manifest with a wrong dim": (lambda v: edit_manifest(v, set_dim(32)), "dimension 64"),
+    "manifest with a wrong dim": (lambda v: edit_manifest(v, set_dim(32)),
+                                  "manifest.json : son contenu ne correspond plus à sa somme de contrôle"),
     "manifest with a text dim": (lambda v: edit_manifest(v, set_dim("64")), "« model.dim » doit être un entier"),
     "manifest of another format": (lambda v: edit_manifest(v, lambda m: m.update(format=99)), "au format 99"),
     "document entry without hash": (lambda v: edit_manifest(v, lambda m: m["documents"][0].pop("hash")),
                                     "n'a pas de « source » et de « hash »"),
     "document text edited": (lambda v: (v / "documents.jsonl").write_text(
         (v / "documents.jsonl").read_text(encoding="utf-8").replace("55 000", "99 000"), encoding="utf-8"),
-        "ne correspond pas au manifeste"),
-    "truncated documents": (truncate("documents.jsonl", 0.7), "endommagé ou incomplet"),
-    "missing sentence vectors": (lambda v: (v / "sentences.npy").unlink(), "endommagé ou incomplet"),
-    "truncated sentence vectors": (truncate("sentences.npy", 0.6), "endommagé ou incomplet"),
-    "missing lexical index": (lambda v: [p.unlink() for p in (v / "bm25").iterdir()], "endommagé ou incomplet"),
+        "documents.jsonl : son contenu ne correspond plus à la somme de contrôle"),
+    "truncated documents": (truncate("documents.jsonl", 0.7), "documents.jsonl : "),
+    "missing sentence vectors": (lambda v: (v / "sentences.npy").unlink(), "sentences.npy : le fichier manque"),
+    "truncated sentence vectors": (truncate("sentences.npy", 0.6), "sentences.npy : "),
+    "missing lexical index": (lambda v: [p.unlink() for p in (v / "bm25").iterdir()], ".json : le fichier manque"),
 }
 
 
@@ -144,6 +145,6 @@ def test_askjobs_index_repairs_a_damaged_index(built, case, capsys, use_fake_enc
     DAMAGES[case][0](version)
     assert cli.main(["index", "--corpus", str(corpus), "--index", str(index_dir)]) == 0
     out = capsys.readouterr().out
-    assert "Index prêt : 3 documents" in out and "ajoutés : 3" in out  # rebuilt from scratch
+    assert "Index réparé. L'index précédent était inutilisable : " in out and "Index prêt : 3 documents" in out
     assert len(load_index(index_dir).documents) == 3
     assert REBUILD_HINT.startswith("Lancez")

@@ -120,6 +120,7 @@ def test_a_new_model_version_re_embeds_everything_and_old_indexes_are_refused(fa
 def test_an_older_lexical_analysis_is_refused_then_rebuilt_without_re_embedding(fake_app):
     import json
 
+    from askjobs.files import sha256_file
     from askjobs.index import IndexError_, current_version
     from askjobs.pipeline import AskJobs
     from fakes import FakeEncoder
@@ -128,6 +129,7 @@ def test_an_older_lexical_analysis_is_refused_then_rebuilt_without_re_embedding(
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest["analyzer"] = "fr: Snowball stems (v1)"
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    (manifest_path.parent / "manifest.sha256").write_text(sha256_file(manifest_path))  # as an older askjobs wrote it
     app = AskJobs(fake_app.settings, FakeEncoder())
     with pytest.raises(IndexError_, match="askjobs index"):
         app.ask("Quel salaire ?")

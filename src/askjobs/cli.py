@@ -38,6 +38,11 @@ def format_build_report(report, corpus_dir) -> str:
                 f"en {report.seconds:.1f} s ({report.embedded} textes encodés).")
     else:
         head = f"Aucun document utilisable dans {corpus_dir} : rien n'a été indexé."
+    if report.repaired:
+        kept = report.chunks + report.sentences - report.embedded
+        head = (f"Index réparé. L'index précédent était inutilisable : {report.repaired}. Il a été reconstruit à "
+                f"partir des documents ({report.embedded} textes encodés à nouveau, {max(kept, 0)} vecteurs "
+                f"intacts réutilisés).\n" + head)
     lines = [head,
              f"  ajoutés : {len(report.added)}{_names(report.added)}, "
              f"modifiés : {len(report.changed)}{_names(report.changed)}, "
@@ -53,6 +58,8 @@ def cmd_index(args) -> int:
     from .pipeline import AskJobs, NothingIndexedError
 
     settings = _settings(args)
+    if args.check:
+        return _check_index(settings)
     encoder = SentenceTransformerEncoder.from_settings(settings)
     encoder.show_progress = True
     app = AskJobs(settings, encoder)
@@ -65,6 +72,23 @@ def cmd_index(args) -> int:
         print(f"askjobs : {exc}", file=sys.stderr)
         return 1
     print(format_build_report(report, settings.corpus_dir))
+    return 0
+
+
+def _check_index(settings) -> int:
+    """`askjobs index --check`: compare every index file with its recorded size and checksum."""
+    from .index import current_version, read_manifest, verify_version
+
+    manifest = read_manifest(settings.index_dir)
+    if manifest is None:
+        raise _UserError(f"Aucun index dans {settings.index_dir}. Lancez `askjobs index` pour le construire.")
+    version = current_version(settings.index_dir)
+    if "files" not in manifest:
+        raise _UserError(f"L'index {version} date d'avant les sommes de contrôle : rien à comparer. Lancez "
+                         "`askjobs index` pour les ajouter (les vecteurs sont réutilisés).")
+    verify_version(version, manifest)
+    print(f"Index intact : {len(manifest['files']) + 1} fichiers de {version} conformes à leur taille et à leur "
+          "somme de contrôle.")
     return 0
 
 
@@ -175,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("index", help="construire ou mettre à jour l'index")
     common(sp)
     sp.add_argument("--rebuild", action="store_true", help="tout reconstruire")
+    sp.add_argument("--check", action="store_true",
+                    help="vérifier l'index (tailles et sommes de contrôle de ses fichiers) sans rien modifier")
     sp.set_defaults(func=cmd_index)
 
     sp = sub.add_parser("ask", help="poser une question")

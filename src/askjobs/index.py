@@ -8,6 +8,8 @@ reader never sees a half-written index. Never loads a model; no pickle.
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import json
 import os
 import shutil
@@ -20,12 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .files import iter_jsonl, write_jsonl
+from .files import iter_jsonl, os_reason, sha256_file, write_jsonl
 from .schema import Chunk, Document, Sentence
 from .text import ANALYZER, analyze, split_sentences
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+MANIFEST_SUM = "manifest.sha256"
 REBUILD_HINT = "Lancez `askjobs index --rebuild` pour reconstruire l'index."
 
 
@@ -35,6 +39,22 @@ class IndexError_(RuntimeError):
 
 class IndexLockedError(IndexError_):
     """Another build holds the index lock."""
+
+
+REPAIR_HINT = "Lancez `askjobs index` : il répare l'index à partir des documents (les parties intactes sont gardées)."
+
+
+class IndexReadOnlyError(IndexError_):
+    """The index folder cannot be written (read-only file system, permissions)."""
+
+
+class IndexDamagedError(IndexError_):
+    """A file of the current version does not match the size or checksum its manifest records."""
+
+    def __init__(self, problem: str, names: Sequence[str] = ()):
+        super().__init__(f"{problem}. {REPAIR_HINT}")
+        self.problem = problem  # without the fix, for a build report that has just applied it
+        self.names = tuple(names)  # the damaged files, relative to the version folder
 
 
 @dataclass
@@ -199,42 +219,70 @@ def _build_bm25(texts: Sequence[str]):
 # --- Persistence ---------------------------------------------------------------
 
 def save_index(index: Index, index_dir: Path, keep: int = 2) -> Path:
-    """Write a new version folder, then switch CURRENT to it atomically."""
-    import faiss
+    """Write a new version folder, then switch CURRENT to it atomically.
 
+    When writing fails (disk full, read-only folder), the half-written version is removed, CURRENT still
+    names the previous version, and IndexError_ says why in French.
+    """
     index_dir = Path(index_dir)
     versions = index_dir / "versions"
-    versions.mkdir(parents=True, exist_ok=True)
     # Names sort in creation order (pruning keeps the newest): UTC second, then nanoseconds, then pid.
     now = time.time_ns()
     name = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9)) + f".{now % 10**9:09d}-{os.getpid()}"
-    tmp = versions / f".tmp-{name}"
-    tmp.mkdir()
-    faiss.write_index(index.faiss, str(tmp / "dense.faiss"))
-    np.save(tmp / "sentences.npy", index.sentence_vectors, allow_pickle=False)
-    index.bm25.save(str(tmp / "bm25"), show_progress=False)
-    write_jsonl(tmp / "documents.jsonl", (
-        {"source": d.source, "title": d.title, "date": d.date, "pages": list(d.pages), "metadata": d.metadata,
-         "text": d.text} for d in index.documents.values()))
-    write_jsonl(tmp / "chunks.jsonl", (
-        {"chunk_id": c.chunk_id, "source": c.source, "start": c.start, "end": c.end} for c in index.chunks))
-    write_jsonl(tmp / "sentences.jsonl", (
-        {"source": s.source, "start": s.start, "end": s.end} for s in index.sentences))
-    (tmp / "terms.json").write_text(json.dumps(index.term_df, ensure_ascii=False), encoding="utf-8")
-    # The manifest is written last: a folder without one is never a valid version.
-    (tmp / "manifest.json").write_text(json.dumps(index.manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    _fsync_tree(tmp)
-    final = versions / name
-    os.replace(tmp, final)
+    tmp, final = versions / f".tmp-{name}", versions / name
     pointer_tmp = index_dir / f".{CURRENT}.{os.getpid()}"
-    pointer_tmp.write_text(name + "\n", encoding="utf-8")
-    with open(pointer_tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(pointer_tmp, index_dir / CURRENT)
+    try:
+        versions.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
+        _write_version(index, tmp)
+        os.replace(tmp, final)
+        pointer_tmp.write_text(name + "\n", encoding="utf-8")
+        with open(pointer_tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(pointer_tmp, index_dir / CURRENT)
+    except (OSError, RuntimeError) as exc:  # faiss raises RuntimeError when its write fails
+        for leftover in (tmp, final):
+            shutil.rmtree(leftover, ignore_errors=True)
+        pointer_tmp.unlink(missing_ok=True)
+        reason = os_reason(exc) if isinstance(exc, OSError) else _faiss_reason(exc)
+        raise IndexError_(f"Impossible d'écrire l'index dans {index_dir} ({reason}). L'index précédent, s'il "
+                          "existe, est conservé tel quel.") from None
     _fsync_dir(index_dir)
     index.path = final
     _prune(versions, keep_names={name}, keep=keep)
     return final
+
+
+def _faiss_reason(exc: RuntimeError) -> str:
+    text = str(exc)
+    if "No space left" in text:
+        return os_reason(OSError(errno.ENOSPC, "No space left on device"))
+    return "écriture du fichier des vecteurs impossible : " + (text.splitlines() or [""])[0][:160]
+
+
+def _write_version(index: Index, folder: Path) -> None:
+    """Every file of a version, the manifest last, flushed to disk."""
+    import faiss
+
+    faiss.write_index(index.faiss, str(folder / "dense.faiss"))
+    np.save(folder / "sentences.npy", index.sentence_vectors, allow_pickle=False)
+    index.bm25.save(str(folder / "bm25"), show_progress=False)
+    write_jsonl(folder / "documents.jsonl", (
+        {"source": d.source, "title": d.title, "date": d.date, "pages": list(d.pages), "metadata": d.metadata,
+         "text": d.text} for d in index.documents.values()))
+    write_jsonl(folder / "chunks.jsonl", (
+        {"chunk_id": c.chunk_id, "source": c.source, "start": c.start, "end": c.end} for c in index.chunks))
+    write_jsonl(folder / "sentences.jsonl", (
+        {"source": s.source, "start": s.start, "end": s.end} for s in index.sentences))
+    (folder / "terms.json").write_text(json.dumps(index.term_df, ensure_ascii=False), encoding="utf-8")
+    # The manifest is written last: a folder without one is never a valid version. It records the size
+    # and SHA-256 of every other file, and manifest.sha256 its own, so any damage is seen on loading.
+    manifest = {**index.manifest, "files": file_digests(folder)}
+    manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
+    (folder / MANIFEST).write_bytes(manifest_bytes)
+    (folder / MANIFEST_SUM).write_text(hashlib.sha256(manifest_bytes).hexdigest() + "\n", encoding="ascii")
+    _fsync_tree(folder)
+    index.manifest = manifest
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -276,9 +324,13 @@ def index_lock(index_dir: Path) -> Iterator[Path]:
     import fcntl
 
     index_dir = Path(index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
     lock_path = index_dir / ".lock"
-    fh = open(lock_path, "a+")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fh = open(lock_path, "a+")
+    except OSError as exc:
+        raise IndexReadOnlyError(f"Le dossier de l'index {index_dir} n'est pas accessible en écriture "
+                                 f"({os_reason(exc)})") from None
     try:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -310,6 +362,10 @@ def current_version(index_dir: Path) -> Path | None:
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
+        versions = Path(index_dir) / "versions"
+        if versions.is_dir() and any(not p.name.startswith(".") for p in versions.iterdir()):
+            raise IndexError_(f"Le pointeur {pointer} manque alors que des versions de l'index existent dans "
+                              f"{versions}. {REPAIR_HINT}") from None
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise IndexError_(f"Le pointeur {pointer} est illisible ({exc}). {REBUILD_HINT}") from exc
@@ -329,7 +385,7 @@ def read_manifest(index_dir: Path) -> dict | None:
     try:
         manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexError_(f"Le manifeste de l'index {version} est illisible ({exc}). {REBUILD_HINT}") from exc
+        raise IndexError_(f"Le manifeste de l'index {version / MANIFEST} est illisible ({exc}). {REBUILD_HINT}") from exc
     check_manifest(manifest, version)
     return manifest
 
@@ -395,10 +451,68 @@ def check_version_files(version: Path, manifest: dict) -> None:
                               f"manifeste ({rows} vecteurs de dimension {dim}). {REBUILD_HINT}")
 
 
-def load_index(index_dir: Path, *, model_name: str | None = None, for_reuse: bool = False) -> Index:
+def file_digests(folder: Path) -> dict[str, dict]:
+    """Size and SHA-256 of every file of a version folder but the manifest, by POSIX path inside it."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        if path.is_file() and name not in (MANIFEST, MANIFEST_SUM):
+            out[name] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
+    return out
+
+
+def damaged_files(version: Path, manifest: dict, *, checksums: bool = True) -> dict[str, str]:
+    """Files of a version that differ from what its manifest records, each with the problem in French.
+
+    Sizes are always compared; with `checksums`, contents too (the whole index is read once).
+    An index written before checksums were recorded has nothing to compare and reports nothing.
+    """
+    recorded = manifest.get("files")
+    if not isinstance(recorded, dict):
+        return {}
+    problems: dict[str, str] = {}
+    sum_path = version / MANIFEST_SUM
+    try:
+        expected = sum_path.read_text(encoding="ascii").strip()
+        if checksums and expected != sha256_file(version / MANIFEST):
+            problems[MANIFEST] = "son contenu ne correspond plus à sa somme de contrôle (manifest.sha256)"
+    except FileNotFoundError:
+        problems[MANIFEST_SUM] = "le fichier manque"
+    except (OSError, UnicodeDecodeError) as exc:
+        problems[MANIFEST_SUM] = f"illisible ({exc})"
+    for name, entry in recorded.items():
+        path = version / name
+        try:
+            size = path.stat().st_size
+            if not isinstance(entry, dict) or size != entry.get("bytes"):
+                problems[name] = f"{size} octets au lieu des {entry.get('bytes') if isinstance(entry, dict) else '?'} " \
+                                 "enregistrés dans le manifeste"
+            elif checksums and sha256_file(path) != entry.get("sha256"):
+                problems[name] = "son contenu ne correspond plus à la somme de contrôle du manifeste"
+        except FileNotFoundError:
+            problems[name] = "le fichier manque"
+        except OSError as exc:
+            problems[name] = f"illisible ({exc.strerror or exc})"
+    for path in version.rglob("*"):
+        name = path.relative_to(version).as_posix()
+        if path.is_file() and name not in recorded and name not in (MANIFEST, MANIFEST_SUM):
+            problems[name] = "fichier inconnu du manifeste (ajouté après la construction)"
+    return problems
+
+
+def verify_version(version: Path, manifest: dict, *, checksums: bool = True) -> None:
+    """Raise IndexDamagedError naming each damaged file of a version (see damaged_files)."""
+    problems = damaged_files(version, manifest, checksums=checksums)
+    if problems:
+        detail = " ; ".join(f"{version / name} : {why}" for name, why in sorted(problems.items()))
+        raise IndexDamagedError(f"L'index est endommagé ({detail})", sorted(problems))
+
+
+def load_index(index_dir: Path, *, model_name: str | None = None) -> Index:
     """Load the current index version; mismatches and damage raise IndexError_ with the fix.
 
-    `for_reuse` loads an index whose lexical analysis is outdated, for a build to keep its vectors.
+    Every file is checked against the size and checksum its manifest records: damage is an error naming
+    the file and the fix, never answers drawn from altered data.
     """
     index_dir = Path(index_dir)
     version = current_version(index_dir)
@@ -409,9 +523,10 @@ def load_index(index_dir: Path, *, model_name: str | None = None, for_reuse: boo
         raise IndexError_(
             f"L'index a été construit avec le modèle {manifest['model']['name']!r}, mais le modèle "
             f"configuré est {model_name!r}. {REBUILD_HINT}")
-    if not for_reuse and manifest.get("analyzer") != ANALYZER:
+    if manifest.get("analyzer") != ANALYZER:
         raise IndexError_(f"L'index a été construit avec une version antérieure de l'analyse lexicale "
                           f"d'askjobs. Lancez `askjobs index` pour le mettre à jour.")
+    verify_version(version, manifest)
     try:
         return _load_version(version, manifest)
     except IndexError_:
@@ -424,9 +539,18 @@ def load_index(index_dir: Path, *, model_name: str | None = None, for_reuse: boo
 
 def _load_version(version: Path, manifest: dict) -> Index:
     import bm25s
-    import faiss
 
     dim = manifest["model"]["dim"]
+    docs = _read_documents(version, manifest)
+    chunks, chunk_vectors, flat = _read_chunks(version, docs, dim)
+    sentences, sentence_vectors = _read_sentences(version, docs, dim)
+    bm25 = bm25s.BM25.load(str(version / "bm25"), show_progress=False)
+    term_df = json.loads((version / "terms.json").read_text(encoding="utf-8"))
+    return Index(manifest, docs, chunks, chunk_vectors, sentences, sentence_vectors,
+                 _chunk_sentences(chunks, sentences), term_df, bm25=bm25, faiss=flat, path=version)
+
+
+def _read_documents(version: Path, manifest: dict) -> dict[str, Document]:
     docs = {}
     for row in _read_jsonl(version / "documents.jsonl"):
         docs[row["source"]] = Document(row["source"], row["title"], row["text"], row.get("date"),
@@ -438,10 +562,14 @@ def _load_version(version: Path, manifest: dict) -> Index:
     if len(docs) != len(manifest["documents"]):
         raise IndexError_(f"L'index {version} contient {len(docs)} documents, son manifeste en annonce "
                           f"{len(manifest['documents'])}. {REBUILD_HINT}")
+    return docs
+
+
+def _read_chunks(version: Path, docs: dict[str, Document], dim: int) -> tuple[list[Chunk], np.ndarray, object]:
+    import faiss
+
     chunks = [Chunk(r["chunk_id"], r["source"], r["start"], r["end"],
                     docs[r["source"]].text[r["start"]:r["end"]]) for r in _read_jsonl(version / "chunks.jsonl")]
-    sentences = [Sentence(r["source"], r["start"], r["end"], docs[r["source"]].text[r["start"]:r["end"]])
-                 for r in _read_jsonl(version / "sentences.jsonl")]
     try:
         flat = faiss.read_index(str(version / "dense.faiss"))
     except RuntimeError as exc:  # faiss reports C++ details; the user needs the file and the fix
@@ -452,14 +580,51 @@ def _load_version(version: Path, manifest: dict) -> Index:
             f"L'index FAISS contient {flat.ntotal} vecteurs de dimension {flat.d}, le manifeste annonce "
             f"{len(chunks)} passages de dimension {dim}. {REBUILD_HINT}")
     chunk_vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, dim), np.float32)
+    return chunks, chunk_vectors, flat
+
+
+def _read_sentences(version: Path, docs: dict[str, Document], dim: int) -> tuple[list[Sentence], np.ndarray]:
+    sentences = [Sentence(r["source"], r["start"], r["end"], docs[r["source"]].text[r["start"]:r["end"]])
+                 for r in _read_jsonl(version / "sentences.jsonl")]
     sentence_vectors = np.load(version / "sentences.npy", allow_pickle=False)
     if sentence_vectors.shape != (len(sentences), dim) and len(sentences):
         raise IndexError_(f"Les vecteurs des phrases ({sentence_vectors.shape}) ne correspondent pas au "
                           f"manifeste ({len(sentences)} phrases de dimension {dim}). {REBUILD_HINT}")
-    bm25 = bm25s.BM25.load(str(version / "bm25"), show_progress=False)
-    term_df = json.loads((version / "terms.json").read_text(encoding="utf-8"))
-    return Index(manifest, docs, chunks, chunk_vectors, sentences, sentence_vectors,
-                 _chunk_sentences(chunks, sentences), term_df, bm25=bm25, faiss=flat, path=version)
+    return sentences, sentence_vectors
+
+
+def load_reusable(index_dir: Path) -> Index | None:
+    """What a build may keep of the current version, even a damaged one: its documents, and its passages
+    and sentences with their vectors, each only when its files are intact (empty when damaged; the
+    manifest still says what was indexed). None when there is no trustworthy manifest.
+
+    Never raises for damage: it is what `askjobs index` repairs from. The lexical index and term counts
+    are not read (a build recomputes them from the texts).
+    """
+    try:
+        version = current_version(index_dir)
+        manifest = read_manifest(index_dir) if version is not None else None
+    except IndexError_:
+        return None
+    if manifest is None:
+        return None
+    bad = set(damaged_files(version, manifest))
+    if bad & {MANIFEST, MANIFEST_SUM}:
+        return None  # what the manifest says (document hashes, dimension) cannot be trusted
+    dim = manifest["model"]["dim"]
+    empty = np.zeros((0, dim), np.float32)
+    try:
+        docs = {} if "documents.jsonl" in bad else _read_documents(version, manifest)
+    except Exception:  # any damage the checksums could not see (an index written before them)
+        docs = {}
+    chunks, chunk_vectors, sentences, sentence_vectors = [], empty, [], empty
+    with contextlib.suppress(Exception):
+        if docs and not bad & {"chunks.jsonl", "dense.faiss"}:
+            chunks, chunk_vectors, _ = _read_chunks(version, docs, dim)
+    with contextlib.suppress(Exception):
+        if docs and not bad & {"sentences.jsonl", "sentences.npy"}:
+            sentences, sentence_vectors = _read_sentences(version, docs, dim)
+    return Index(manifest, docs, chunks, chunk_vectors, sentences, sentence_vectors, [], {}, path=version)
 
 
 def known_file_hashes(manifest: dict) -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 import unicodedata
 from collections.abc import Callable
@@ -12,8 +14,9 @@ from .answer import ReaderSettings, read
 from .chunking import chunk_document, make_splitter
 from .config import Settings
 from .embed import Encoder, SentenceTransformerEncoder
-from .index import (Index, IndexError_, build_index, check_version_files, corpus_changes, current_version,
-                    index_lock, load_index, read_manifest, save_index)
+from .index import (REBUILD_HINT, REPAIR_HINT, Index, IndexDamagedError, IndexError_, IndexReadOnlyError,
+                    build_index, check_version_files, corpus_changes, current_version, index_lock, load_index,
+                    load_reusable, read_manifest, save_index, verify_version)
 from .ingest import Skipped, drop_duplicates, load_file, scan_corpus
 from .query import Query, analyse_question
 from .retrieve import Retrieval, retrieve
@@ -59,6 +62,21 @@ class BuildReport:
     seconds: float = 0.0
     path: Path | None = None  # the version folder now current; None when nothing usable was found
     up_to_date: bool = False  # nothing had changed: no new version was written, the model was not loaded
+    repaired: str | None = None  # what was wrong with the current version this build replaced
+
+
+def _has_index(index_dir: Path) -> bool:
+    try:
+        return current_version(index_dir) is not None
+    except IndexError_:
+        return True
+
+
+def _problem(exc: IndexError_) -> str:
+    """What is wrong with an index, without the advice to run the build that is repairing it."""
+    if isinstance(exc, IndexDamagedError):
+        return exc.problem
+    return str(exc).replace(REBUILD_HINT, "").replace(REPAIR_HINT, "").strip().rstrip(".")
 
 
 def _nothing_indexed(corpus_dir: Path, skipped: list[Skipped]) -> str:
@@ -89,6 +107,8 @@ class AskJobs:
         self.encoder = encoder or SentenceTransformerEncoder.from_settings(self.settings)
         self._index: Index | None = None
         self._index_version: Path | None = None
+        self._refused: Path | None = None  # a published version that could not be loaded (not retried)
+        self._last_warning: str | None = None
 
     # --- indexing -----------------------------------------------------------
     def model_info(self) -> dict:
@@ -110,104 +130,147 @@ class AskJobs:
     def build(self, *, rebuild: bool = False, progress: Callable[[str, int], None] | None = None) -> BuildReport:
         """Index the corpus folder, re-embedding only documents that changed.
 
-        Files are compared with the manifest by the hash of their bytes first: when nothing changed,
-        nothing is extracted or written and the model is not loaded. Another build running on the same
+        Files are compared with the manifest by the hash of their bytes first: when nothing changed and
+        the index files match their checksums, nothing is extracted or written and the model is not
+        loaded. A damaged current version is repaired: rebuilt from the corpus, keeping its intact
+        documents and vectors (`report.repaired` says what was wrong). Another build running on the same
         index raises IndexLockedError; no usable document at all raises NothingIndexedError (with the
-        report) and keeps the previous index, if any.
+        report) and keeps the previous index, if any. A read-only index folder that is up to date is
+        reported as such; one that needs writing raises IndexError_ saying so.
         """
         t0 = time.perf_counter()
+        try:
+            with index_lock(self.settings.index_dir):
+                return self._build_locked(rebuild, progress, t0)
+        except IndexReadOnlyError as exc:
+            files, skipped = scan_corpus(self.settings.corpus_dir, self.settings.max_file_bytes)
+            manifest, damage = (None, None) if rebuild else self._current_state()
+            report = self._up_to_date_report(manifest, files, skipped, t0)
+            if report is not None:
+                return report  # nothing to write: a read-only index folder serves as it is
+            if damage:
+                why = f"l'index actuel est inutilisable ({_problem(damage)})"
+            elif rebuild:
+                why = "une reconstruction est demandée"
+            elif manifest is not None:
+                changes = corpus_changes(manifest, {f.source: f.file_hash for f in files})
+                why = "les documents ont changé depuis la dernière indexation (" + " ; ".join(
+                    f"{label} : {', '.join(changes[key])}" for key, label in
+                    (("added", "ajoutés"), ("changed", "modifiés"), ("removed", "supprimés")) if changes[key]) + ")"
+            elif _has_index(self.settings.index_dir):
+                why = "l'index a été construit avec d'autres réglages (modèle, découpage ou analyse)"
+            else:
+                why = "il n'y a pas encore d'index"
+            raise IndexError_(f"{exc} ; il faudrait pourtant l'écrire : {why}. Donnez le droit d'écriture sur "
+                              "ce dossier, ou indiquez-en un autre avec --index (ou ASKJOBS_INDEX).") from None
+
+    def _up_to_date_report(self, manifest: dict | None, files: list, skipped: list[Skipped],
+                           t0: float) -> BuildReport | None:
+        """The report of a build with nothing to do, or None when the files on disk differ from the index."""
+        on_disk = {f.source: f.file_hash for f in files}
+        if manifest is None or any(corpus_changes(manifest, on_disk).values()):
+            return None
         s = self.settings
-        with index_lock(s.index_dir):
-            files, skipped = scan_corpus(s.corpus_dir, s.max_file_bytes)
-            on_disk = {f.source: f.file_hash for f in files}
-            manifest = None if rebuild else self._same_settings_manifest()
-            if manifest is not None and not any(corpus_changes(manifest, on_disk).values()):
-                report = BuildReport(unchanged=sorted(d["source"] for d in manifest["documents"]), up_to_date=True,
-                                     path=current_version(s.index_dir), documents=len(manifest["documents"]),
-                                     chunks=manifest["counts"].get("chunks", 0),
-                                     sentences=manifest["counts"].get("sentences", 0))
-                report.skipped = sorted(skipped + [Skipped(e["source"], e["reason"], e.get("file_hash"))
-                                                   for e in manifest.get("skipped", [])
-                                                   if e.get("file_hash")], key=lambda x: x.source)
-                report.seconds = time.perf_counter() - t0
-                return report
+        report = BuildReport(unchanged=sorted(d["source"] for d in manifest["documents"]), up_to_date=True,
+                             path=current_version(s.index_dir), documents=len(manifest["documents"]),
+                             chunks=manifest["counts"].get("chunks", 0),
+                             sentences=manifest["counts"].get("sentences", 0))
+        report.skipped = sorted(skipped + [Skipped(e["source"], e["reason"], e.get("file_hash"))
+                                           for e in manifest.get("skipped", [])
+                                           if e.get("file_hash")], key=lambda x: x.source)
+        report.seconds = time.perf_counter() - t0
+        return report
 
-            previous = None if rebuild else self._reusable_index()
-            # Extract only files whose bytes changed; the others keep the text stored in the index.
-            indexed = {d["source"]: d.get("file_hash") for d in previous.manifest["documents"]} if previous else {}
-            docs = []
-            for f in files:
-                if indexed.get(f.source) == f.file_hash and f.source in previous.documents:
-                    docs.append(previous.documents[f.source])
-                    continue
-                result = load_file(f)
-                (docs if not isinstance(result, Skipped) else skipped).append(result)
-            docs, duplicates = drop_duplicates(docs, on_disk)
-            report = BuildReport(skipped=sorted(skipped + duplicates, key=lambda x: x.source))
-            old = {src: d.hash for src, d in previous.documents.items()} if previous else {}
-            for d in docs:
-                bucket = report.added if d.source not in old else report.changed if old[d.source] != d.hash \
-                    else report.unchanged
-                bucket.append(d.source)
-            report.removed = sorted(set(old) - {d.source for d in docs})
-            if not docs:
-                report.seconds = time.perf_counter() - t0
-                raise NothingIndexedError(_nothing_indexed(s.corpus_dir, report.skipped), report)
+    def _build_locked(self, rebuild: bool, progress, t0: float) -> BuildReport:
+        s = self.settings
+        files, skipped = scan_corpus(s.corpus_dir, s.max_file_bytes)
+        on_disk = {f.source: f.file_hash for f in files}
+        manifest, damage = (None, None) if rebuild else self._current_state()
+        report = self._up_to_date_report(manifest, files, skipped, t0)
+        if report is not None:
+            return report
 
-            # Chunk ids are derived from the text, so unchanged documents keep their chunks and vectors.
-            fresh = [d for d in docs if old.get(d.source) != d.hash]
-            kept_chunks: dict[str, list] = {}
-            for c in previous.chunks if previous else ():
-                kept_chunks.setdefault(c.source, []).append(c)
-            splitter = make_splitter(s.chunk_tokens, s.chunk_overlap, self.encoder.count_tokens) if fresh else None
-            chunks = [c for d in docs for c in (chunk_document(d, splitter) if old.get(d.source) != d.hash
-                                                else kept_chunks.get(d.source, []))]
+        previous = None if rebuild else self._reusable_index()
+        # Extract only files whose bytes changed; the others keep the text stored in the index.
+        indexed = {d["source"]: d.get("file_hash") for d in previous.manifest["documents"]} if previous else {}
+        docs = []
+        for f in files:
+            if indexed.get(f.source) == f.file_hash and f.source in previous.documents:
+                docs.append(previous.documents[f.source])
+                continue
+            result = load_file(f)
+            (docs if not isinstance(result, Skipped) else skipped).append(result)
+        docs, duplicates = drop_duplicates(docs, on_disk)
+        report = BuildReport(skipped=sorted(skipped + duplicates, key=lambda x: x.source),
+                             repaired=_problem(damage) if damage else None)
+        # What the index held, by the manifest (a damaged version may have lost its stored texts).
+        old = {e["source"]: e["hash"] for e in previous.manifest["documents"]} if previous else {}
+        for d in docs:
+            bucket = report.added if d.source not in old else report.changed if old[d.source] != d.hash \
+                else report.unchanged
+            bucket.append(d.source)
+        report.removed = sorted(set(old) - {d.source for d in docs})
+        if not docs:
+            report.seconds = time.perf_counter() - t0
+            raise NothingIndexedError(_nothing_indexed(s.corpus_dir, report.skipped), report)
 
-            def counting_progress(label: str, n: int) -> None:
-                report.embedded += n
-                if progress:
-                    progress(label, n)
+        # Chunk ids are derived from the text, so unchanged documents keep their chunks and vectors
+        # (unless a damaged version lost them: those are chunked again).
+        kept_chunks: dict[str, list] = {}
+        for c in previous.chunks if previous else ():
+            kept_chunks.setdefault(c.source, []).append(c)
+        to_chunk = {d.source for d in docs if old.get(d.source) != d.hash or d.source not in kept_chunks}
+        splitter = make_splitter(s.chunk_tokens, s.chunk_overlap, self.encoder.count_tokens) if to_chunk else None
+        chunks = [c for d in docs for c in (chunk_document(d, splitter) if d.source in to_chunk
+                                            else kept_chunks[d.source])]
 
-            # Only removals: the model need not load even to learn its dimension.
-            model = self.model_info() if fresh or previous is None else previous.manifest["model"]
-            index = build_index(docs, chunks, self.encoder.encode_passages, model=model,
-                                chunking=self.chunking_info(), file_hashes=on_disk,
-                                skipped=[{"source": x.source, "reason": x.reason, "file_hash": x.file_hash}
-                                         for x in report.skipped],
-                                reuse=previous, progress=counting_progress)
-            report.path = save_index(index, s.index_dir)
+        def counting_progress(label: str, n: int) -> None:
+            report.embedded += n
+            if progress:
+                progress(label, n)
+
+        # Only removals: the model need not load even to learn its dimension.
+        model = self.model_info() if to_chunk or previous is None else previous.manifest["model"]
+        index = build_index(docs, chunks, self.encoder.encode_passages, model=model,
+                            chunking=self.chunking_info(), file_hashes=on_disk,
+                            skipped=[{"source": x.source, "reason": x.reason, "file_hash": x.file_hash}
+                                     for x in report.skipped],
+                            reuse=previous, progress=counting_progress)
+        report.path = save_index(index, s.index_dir)
         report.documents, report.chunks, report.sentences = len(docs), len(chunks), len(index.sentences)
         report.seconds = time.perf_counter() - t0
         self._index, self._index_version = index, report.path
         return report
 
-    def _same_settings_manifest(self) -> dict | None:
-        """The current manifest if its files look whole and it used this model and chunking, else None.
-
-        Reads no vectors and loads no model: this is all an unchanged corpus needs.
-        """
+    def _current_state(self) -> tuple[dict | None, IndexError_ | None]:
+        """(manifest, damage): the current manifest when the index is intact (every file matches its size and
+        checksum) and was built with this model, chunking and analysis, else None; and what is wrong with
+        the current version, if anything. Reads the index files once, loads no vector and no model."""
+        index_dir = self.settings.index_dir
         try:
-            manifest = read_manifest(self.settings.index_dir)
-            if not manifest or not self._same_model(manifest) or manifest["chunking"] != self.chunking_info() \
-                    or manifest.get("analyzer") != ANALYZER:
-                return None
-            check_version_files(current_version(self.settings.index_dir), manifest)
-            return manifest
-        except IndexError_:
-            return None
+            manifest = read_manifest(index_dir)
+            if manifest is None:
+                return None, None
+            version = current_version(index_dir)
+            verify_version(version, manifest)
+            check_version_files(version, manifest)
+        except IndexError_ as exc:  # a damaged pointer, manifest or file: the build repairs it
+            return None, exc
+        if not self._same_model(manifest) or manifest["chunking"] != self.chunking_info() \
+                or manifest.get("analyzer") != ANALYZER or "files" not in manifest:
+            return None, None  # built another way (or before checksums): rebuilt, keeping what it can
+        return manifest, None
 
     def _reusable_index(self) -> Index | None:
-        """The current index, whose unchanged documents keep their text, chunks and vectors (None: rebuild all).
+        """What the current version can give a build: its intact documents, chunks and vectors (None: rebuild all).
 
         Only the model and the chunking decide: a new lexical analysis rebuilds BM25 from the kept texts.
         """
-        try:
-            manifest = read_manifest(self.settings.index_dir)  # cheap: decide before loading any vector
-            if not manifest or not self._same_model(manifest) or manifest["chunking"] != self.chunking_info():
-                return None
-            return load_index(self.settings.index_dir, model_name=self.encoder.name, for_reuse=True)
-        except IndexError_:
+        previous = load_reusable(self.settings.index_dir)
+        if previous is None or not self._same_model(previous.manifest) \
+                or previous.manifest["chunking"] != self.chunking_info():
             return None
+        return previous
 
     def stale_files(self) -> dict[str, list[str]]:
         """Files added, changed or removed since the index was built."""
@@ -220,29 +283,51 @@ class AskJobs:
     # --- answering ----------------------------------------------------------
     @property
     def index(self) -> Index:
-        """The current index version, reloaded when a new build was published."""
+        """The current index version, reloaded when a new build was published.
+
+        An index already in memory keeps serving when the newly published version cannot be used
+        (damaged CURRENT pointer or files, another model): the reason is logged once, not on every question.
+        """
         for _ in range(3):
-            version = current_version(self.settings.index_dir)
-            if self._index is not None and (version is None or version == self._index_version):
+            try:
+                version = current_version(self.settings.index_dir)
+            except IndexError_ as exc:
+                return self._keep_serving(exc)
+            if self._index is not None and (version is None or version in (self._index_version, self._refused)):
                 return self._index
             try:
-                self._index = load_index(self.settings.index_dir, model_name=self.encoder.name)
-            except IndexError_:
+                loaded = load_index(self.settings.index_dir, model_name=self.encoder.name)
+                if not self._same_model(loaded.manifest):
+                    raise IndexError_(
+                        f"L'index a été construit avec une autre version du modèle {self.encoder.name!r} "
+                        f"({loaded.manifest['model'].get('fingerprint')} ; configurée : {self.model_fingerprint}). "
+                        "Lancez `askjobs index` pour le mettre à jour.")
+            except IndexError_ as exc:
                 # A build published (and pruned) versions while this one was loading: load the newer one.
-                if current_version(self.settings.index_dir) != version:
-                    continue
-                raise
-            if not self._same_model(self._index.manifest):
-                built = self._index.manifest["model"].get("fingerprint")
-                self._index = None
-                raise IndexError_(
-                    f"L'index a été construit avec une autre version du modèle {self.encoder.name!r} "
-                    f"({built} ; configurée : {self.model_fingerprint}). Lancez `askjobs index` pour le mettre à jour.")
-            self._index_version = self._index.path
+                with contextlib.suppress(IndexError_):
+                    if current_version(self.settings.index_dir) != version:
+                        continue
+                self._refused = version
+                return self._keep_serving(exc)
+            self._index, self._index_version, self._refused = loaded, loaded.path, None
             load_lexicon()
+            return self._index
+        if self._index is not None:
             return self._index
         raise IndexError_(f"L'index {self.settings.index_dir} change sans arrêt pendant son chargement ; "
                           "réessayez quand l'indexation en cours sera terminée.")
+
+    def _keep_serving(self, exc: IndexError_) -> Index:
+        """Answer from the index in memory when the published one is unusable; raise when there is none."""
+        if self._index is None:
+            raise exc
+        message = str(exc)
+        if message != self._last_warning:
+            self._last_warning = message
+            logging.getLogger("askjobs").warning(
+                "askjobs : la nouvelle version de l'index est inutilisable (%s) ; les réponses continuent de "
+                "venir de la version %s, chargée auparavant.", message, self._index_version.name)
+        return self._index
 
     def warm_up(self) -> None:
         """Load the model and the index now rather than on the first question."""
