@@ -56,3 +56,23 @@ def test_analyze_drops_stopwords_stems_and_folds_accents():
                                   ("recrutent", "recrute"), ("hôpitaux", "hôpital"), ("travaux", "travail")])
 def test_analyze_joins_inflections_snowball_alone_keeps_apart(a, b):
     assert analyze(a) == analyze(b)
+
+
+def test_words_glued_by_scraping_are_split_for_analysis_only():
+    from askjobs.text import unglue
+
+    assert unglue("Voiciquelques règles simplesà respecter") == "Voici quelques règles simples à respecter"
+    assert unglue("nejamais répondreà un spam") == "ne jamais répondre à un spam"
+    assert unglue("la police nationaleInfo-escroqueries") == "la police nationale Info-escroqueries"
+    assert unglue("Non,la CNIL est compétente.Ces procédés") == "Non, la CNIL est compétente. Ces procédés"
+    # Glued words now match their question's terms.
+    assert set(analyze("règles simples")) <= set(analyze("Voiciquelques règles simplesà respecter"))
+    assert analyze("ne jamais répondre à un spam") == analyze("nejamais répondreà un spam")
+
+
+def test_clean_words_names_and_acronyms_stay_whole():
+    from askjobs.text import unglue
+
+    clean = ("LinkedIn et YouTube à Montmartre : M. Dupont, Batmale et Chicagoland, le RGPD, les cobots "
+             "agentiques, nomadisaient, www.cnil.fr, 157 000 $, 25,2 %.")
+    assert unglue(clean) == clean

@@ -24,7 +24,7 @@ import numpy as np
 from . import __version__
 from .files import iter_jsonl, os_reason, sha256_file, write_jsonl
 from .schema import Chunk, Document, Sentence
-from .text import ANALYZER, analyze, split_sentences
+from .text import ANALYZER, analyze, split_sentences, unglue
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -93,11 +93,16 @@ class Index:
         return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
 
 
+# What the encoder is given (recorded in the manifest): vectors of an index embedded another way
+# are not reused, even for unchanged documents.
+EMBEDDED_TEXT = "title + passage; sentences; glued words split (v2)"
+
+
 def passage_text(doc: Document, chunk: Chunk) -> str:
-    """What gets embedded and indexed for a chunk: its document title, then its text."""
+    """What gets embedded and indexed for a chunk: its document title, then its text, glued words split."""
     if chunk.text.startswith(doc.title):
-        return chunk.text
-    return f"{doc.title}\n{chunk.text}"
+        return unglue(chunk.text)
+    return unglue(f"{doc.title}\n{chunk.text}")
 
 
 def sentences_of(doc: Document) -> list[Sentence]:
@@ -122,7 +127,7 @@ def build_index(
     texts = [passage_text(docs[c.source], c) for c in chunks]
     chunk_vectors = _embed_reusing(texts, [(c.source, c.start, c.end) for c in chunks], encode_passages,
                                    _reusable(reuse, docs, "chunks"), progress, "passages")
-    sentence_vectors = _embed_reusing([s.text for s in sentences], [(s.source, s.start, s.end) for s in sentences],
+    sentence_vectors = _embed_reusing([unglue(s.text) for s in sentences], [(s.source, s.start, s.end) for s in sentences],
                                       encode_passages, _reusable(reuse, docs, "sentences"), progress, "phrases")
     dim = int(model["dim"])
     manifest = {
@@ -132,6 +137,7 @@ def build_index(
         "model": model,
         "chunking": chunking,
         "analyzer": ANALYZER,
+        "embedded_text": EMBEDDED_TEXT,
         "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": len(sentences)},
         "documents": [
             {"source": d.source, "title": d.title, "date": d.date, "hash": d.hash, "chars": len(d.text),
@@ -151,7 +157,7 @@ def build_index(
 
 def _reusable(reuse: "Index | None", docs: dict[str, Document], kind: str) -> dict:
     """Vectors of the old index keyed by (source, start, end), for documents whose text is unchanged."""
-    if reuse is None:
+    if reuse is None or reuse.manifest.get("embedded_text") != EMBEDDED_TEXT:
         return {}
     same = {s for s, d in docs.items() if s in reuse.documents and reuse.documents[s].hash == d.hash}
     items = reuse.chunks if kind == "chunks" else reuse.sentences

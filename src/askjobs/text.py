@@ -132,7 +132,7 @@ def stopwords() -> frozenset[str]:
 
 
 # Recorded in the index manifest: an index analysed another way must be rebuilt.
-ANALYZER = "fr: more stop words, simplemma lemmas, then Snowball stems, accents folded (v3)"
+ANALYZER = "fr: more stop words, simplemma lemmas, then Snowball stems, accents folded, glued words split (v4)"
 
 
 @lru_cache(maxsize=1)
@@ -158,6 +158,108 @@ def is_french_word(word: str) -> bool:
 def load_lexicon() -> None:
     """Load the French lemma dictionary now (0.2 s), with the index, not on the first question."""
     _lemmatizer()("emplois")
+    _word_frequencies()
+
+
+# --- Words glued together by scraping ----------------------------------------------
+# Web text loses spaces at markup boundaries: "Voiciquelques règles simplesà respecter",
+# "nejamais répondreà un spam", "de la police nationaleInfo-escroqueries", "Non,la CNIL".
+# unglue() puts the spaces back for analysis and embedding only; the stored text and every
+# offset stay as in the file. A letter run is split only when wordfreq's French list does not
+# know it and two or three words it knows well make it up exactly.
+_LETTERS = f"{_UPPER}{_LOWER}"
+_GLUED_PUNCT = re.compile(rf"(?<=[{_LETTERS}\s])([,;:?!])(?=[{_LETTERS}])|(?<=[{_LOWER}])(\.)(?=[{_UPPER}][{_LOWER}])")
+_LETTER_RUN = re.compile(rf"[{_LETTERS}]{{5,}}")
+_CAMEL = re.compile(rf"(?<=[{_LOWER}])(?=[{_UPPER}])")
+_MIN_ZIPF = 3.5  # a glued piece must be a common word ("guides" 3.8, "simples" 4.5, "site" 5.5)
+_MIN_CONTENT_LETTERS = 4  # ... of four letters or more, unless it is a function word ("une", "de", "à")
+_MIN_ZIPF_NAME_LIKE = 5.0  # in a capitalised run, unless a function word is among them ("Voici" 5.1 "quelques" 5.8)
+_ONE_LETTER_WORDS = "aày"  # French's one-letter words; other letters are elisions, never glued alone
+_MAX_PIECES = 3
+
+
+@lru_cache(maxsize=1)
+def _word_frequencies() -> dict[str, float]:
+    """wordfreq's French list: word → zipf frequency (log10 of uses per billion words)."""
+    import math
+
+    from wordfreq import get_frequency_dict
+
+    return {w: math.log10(f) + 9 for w, f in get_frequency_dict("fr", wordlist="best").items()}
+
+
+def _zipf(word: str) -> float:
+    return _word_frequencies().get(word, 0.0)
+
+
+@lru_cache(maxsize=1)
+def _function_words() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_FRENCH
+
+    return frozenset(w for w in STOPWORDS_FRENCH if len(w) > 1 or w in _ONE_LETTER_WORDS)
+
+
+def _piece_ok(piece: str) -> bool:
+    return piece in _function_words() or (len(piece) >= _MIN_CONTENT_LETTERS and _zipf(piece) >= _MIN_ZIPF)
+
+
+def _known(word: str) -> bool:
+    """In wordfreq's French list or simplemma's dictionary of inflected forms ("nomadisaient")."""
+    import simplemma
+
+    return _zipf(word) > 0 or simplemma.is_known(word, lang="fr")
+
+
+@lru_cache(maxsize=100_000)
+def _unglue_word(word: str) -> str:
+    """A letter run as it should read: itself when French knows it, else the common words it is made of.
+
+    Unknown capitalised runs are mostly names ("Chicagoland", "Batmale"): they are split only when a
+    function word is among the pieces ("UnGuide", "Desguidespour") or every piece is very common
+    ("Voiciquelques").
+    """
+    low = word.lower()
+    if word.isupper() or _known(low):  # acronyms and words French knows stay whole
+        return word
+    parts = _CAMEL.split(word)
+    if len(parts) > 1 and _piece_ok(parts[0].lower()):  # "nationaleInfo": a known word, then a capital
+        return " ".join(_unglue_word(p) if len(p) >= 5 else p for p in parts)
+    name_like = word[0].isupper()
+    best: tuple | None = None  # (pieces, -weakest zipf, cut points)
+
+    def search(start: int, cuts: list[int], weakest: float, function_word: bool, content_word: bool) -> None:
+        nonlocal best
+        if start == len(low):
+            if len(cuts) < 2 or not content_word or (name_like and not function_word and weakest < _MIN_ZIPF_NAME_LIKE):
+                return
+            if len(cuts) == _MAX_PIECES and not function_word:
+                return
+            key = (len(cuts), -weakest, cuts)
+            if best is None or key[:2] < best[:2]:
+                best = key
+            return
+        if len(cuts) == _MAX_PIECES:
+            return
+        for end in range(start + 1, len(low) + 1):
+            piece = low[start:end]
+            if _piece_ok(piece):
+                fw = piece in _function_words()
+                search(end, cuts + [end], min(weakest, _zipf(piece)), function_word or fw, content_word or not fw)
+
+    search(0, [], 99.0, False, False)
+    if best is None:
+        return word
+    pieces, start = [], 0
+    for end in best[2]:
+        pieces.append(word[start:end])
+        start = end
+    return " ".join(pieces)
+
+
+def unglue(text: str) -> str:
+    """The text with the spaces scraping lost put back, for analysis and embedding (never for quoting)."""
+    text = _GLUED_PUNCT.sub(lambda m: (m.group(1) or m.group(2)) + " ", text)
+    return _LETTER_RUN.sub(lambda m: _unglue_word(m.group(0)), text)
 
 
 def analyze(text: str) -> list[str]:
@@ -168,5 +270,5 @@ def analyze(text: str) -> list[str]:
     joins derived words ("limiter"/"limité").
     """
     lemma = _lemmatizer()
-    words = [w for w in _TOKEN_RE.findall(normalize(text)) if w not in stopwords() and w != "_"]
+    words = [w for w in _TOKEN_RE.findall(normalize(unglue(text))) if w not in stopwords() and w != "_"]
     return [strip_accents(s) for s in _stemmer().stemWords([lemma(w) for w in words])]
