@@ -42,7 +42,8 @@ _WORD = re.compile(r"[\w-]+(?:'(?=\w))?|'", re.UNICODE)
 _STOP_NP = frozenset(("aux", "au", "dans", "chez", "selon", "entre", "pour", "et", "ou", "qui", "que", "qu",
                       "lorsque", "quand", "avec", "sans", "sur", "depuis", "avant", "après", "par", "est",
                       "sont", "a", "ont", "gagne", "gagnent", "font", "fait", "touche", "touchent", "perçoit",
-                      "perçoivent", "recrute", "recrutent", "travaillent", "travaille", "il", "ils", "elle",
+                      "perçoivent", "recrute", "recrutent", "travaillent", "travaille", "peut", "peuvent", "doit", "doivent",
+                      "va", "vont", "reste", "restent", "semble", "semblent", "utilise", "utilisent", "il", "ils", "elle",
                       "elles", "on", "en", "est-ce", "qu'est-ce"))
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _LEAD = re.compile(r"^\s*(?:et|mais|puis|ok|d'accord|alors|sinon)\b[\s,]*(?:(?:pour|concernant|quant à)\s+)?",
@@ -175,13 +176,16 @@ def noun_phrases(text: str) -> list[_NP]:
                 nlow = nxt.lower()
                 if text[end:ns].strip(" '"):  # punctuation ends the phrase
                     break
+                if re.search(r"-(?:t-)?(?:ils?|elles?|on)$", nlow):  # "peuvent-ils": the verb, not the phrase
+                    break
                 if nlow in _STOP_NP or _YEAR.fullmatch(nxt) or nxt == "'":
                     if nlow == "en" and j + 1 < len(words) and (words[j + 1][0].isupper() and words[j + 1][0].lower()
                                                                in ("ia",) or words[j + 1][0].islower()):
                         end, j = words[j + 1][2], j + 2  # "chercheurs scientifiques en IA"
                         continue
                     break
-                if nlow in ("de", "d'", "du", "des", "à", "l'", "la") or nxt.islower() or nxt.isupper():
+                after_de = words[j - 1][0].lower() in ("de", "d'", "du")  # "les salariés de Vexel"
+                if nlow in ("de", "d'", "du", "des", "à", "l'", "la") or nxt.islower() or nxt.isupper() or after_de:
                     if nlow in ("de", "d'", "du", "des", "à", "l'", "la") and j + 1 >= len(words):
                         break
                     end, j = ne, j + 1
@@ -309,10 +313,12 @@ def resolve_followup(question: str, history: list | None) -> Resolution:
                              {"modifier": prev_body[same[0]:same[1]]})
         return _resolved(f"{prev_body} {fragment}", prev_punct, base, "ellipsis", {"modifier": fragment})
     new_subject = re.sub(r"^(?:pour|concernant|chez)\s+", "", fragment, flags=re.IGNORECASE)
-    if new_subject and (noun_phrases(new_subject) or (new_subject[:1].isupper() and len(new_subject.split()) <= 4)
-                        or led):
-        old = [np for np in noun_phrases(prev_body)]
-        target = next((np for np in old if not np.generic), old[0] if old else None)
+    if not new_subject:
+        return Resolution(question)
+    old = noun_phrases(prev_body)
+    target = next((np for np in old if not np.generic), old[0] if old else None)
+    if noun_phrases(new_subject) or (new_subject[:1].isupper() and len(new_subject.split()) <= 4):
+        # Another subject, same question: "Et pour les architectes ?"
         if target is None:
             return _resolved(f"{prev_body} pour {new_subject}", prev_punct, base, "ellipsis",
                              {"subject": new_subject})
@@ -324,6 +330,10 @@ def resolve_followup(question: str, history: list | None) -> Resolution:
         text = prev_body[:target.start] + replacement + prev_body[target.end:]
         return _resolved(text, prev_punct, base, "ellipsis", {"subject": new_subject},
                          {"subject": prev_body[target.start:target.end]})
+    if led and target is not None:
+        # Another thing about the same subject: "Et leur prime ?" / "Et la prime d'équipement ?"
+        return _resolved(f"{new_subject} {_de(target.plain())}", "?", base, "ellipsis",
+                         {"subject": target.plain()}, {"asked": new_subject})
     return Resolution(question)
 
 
