@@ -255,3 +255,39 @@ def test_read_only_hides_upload_and_removal(app, monkeypatch):
     assert m.env_flag("ASKJOBS_READ_ONLY")
     monkeypatch.setenv("ASKJOBS_READ_ONLY", "0")
     assert not m.env_flag("ASKJOBS_READ_ONLY")
+
+
+# --- The library: AskJobs.ask(history=…) and the eval's follow-ups --------------------------------------
+def test_ask_with_history_answers_the_resolved_question_and_records_it(app):
+    first = app.ask("Que font les chercheurs scientifiques en IA ?")
+    answer = app.ask("Combien gagnent-ils ?", history=[{"question": first.question, "answer": first.to_dict()}])
+    data = answer.to_dict()
+    assert data["question"] == "Combien gagnent-ils ?"
+    assert data["understood"] == "Combien gagnent les chercheurs scientifiques en IA ?"
+    assert data["query"]["context"]["carried"] == {"subject": "les chercheurs scientifiques en IA"}
+    assert "130 000 $" in answer.answer
+    assert app.ask("Combien gagnent-ils ?").understood == "Combien gagnent-ils ?"  # no history: as typed
+
+
+def test_ask_with_an_ambiguous_reference_asks_back(app):
+    first = app.ask("Que font les architectes IA et les chercheurs scientifiques en IA ?")
+    answer = app.ask("Combien gagnent-ils ?", history=[first])
+    assert answer.form == "clarification" and not answer.answerable and not answer.citations
+    assert "« les architectes IA » ou « les chercheurs scientifiques en IA »" in answer.answer
+    assert answer.query["context"]["choices"] == ["les architectes IA", "les chercheurs scientifiques en IA"]
+
+
+def test_the_eval_asks_a_follow_up_after_its_context_with_the_answers_as_history():
+    from askjobs.evaluate import EvalQuestion, run_eval
+
+    calls = []
+
+    def ask(question, history=None):
+        calls.append((question, [t["question"] for t in history or []]))
+        return Answer(question, "130 000 $", True, 0.9)
+
+    q = EvalQuestion("f1", "Combien gagnent-ils ?", ("130 000 $",), None, True,
+                     context=("Que font les chercheurs ?",))
+    report = run_eval(ask, [q])
+    assert calls == [("Que font les chercheurs ?", []), ("Combien gagnent-ils ?", ["Que font les chercheurs ?"])]
+    assert report["summary"]["answer_accuracy"] == 1.0

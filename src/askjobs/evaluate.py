@@ -127,11 +127,18 @@ def _breakdowns(questions: list[EvalQuestion], verdicts: list[dict]) -> dict:
 
 
 def run_eval(ask, questions: list[EvalQuestion], progress=None) -> dict:
-    """Ask every question through `ask(question) -> Answer`; return summary and per-question results."""
+    """Ask every question through `ask(question) -> Answer`; return summary and per-question results.
+
+    A follow-up (with `context`) is asked as in a conversation: its earlier questions first, each
+    answer passed on as `history` (`ask(question, history=…)`), and only the last answer is judged.
+    """
     answers, verdicts, results = [], [], []
     t0 = time.perf_counter()
     for i, q in enumerate(questions):
-        a = ask(q.question)
+        history = []
+        for earlier in q.context:
+            history.append({"question": earlier, "answer": ask(earlier, history=list(history)).to_dict()})
+        a = ask(q.question, history=history) if history else ask(q.question)
         v = judge(q, a)
         answers.append(a)
         verdicts.append(v)

@@ -155,7 +155,8 @@ def noun_phrases(text: str) -> list[_NP]:
         low = w.lower()
         prev = words[i - 1][0].lower() if i else ""
         # A name: capitalised, not a dictionary word ("Recrute" opening a sentence), not "IA".
-        capital = w[:1].isupper() and not (w.isupper() and len(w) <= 3) and not is_french_word(w) \
+        capital = w[:1].isupper() and not w.endswith("'") and not (w.isupper() and len(w) <= 3) \
+            and not is_french_word(w) \
             and low not in stopwords() and low not in _STOP_NP
         if _is_role(w) or (capital and prev not in ("aux", "au", "en", "à", "selon", "d'après")):
             # The determiner: one or two words before ("d'un", "de la", "les").

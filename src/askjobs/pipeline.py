@@ -14,6 +14,7 @@ from .answer import ReaderSettings, read
 from .chunking import chunk_document, make_splitter
 from .config import Settings
 from .embed import Encoder, SentenceTransformerEncoder
+from .followup import resolve_followup
 from .index import (REBUILD_HINT, REPAIR_HINT, Index, IndexDamagedError, IndexError_, IndexReadOnlyError,
                     build_index, check_version_files, corpus_changes, current_version, index_lock, load_index,
                     load_reusable, read_manifest, save_index, verify_version)
@@ -337,10 +338,16 @@ class AskJobs:
     def _load_model(self) -> None:
         getattr(self.encoder, "model", None)  # SentenceTransformerEncoder loads on first access
 
-    def analyse(self, question: str) -> Query:
-        """Check the question where it enters and analyse it once for every later stage."""
+    def analyse(self, question: str, history: list | None = None) -> Query:
+        """Check the question where it enters and analyse it once for every later stage.
+
+        `history`: the previous turns, oldest first ({"question", "answer"} dicts or Answers); a
+        follow-up ("Combien gagnent-ils ?") is completed from them (askjobs.followup).
+        """
         question = clean_question(question, self.settings.max_question_chars)
-        return analyse_question(question, self.index)
+        resolution = resolve_followup(question, history)
+        return analyse_question(question, self.index, resolved=None if resolution.ambiguous else resolution.question,
+                                context=resolution.context)
 
     def search(self, query: Query, k: int | None = None) -> Retrieval:
         """Embed the query and retrieve its k best passages (fused dense, lexical and sentence rankings)."""
@@ -361,8 +368,12 @@ class AskJobs:
         s = self.settings
         return read(query, retrieval, self.index, ReaderSettings(s.refusal_threshold, s.max_answer_chars))
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        """Answer one French question with verbatim, cited sentences, or refuse: analyse → search → read."""
+    def ask(self, question: str, k: int | None = None, history: list | None = None) -> Answer:
+        """Answer one French question with verbatim, cited sentences, or refuse: analyse → search → read.
+
+        With `history`, a follow-up is answered as completed from the previous turn; when it could
+        mean several things, the answer (form "clarification") asks which one instead of guessing.
+        """
         clean_question(question, self.settings.max_question_chars)  # bad input is refused before anything loads
         if k is not None and not 1 <= k <= 50:
             raise QuestionError(f"Le nombre de passages doit être entre 1 et 50 (reçu : {k}).")
@@ -370,7 +381,11 @@ class AskJobs:
         _ = self.index
         self._load_model()
         t1 = time.perf_counter()
-        query = self.analyse(question)
+        query = self.analyse(question, history)
+        if query.context and query.context.get("ambiguous"):
+            message = resolve_followup(query.text, history).clarification()
+            return Answer(query.text, message, False, 0.0, form="clarification", reason=message,
+                          query=query.to_dict())
         found = self.search(query, k)
         t2 = time.perf_counter()
         answer = self.read(query, found)

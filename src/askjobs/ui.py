@@ -355,8 +355,6 @@ def answer_from_dict(data: dict | None) -> Answer | None:
         kwargs = {k: v for k, v in data.items() if k in afields and k not in ("citations", "nearest")}
         kwargs["citations"] = tuple(cite(c) for c in data.get("citations", []))
         kwargs["nearest"] = tuple(cite(c) for c in data.get("nearest", []))
-        if "query" in afields and isinstance(kwargs.get("query"), dict):
-            kwargs.pop("query")  # a Query object cannot be rebuilt from its summary
         return Answer(**kwargs)
     except (TypeError, ValueError):
         return None
