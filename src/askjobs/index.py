@@ -7,6 +7,7 @@ reader never sees a half-written index. Never loads a model; no pickle.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import errno
 import hashlib
@@ -123,7 +124,7 @@ def build_index(
 ) -> Index:
     """Embed chunks and sentences (reusing vectors of unchanged documents) and index them."""
     docs = {d.source: d for d in documents}
-    sentences = [s for d in documents for s in sentences_of(d)]
+    sentences = _indexed_sentences(documents, chunks)
     texts = [passage_text(docs[c.source], c) for c in chunks]
     chunk_vectors = _embed_reusing(texts, [(c.source, c.start, c.end) for c in chunks], encode_passages,
                                    _reusable(reuse, docs, "chunks"), progress, "passages")
@@ -183,13 +184,39 @@ def _embed_reusing(texts, keys, encode, known: dict, progress, label: str) -> np
 
 
 def _chunk_sentences(chunks: Sequence[Chunk], sentences: Sequence[Sentence]) -> list[list[int]]:
+    """Ids of the sentences overlapping each chunk; a binary search per chunk, not a scan of its document."""
     by_source: dict[str, list[int]] = {}
     for i, s in enumerate(sentences):
         by_source.setdefault(s.source, []).append(i)
+    ends = {src: [sentences[i].end for i in ids] for src, ids in by_source.items()}  # sorted: sentences follow
     out = []
     for c in chunks:
-        out.append([i for i in by_source.get(c.source, ())
-                    if sentences[i].start < c.end and sentences[i].end > c.start])
+        ids = by_source.get(c.source, [])
+        j = bisect.bisect_right(ends.get(c.source, []), c.start)  # first sentence ending after the chunk starts
+        inside = []
+        while j < len(ids) and sentences[ids[j]].start < c.end:
+            inside.append(ids[j])
+            j += 1
+        out.append(inside)
+    return out
+
+
+def _indexed_sentences(documents: Sequence[Document], chunks: Sequence[Chunk]) -> list[Sentence]:
+    """Every sentence of the documents that some chunk covers (all of them, but in a run the chunker
+    left out: the tail of an enormous "word" is neither chunked nor embedded sentence by sentence)."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for c in chunks:
+        spans.setdefault(c.source, []).append((c.start, c.end))
+    out = []
+    for d in documents:
+        covered = sorted(spans.get(d.source, []))
+        j, reach = 0, -1  # reach: the furthest end of the chunks starting before the sentence ends
+        for s in sentences_of(d):
+            while j < len(covered) and covered[j][0] < s.end:
+                reach = max(reach, covered[j][1])
+                j += 1
+            if reach > s.start:
+                out.append(s)
     return out
 
 

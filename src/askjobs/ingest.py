@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .files import os_reason, sha256_file
 from .schema import Document
-from .text import MONTHS, head_date, is_date_line, is_heading, split_sentences
+from .text import LONG_WORD, MAX_WORD_CHARS, MONTHS, head_date, is_date_line, is_heading, split_sentences
 
 TEXT_SUFFIXES = (".txt", ".md")
 HTML_SUFFIXES = (".html", ".htm")
@@ -110,7 +110,7 @@ def find_date(text: str) -> str | None:
 
 def find_title(text: str, fallback: str) -> str:
     """The heading line of a document, else its first sentence, else the file name."""
-    lines = [ln.strip().lstrip("#").strip() for ln in text.splitlines()[:5]]
+    lines = [ln.strip().lstrip("#").strip() for ln in text[:5000].splitlines()[:5]]  # the head, not every line
     for line in lines:
         if not line or is_date_line(line):
             continue
@@ -228,8 +228,15 @@ def extract_document(source: str, raw: bytes) -> Document:
         raise ExtractionError(_unsupported(suffix))
     if not text.strip():
         raise ExtractionError("fichier vide (aucun texte)")
+    long_chars = sum(m.end() - m.start() for m in LONG_WORD.finditer(text))
+    if long_chars > len(text) // 2:
+        raise ExtractionError(f"pas du texte à lire : {100 * long_chars // len(text)} % du fichier sont des suites de "
+                              f"plus de {MAX_WORD_CHARS} caractères sans espace (données encodées, base64, "
+                              "empreintes ?) : askjobs indexe du texte rédigé")
     meta = {"format": suffix.lstrip("."), **meta}
     title = meta.pop("title", None) or find_title(text, Path(source).stem)
+    if len(title) > 200:  # a title comes with every passage it embeds: a whole page given as title is cut
+        title = title[:199].rstrip() + "…"
     return Document(source=source, title=title, text=text, date=find_date(text), pages=pages, metadata=meta)
 
 

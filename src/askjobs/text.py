@@ -28,6 +28,10 @@ SENTENCE_BOUNDARY = (
     rf"\s+(?=[«\"“(\[]?\s?[{_UPPER}0-9])"
     rf"|(?<=[{_LOWER}%)][.!?])(?=[{_UPPER}][{_LOWER}])"
 )
+# A run of more than this many characters without a space is no word (a hash, base64, a glued
+# table): the chunker gives it one passage of its own and the ingester refuses files made of them.
+MAX_WORD_CHARS = 200
+LONG_WORD = re.compile(rf"\S{{{MAX_WORD_CHARS + 1},}}")
 # Where a line may be cut between words: never inside "157 000 $" or "25,2 %".
 WORD_BOUNDARY = r"\s+(?!\d{3}(?!\d))(?![$€£%‰])"
 _SENTENCE_RE = re.compile(SENTENCE_BOUNDARY)
@@ -51,11 +55,27 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
     return spans
 
 
+# No sentence is longer than this: a longer run (text without punctuation, or one enormous "word")
+# is cut at the last space before the limit, else at the limit, so every later stage (embedding,
+# the reader, quotes) works on a bounded span. Real French sentences are far shorter.
+MAX_SENTENCE_CHARS = 2000
+
+
 def _append_trimmed(text: str, start: int, end: int, out: list[Span]) -> None:
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
+    while end - start > MAX_SENTENCE_CHARS:
+        cut = start + MAX_SENTENCE_CHARS
+        space = max(text.rfind(" ", start + 1, cut), text.rfind("\t", start + 1, cut))
+        piece_end = space if space > start else cut
+        while text[piece_end - 1].isspace():
+            piece_end -= 1
+        out.append(Span(start, piece_end))
+        start = piece_end
+        while start < end and text[start].isspace():
+            start += 1
     if end > start:
         out.append(Span(start, end))
 
@@ -144,6 +164,7 @@ def _lemmatizer():
     return lru_cache(maxsize=200_000)(partial(simplemma.lemmatize, lang="fr"))
 
 
+MAX_TERM_CHARS = 64
 _ELISION = re.compile(r"^(?:[ldjmnstc]|qu)'")
 
 
@@ -259,7 +280,9 @@ def _unglue_word(word: str) -> str:
 def unglue(text: str) -> str:
     """The text with the spaces scraping lost put back, for analysis and embedding (never for quoting)."""
     text = _GLUED_PUNCT.sub(lambda m: (m.group(1) or m.group(2)) + " ", text)
-    return _LETTER_RUN.sub(lambda m: _unglue_word(m.group(0)), text)
+    # A run longer than any three glued words is left alone: the search over its cut points grows with
+    # the square of its length, and a 5 MB "word" must not cost minutes.
+    return _LETTER_RUN.sub(lambda m: _unglue_word(m.group(0)) if len(m.group(0)) <= 64 else m.group(0), text)
 
 
 def analyze(text: str) -> list[str]:
@@ -270,5 +293,7 @@ def analyze(text: str) -> list[str]:
     joins derived words ("limiter"/"limité").
     """
     lemma = _lemmatizer()
-    words = [w for w in _TOKEN_RE.findall(normalize(unglue(text))) if w not in stopwords() and w != "_"]
+    # A "word" longer than any French word (a hash, base64) is cut: analysing it whole costs time and
+    # memory that grow with its length, and its tail never matches a question anyway.
+    words = [w[:MAX_TERM_CHARS] for w in _TOKEN_RE.findall(normalize(unglue(text))) if w not in stopwords() and w != "_"]
     return [strip_accents(s) for s in _stemmer().stemWords([lemma(w) for w in words])]
