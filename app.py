@@ -23,7 +23,8 @@ import gradio as gr
 
 from askjobs import ui
 from askjobs.display import safe_display
-from askjobs.feedback import append_feedback, default_feedback_path, feedback_record
+from askjobs.feedback import FeedbackError, RateLimiter, append_feedback, default_feedback_path, feedback_record
+from askjobs.files import os_reason
 from askjobs.followup import resolve_followup
 from askjobs.ingest import SUPPORTED_SUFFIXES
 from askjobs.pipeline import AskJobs, QuestionError
@@ -269,6 +270,7 @@ def export_markdown(answers: list) -> str:
 def create_app(askjobs: AskJobs, feedback_path: Path | None = None, read_only: bool | None = None) -> gr.Blocks:
     """The chat page over one AskJobs instance (loaded once, shared by every visitor)."""
     feedback_path = Path(feedback_path) if feedback_path else default_feedback_path()
+    feedback_limiter = RateLimiter()  # per client address: a script cannot flood the feedback file
     read_only = env_flag("ASKJOBS_READ_ONLY") if read_only is None else read_only
     top_k = min(max(askjobs.settings.top_k, 1), 10)
     chat_logic = Chat(askjobs)
@@ -343,7 +345,11 @@ def create_app(askjobs: AskJobs, feedback_path: Path | None = None, read_only: b
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         return open_turn(answers, _turn_of(history, int(index)))
 
-    def like(history: list, answers: list, comment: str, evt: gr.LikeData):
+    def like(history: list, answers: list, comment: str, evt: gr.LikeData, request: gr.Request = None):
+        client = getattr(getattr(request, "client", None), "host", None) or "?"
+        if not feedback_limiter.allow(client):
+            print(f"askjobs : avis refusé (trop d'avis de {client} en peu de temps).", file=sys.stderr)
+            return gr.update(), "⚠️ Trop d'avis envoyés en peu de temps : attendez quelques secondes puis réessayez."
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         turn = _turn_of(history, int(index))
         data = answers[turn] if 0 <= turn < len(answers) else None
@@ -365,9 +371,12 @@ def create_app(askjobs: AskJobs, feedback_path: Path | None = None, read_only: b
                 record["understood"] = data["understood"]
                 record["context"] = (data.get("query") or {}).get("context")
             append_feedback(feedback_path, record)
-        except OSError:
-            traceback.print_exc(file=sys.stderr)
-            return gr.update(), "⚠️ Votre avis n'a pas pu être enregistré (fichier inaccessible)."
+        except FeedbackError as exc:  # too long a comment, a full feedback file: the visitor can act on it
+            return gr.update(), f"⚠️ {exc}"
+        except OSError as exc:  # one line in the log; the file is left whole (see askjobs.feedback)
+            print(f"askjobs : avis non enregistré dans {feedback_path} ({os_reason(exc)}).", file=sys.stderr)
+            return gr.update(), (f"⚠️ Votre avis n'a pas pu être enregistré ({os_reason(exc)}). Votre commentaire est "
+                                 "conservé ci-dessus : réessayez plus tard.")
         note = " avec votre commentaire" if (comment or "").strip() else ""
         what = f"👎 « {reason} »" if reason else ("👍" if verdict == "up" else "👎")
         return "", f"✅ Merci ! Avis {what} enregistré{note}."
@@ -379,8 +388,9 @@ def create_app(askjobs: AskJobs, feedback_path: Path | None = None, read_only: b
             previous = [t.get("answer") if isinstance(t.get("answer"), dict) else
                         {"question": t.get("question"), "answerable": False} for t in turns]
             data = chat_logic.ask(question, int(k), [p for p in previous if isinstance(p, dict)])
-        except QuestionError as exc:
-            raise gr.Error(str(exc)) from exc
+        except QuestionError as exc:  # one line in the server log, not a traceback per rejected question
+            print(f"askjobs : question refusée par /ask ({exc})", file=sys.stderr)
+            raise gr.Error(str(exc), print_exception=False) from None
         if "clarify" in data:
             c = data["clarify"]
             return {"question": data["question"], "answer": c["message"], "answerable": False, "form": "clarification",

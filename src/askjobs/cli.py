@@ -148,7 +148,8 @@ def cmd_eval(args) -> int:
 
     if args.from_feedback:  # convert chat feedback into eval lines instead of evaluating
         from .feedback import feedback_to_questions
-        for row in feedback_to_questions(args.from_feedback):
+        warn = lambda message: print(f"askjobs : {message}", file=sys.stderr)  # noqa: E731
+        for row in feedback_to_questions(args.from_feedback, warn=warn):
             print(json.dumps(row, ensure_ascii=False))
         return 0
     if not args.file:
