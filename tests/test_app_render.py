@@ -291,3 +291,23 @@ def test_the_eval_asks_a_follow_up_after_its_context_with_the_answers_as_history
     report = run_eval(ask, [q])
     assert calls == [("Que font les chercheurs ?", []), ("Combien gagnent-ils ?", ["Que font les chercheurs ?"])]
     assert report["summary"]["answer_accuracy"] == 1.0
+
+
+def test_askjobs_chat_is_a_terminal_conversation_with_follow_ups(app, capsys):
+    from askjobs import cli
+
+    lines = iter(["Que font les chercheurs scientifiques en IA ?", "Combien gagnent-ils ?", "nouvelle",
+                  "Combien gagnent-ils ?", ""])
+    args = cli.build_parser().parse_args(["chat", "--corpus", str(app.settings.corpus_dir),
+                                          "--index", str(app.settings.index_dir)])
+    import askjobs.pipeline as pipeline
+
+    real = pipeline.AskJobs
+    try:
+        pipeline.AskJobs = lambda settings: real(settings.with_(chunk_tokens=40, chunk_overlap=5), FakeEncoder())
+        assert cli.cmd_chat(args, read=lambda prompt: next(lines)) == 0
+    finally:
+        pipeline.AskJobs = real
+    out = capsys.readouterr().out
+    assert out.count("Question comprise : Combien gagnent les chercheurs scientifiques en IA ?") == 1
+    assert "130 000 $" in out and "Nouvelle conversation." in out

@@ -143,6 +143,40 @@ def cmd_ask(args) -> int:
     return 0
 
 
+def cmd_chat(args, read=input) -> int:
+    """A conversation in the terminal: each question is read with the previous turns (follow-ups)."""
+    from .pipeline import QuestionError
+
+    app = _app(args)
+    print("askjobs — posez vos questions en français. « nouvelle » recommence la conversation ; "
+          "une ligne vide ou Ctrl-D termine.", file=sys.stderr)
+    history: list[dict] = []
+    while True:
+        try:
+            question = read("\nQuestion : ")
+        except EOFError:
+            print()
+            return 0
+        if not question.strip():
+            return 0
+        if question.strip().lower() in ("nouvelle", "/nouvelle"):
+            history = []
+            print("Nouvelle conversation.")
+            continue
+        try:
+            answer = app.ask(question, k=args.k, history=history)
+        except QuestionError as exc:
+            print(f"askjobs : {exc}")
+            continue
+        if answer.understood.strip() != answer.question.strip():
+            print(f"Question comprise : {_shown(answer.understood)}")
+        if answer.form == "clarification":  # asked back: the next question should say which one
+            print(_shown(answer.answer))
+            continue
+        print(format_answer(answer))
+        history.append({"question": answer.question, "answer": answer.to_dict()})
+
+
 def cmd_eval(args) -> int:
     from .evaluate import calibrate, load_questions, run_eval
 
@@ -210,6 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--k", type=int, default=None, help="nombre de passages (défaut 5)")
     sp.add_argument("--json", action="store_true", help="sortie JSON")
     sp.set_defaults(func=cmd_ask)
+
+    sp = sub.add_parser("chat", help="conversation dans le terminal (questions de relance comprises)")
+    common(sp)
+    sp.add_argument("--k", type=int, default=None, help="nombre de passages (défaut 5)")
+    sp.set_defaults(func=cmd_chat)
 
     sp = sub.add_parser("eval", help="évaluer sur un fichier de questions JSONL")
     common(sp)
