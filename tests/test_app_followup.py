@@ -44,6 +44,10 @@ def turn(question: str, quotes: tuple[str, ...] = (), understood: str | None = N
     ("Combien d'offres d'emploi liées à l'IA selon LinkedIn ?", "Et en 2024 ?",
      "Combien d'offres d'emploi liées à l'IA selon LinkedIn en 2024 ?", {"year": "2024"}),
     ("Que recherche NVIDIA ?", "Et Meta ?", "Que recherche Meta ?", {"subject": "Meta"}),
+    ("Quels experts NVIDIA recherche-t-elle ?", "Et Meta ?", "Quels experts Meta recherche-t-elle ?",
+     {"subject": "Meta"}),
+    ("De combien ont augmenté les offres de spécialistes IA dans le commerce de détail ?", "Et la santé ?",
+     "De combien ont augmenté les offres de spécialistes IA dans la santé ?", {"modifier": "dans la santé"}),
 ])
 def test_a_follow_up_is_rewritten_from_the_previous_question(previous, question, resolved, carried):
     r = resolve_followup(question, [turn(previous)])
@@ -62,6 +66,7 @@ def test_what_was_replaced_is_recorded():
     "Quelle est la capitale de l'Australie ?",
     "Combien y a-t-il d'offres d'emploi en IA ?",  # impersonal "il"
     "Faut-il un diplôme pour devenir ingénieur en IA ?",
+    "Et qui encadre les usages responsables ?",  # a question of its own after "Et"
     "Et ?",
 ])
 def test_a_question_that_stands_on_its_own_is_left_alone(question):
@@ -107,3 +112,32 @@ def test_the_last_turn_counts_and_a_resolved_turn_is_read_as_it_was_understood()
                     (Citation(1, "a.txt", "T", "c", 0, 1, "…", "…", 0, 1, 0.8),))
     assert resolve_followup("Combien gagnent-ils ?", [answer]).question == \
         "Combien gagnent les chercheurs scientifiques en IA ?"
+
+
+@pytest.mark.parametrize("previous,question,resolved", [
+    ("Quel pourcentage des entreprises avaient adopté l'IA fin 2024 ?", "Et l'année d'avant ?",
+     "Quel pourcentage des entreprises avaient adopté l'IA fin 2023 (l’année avant 2024) ?"),
+    ("Combien pèsera le marché de l'IA dans l'industrie manufacturière en 2034 ?", "C'était combien dix ans plus tôt ?",
+     "Combien pèsera le marché de l'IA dans l'industrie manufacturière en 2024 (dix ans avant 2034) ?"),
+    ("Combien de nouveaux emplois l'IA va-t-elle créer d'ici 2028 ?", "Qui a fait cette prévision ?",
+     "Qui a fait cette prévision, à propos de « Combien de nouveaux emplois l'IA va-t-elle créer d'ici 2028 » ?"),
+    ("Quelle entreprise recrute des ingénieurs en robotique ?", "Pour quels projets ?",
+     "Quelle entreprise recrute des ingénieurs en robotique, pour quels projets ?"),
+    ("Pourquoi le secteur de la santé recrute-t-il des spécialistes en IA ?", "Et la finance, elle s'en sert pour quoi ?",
+     "La finance s'en sert pour quoi ?"),
+    ("Qui sont les auditeurs d'algorithmes ?", "Combien sont-ils payés ?",
+     "Combien les auditeurs d'algorithmes sont-ils payés ?"),
+])
+def test_years_references_continuations_and_dislocations(previous, question, resolved):
+    assert resolve_followup(question, [turn(previous)]).question == resolved
+
+
+def test_a_pronoun_for_one_of_the_things_asked_about_is_ambiguous_when_the_answer_names_none():
+    r = resolve_followup("Quels profils cherche-t-elle ?", [turn(
+        "Quelles entreprises recrutent pour l'IA ?",
+        ("Les entreprises recrutent également des chefs de projet IA pour piloter l'intégration de l'IA.",))])
+    assert r.ambiguous and r.choices == () and "Reformulez" in r.clarification()
+    one = resolve_followup("Quels profils cherche-t-elle ?", [turn(
+        "Quelle entreprise recrute des centaines de postes liés à l'IA ?",
+        ("Amazon: Recrute activement des centaines de postes liés à l'IA, notamment des scientifiques des données.",))])
+    assert one.question == "Quels profils cherche Amazon ?"

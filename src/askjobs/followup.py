@@ -26,11 +26,13 @@ ROLE_WORDS = frozenset(strip_accents(w) for w in (
     "administrateur", "opérateur", "gestionnaire", "formateur", "enseignant", "juriste", "avocat",
     "poste", "emploi", "métier", "profession", "rôle", "profil", "fonction", "entreprise", "société",
     "startup", "organisation", "employeur", "secteur", "industrie", "pays", "candidat", "personne",
+    "article", "document", "texte", "rapport", "étude", "publication",
 ))
 # Subjects too vague to carry over when the answer names something more precise.
 GENERIC_WORDS = frozenset(strip_accents(w) for w in (
     "poste", "emploi", "métier", "profession", "rôle", "profil", "fonction", "entreprise", "société",
-    "organisation", "employeur", "secteur", "industrie", "personne", "candidat"))
+    "organisation", "employeur", "secteur", "industrie", "personne", "candidat", "article", "document", "texte",
+    "rapport", "étude", "publication", "source"))
 _ROLE_SUFFIX = re.compile(r"(?:eur|euse|iste|ien|ienne|ecte|ant|ante|ier|ière)s?$")
 
 _DETS = r"(?:les|le|la|l'|un|une|des|du|d'un|d'une|de la|de l'|de|d'|ces|ce|cet|cette|leurs|leur|aux|au)"
@@ -60,6 +62,20 @@ _QUESTION_WORD = re.compile(r"^(?:qu|quel|quelle|quels|quelles|combien|comment|p
                             r"quoi|est-ce|lequel|laquelle|lesquels|lesquelles|y a-t-il)\b", re.IGNORECASE)
 _FEMININE_END = re.compile(r"(?:tion|sion|té|ure|ance|ence|ie|ise|ude|ée|ette|esse|ique)$")
 PLURAL_PRONOUNS = ("ils", "elles", "leurs")
+_NUMBER_WORDS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8,
+                 "neuf": 9, "dix": 10, "vingt": 20}
+_RELATIVE_YEAR = re.compile(r"\b(?:(?P<n>\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")\s+ans?\s+"
+                            r"(?:plus tôt|avant|auparavant|plus tard|après)"
+                            r"|(?P<year>l'année\s+(?:d'avant|précédente|d'après|suivante)))", re.IGNORECASE)
+_DISLOCATION = re.compile(r"^\s*(?:et\s+)?((?:le|la|les|l')\s*[^,?]{2,40}?)\s*,\s*(?:il|elle|ils|elles)\s+",
+                          re.IGNORECASE)
+_REFERENCE = re.compile(r"\b(?:ce|cet|cette|ces)\s+(?!document|article|texte|site|page)\w+|^\s*(?:c'|ça\b|cela\b)",
+                        re.IGNORECASE)
+# A name in a question: capitalised, not its first word, not "IA" ("NVIDIA", "Meta", "Google Cloud").
+_NAME = re.compile(r"(?<=\S\s)(?!IA\b)[A-ZÀ-Þ][\w-]*[A-Za-zÀ-ÿ](?:\s+[A-ZÀ-Þ][\w-]+)*")
+_CONTINUATION = re.compile(r"^\s*(?:pour|dans|avec|chez|depuis|par|selon|sur|en|à)\s+"
+                           r"(?:quel|quelle|quels|quelles|qui|quoi|combien|quand)\b", re.IGNORECASE)
+_AUXILIARIES = frozenset(("est", "sont", "a", "ont", "était", "étaient", "sera", "seront", "avait", "avaient"))
 
 
 @dataclass(frozen=True)
@@ -72,10 +88,14 @@ class Resolution:
 
     @property
     def ambiguous(self) -> bool:
-        return bool(self.choices)
+        return bool(self.choices) or bool((self.context or {}).get("ambiguous"))
 
     def clarification(self) -> str:
         """The French question asked back when the reference is ambiguous."""
+        if not self.choices:
+            ctx = self.context or {}
+            return (f"Je ne sais pas à qui ou à quoi renvoie « {ctx.get('pronoun', '')} » après « {ctx.get('previous', '')} ». "
+                    "Reformulez la question en nommant ce dont vous parlez.")
         options = [f"« {c} »" for c in self.choices]
         listed = ", ".join(options[:-1]) + " ou " + options[-1] if len(options) > 1 else options[0]
         example = (self.context or {}).get("examples", [""])[0]
@@ -93,13 +113,17 @@ class _NP:
     text: str  # without its determiner
     plural: bool
     generic: bool
+    asked: bool = False  # what the question asks to name ("quelles entreprises…"): its members are unknown
 
     def with_det(self, det: str) -> str:
         return f"{det}{'' if not det or det.endswith(chr(39)) else ' '}{self.text}"
 
     def plain(self) -> str:
         """The phrase as a subject: "d'un chef de produit IA" → "un chef de produit IA"."""
-        return self.with_det(_PLAIN_FORMS.get(self.det.lower(), self.det))
+        det = self.det.lower()
+        if det.startswith("quel"):
+            det = "les" if self.plural else _article(self.text.split()[0], False)
+        return self.with_det(_PLAIN_FORMS.get(det, det))
 
 
 def _turn_question(turn) -> str | None:
@@ -167,6 +191,14 @@ def noun_phrases(text: str) -> list[_NP]:
                     if re.fullmatch(_DETS, cand, re.IGNORECASE):
                         det, start = cand, words[i - n][1]
                         break
+            if not det:  # adjectives before the noun: "les nouveaux métiers", "quels nouveaux métiers"
+                for n in (2, 3):
+                    if i - n >= 0 and re.fullmatch(rf"{_DETS}|quel|quelle|quels|quelles", words[i - n][0], re.I) \
+                            and all(x[0].islower() and x[0] not in _STOP_NP for x in words[i - n + 1:i]):
+                        det, start = words[i - n][0], words[i - n][1]
+                        break
+            if not det and i > 0 and words[i - 1][0].lower() in ("quel", "quelle", "quels", "quelles"):
+                det, start = words[i - 1][0], words[i - 1][1]
             if not det and not capital and i > 0 and prev not in ("d'", "l'"):
                 # A role noun must follow a determiner; "professionnels de la santé" after "les" is fine.
                 i += 1
@@ -200,10 +232,13 @@ def noun_phrases(text: str) -> list[_NP]:
                     break
                 phrase = stripped
             end = s + len(phrase)
-            plural = det.lower() in ("les", "des", "ces", "leurs", "aux") or low.endswith(("s", "x")) and not capital
+            plural = det.lower() in ("les", "des", "ces", "leurs", "aux", "quels", "quelles") \
+                or low.endswith(("s", "x")) and not capital
+            asked = det.lower().startswith("quel") or bool(re.search(r"\bquel(?:le)?s?\s+(?:sont|est)\s*$",
+                                                                      text[:start], re.IGNORECASE))
             out.append(_NP(start, end, det, text[s:end], plural,
                            generic=strip_accents(normalize(w)).rstrip("sx") in GENERIC_WORDS
-                           or strip_accents(normalize(w)) in GENERIC_WORDS))
+                           or strip_accents(normalize(w)) in GENERIC_WORDS, asked=asked))
             i = next((k for k, (_, ks, _) in enumerate(words) if ks >= end), len(words))
             continue
         i += 1
@@ -222,20 +257,21 @@ def _finish(body: str, punct: str = "?") -> str:
 
 
 def _subject_choices(previous: str, quotes: list[str], plural: bool | None) -> tuple[list[_NP], str]:
-    """What a pronoun may refer to: the previous question's phrases, or the answer's when those are vague."""
+    """What a pronoun may refer to: the previous question's phrases, or the answer's when those are vague.
+
+    A vague phrase the question asked to name ("Quelles entreprises…") stands for its members, which
+    only the answer names; when the answer names none (or several), the pronoun is ambiguous.
+    """
     nps = noun_phrases(previous)
+    agree = (lambda xs: [np for np in xs if np.plural == plural]) if plural is not None else (lambda xs: xs)  # noqa: E731
     specific = [np for np in nps if not np.generic]
     if specific:
-        nps = specific
-    elif quotes:
-        from_answer = [np for q in quotes for np in noun_phrases(q) if not np.generic]
-        if plural is not None:
-            from_answer = [np for np in from_answer if np.plural == plural] or from_answer
-        if from_answer:
-            return _dedupe(from_answer), "answer"
+        return _dedupe(agree(specific) or specific), "question"
+    from_answer = agree([np for q in quotes for np in noun_phrases(q) if not np.generic])
+    if from_answer or any(np.asked for np in nps):
+        return _dedupe(from_answer), "answer"  # possibly empty: nothing the pronoun can stand for
     if plural is not None and len(nps) > 1:
-        agreeing = [np for np in nps if np.plural == plural]
-        nps = agreeing or nps
+        nps = agree(nps) or nps
     return _dedupe(nps), "question"
 
 
@@ -286,15 +322,54 @@ def resolve_followup(question: str, history: list | None) -> Resolution:
     fragment = body[lead.end():].strip() if lead else body.strip()
     led = bool(lead and lead.group().strip())
 
-    # 1. Pronouns: "Combien gagnent-ils ?", "Quel est leur salaire ?", "Que font ces professionnels ?"
+    prev_body, prev_punct = _split_question(previous)
+    # 0. A year counted from the previous one: "Et l'année d'avant ?", "C'était combien dix ans plus tôt ?"
+    relative = _RELATIVE_YEAR.search(body)
+    old_years = _YEAR.findall(prev_body)
+    if relative and old_years:
+        token = (relative.group("n") or "un").lower()
+        n = int(token) if token.isdigit() else _NUMBER_WORDS.get(token)
+        if n:
+            later = re.search(r"après|plus tard|suivante", relative.group(), re.IGNORECASE)
+            new = str(int(old_years[-1]) + (n if later else -n))
+            at = prev_body.rfind(old_years[-1])
+            # The year counted from stays in the question: retrieval still finds the passage that gives both.
+            said = f"{'l’année' if relative.group('year') else token + ' ans'} {'après' if later else 'avant'}"
+            return _resolved(f"{prev_body[:at]}{new}{prev_body[at + 4:]} ({said} {old_years[-1]})", prev_punct,
+                             base, "ellipsis", {"year": new}, {"year": old_years[-1]})
+
+    # 1. "Et la finance, elle s'en sert pour quoi ?": the pronoun stands for the phrase before the comma.
+    dislocated = _DISLOCATION.match(body)
+    if dislocated:
+        text = f"{dislocated.group(1)} {body[dislocated.end():]}"
+        return _resolved(_split_question(text)[0], punct, base, "dislocation", {"subject": dislocated.group(1)})
+
+    # "Il a progressé de combien, ce métier ?": the thing is named by what was just said.
+    if re.search(r",\s*(?:ce|cet|cette|ces)\s+[\w-]+\s*$", body) and not noun_phrases(previous.split("?")[0]) or \
+            re.search(r",\s*(?:ce|cet|cette|ces)\s+[\w-]+\s*$", body) and all(np.generic for np in noun_phrases(prev_body)):
+        return _resolved(f"{body}, à propos de « {prev_body} »", punct, base, "reference", {"topic": prev_body})
+
+    # 2. Pronouns: "Combien gagnent-ils ?", "Quel est leur salaire ?", "Que font ces professionnels ?"
     resolved = _resolve_pronoun(fragment if led else body, previous, quotes, base)
     if resolved is not None:
         return resolved
+
+    # 3. What was just said: "Qui a fait cette prévision ?", "Que signifie ce sigle ?"
+    reference = _REFERENCE.search(body)
+    if reference and not any(not np.generic for np in noun_phrases(body)):
+        return _resolved(f"{body}, à propos de « {prev_body} »", punct, base, "reference", {"topic": prev_body})
+
+    # 4. A question that continues the previous one: "Pour quels projets ?", "Depuis quand ?"
+    if _CONTINUATION.match(body) and len(body.split()) <= 5:
+        return _resolved(f"{prev_body}, {body[:1].lower()}{body[1:]}", punct, base, "ellipsis",
+                         {"question": prev_body})
     if not (led or _is_fragment(fragment)):
         return Resolution(question)
 
-    # 2. Ellipsis: "Et en 2024 ?", "Et dans les grandes entreprises ?", "Et pour les architectes ?"
-    prev_body, prev_punct = _split_question(previous)
+    if led and _QUESTION_WORD.match(fragment) and len(fragment.split()) > 3:
+        return Resolution(question)  # "Et qui encadre les usages responsables ?" is a question of its own
+
+    # 5. Ellipsis: "Et en 2024 ?", "Et dans les grandes entreprises ?", "Et pour les architectes ?"
     year = _FRAGMENT_YEAR.match(fragment)
     if year:
         new = year.group(1)
@@ -318,6 +393,16 @@ def resolve_followup(question: str, history: list | None) -> Resolution:
         return Resolution(question)
     old = noun_phrases(prev_body)
     target = next((np for np in old if not np.generic), old[0] if old else None)
+    name = _NAME.search(prev_body)
+    if re.fullmatch(r"[A-ZÀ-Þ][\w-]*(?:\s+[A-ZÀ-Þ][\w-]+)*", new_subject) and not is_french_word(new_subject) and name:  # "Que recherche NVIDIA ?" → "Et Meta ?"
+        text = prev_body[:name.start()] + new_subject + prev_body[name.end():]
+        return _resolved(text, prev_punct, base, "ellipsis", {"subject": new_subject}, {"subject": name.group()})
+    sector = re.search(r"\bdans\s+(?:le|la|les|l')\s*[^,?]+", prev_body)
+    if sector and not noun_phrases(new_subject) and re.match(r"(?:le|la|les|l')\s*\w", new_subject, re.I):
+        # "…dans le commerce de détail ?" → "Et la santé ?": the same question in another sector
+        text = prev_body[:sector.start()] + "dans " + new_subject + prev_body[sector.end():]
+        return _resolved(text, prev_punct, base, "ellipsis", {"modifier": "dans " + new_subject},
+                         {"modifier": sector.group()})
     if noun_phrases(new_subject) or (new_subject[:1].isupper() and len(new_subject.split()) <= 4):
         # Another subject, same question: "Et pour les architectes ?"
         if target is None:
@@ -387,15 +472,18 @@ def _resolve_pronoun(body: str, previous: str, quotes: list[str], base: dict) ->
     plural = pronoun in PLURAL_PRONOUNS or pronoun == "ces" or (hit is possessive and pronoun == "ses")
     if hit is possessive and pronoun in ("leur",):
         plural = None  # "leur salaire": one thing of several people, or of one company
-    choices, origin = _subject_choices(_split_question(previous)[0], quotes, plural)
-    if not choices:
-        return None
     body_nps = noun_phrases(body)
     if any(not np.generic and np.start < hit.start() for np in body_nps if hit is not demonstrative):
         return None  # the question names its own subject before the pronoun
+    choices, origin = _subject_choices(_split_question(previous)[0], quotes, plural)
+    record = {**base, "kind": "pronoun", "pronoun": hit.group()}
+    if not choices:
+        if origin == "answer":  # "Quelles entreprises… ?" then "Que cherche-t-elle ?": which one?
+            return Resolution(body if body.endswith("?") else body + " ?",
+                              {**record, "ambiguous": True, "choices": [], "examples": [], "from": origin})
+        return None
     rewrite = lambda np: _rewrite(body, hit, np, inversion is not None and hit is inversion,  # noqa: E731
                                   hit is possessive, hit is demonstrative)
-    record = {**base, "kind": "pronoun", "pronoun": hit.group()}
     if len(choices) > 1:
         examples = [_finish(rewrite(np)) for np in choices]
         return Resolution(question=body if body.endswith("?") else body + " ?",
@@ -410,8 +498,13 @@ def _resolve_pronoun(body: str, previous: str, quotes: list[str], base: dict) ->
 def _rewrite(body: str, hit: re.Match, np: _NP, inversion: bool, possessive: bool, demonstrative: bool) -> str:
     body = _split_question(body)[0]
     plain = np.plain()
-    if inversion:  # "gagnent-ils" → "gagnent les chercheurs"
-        return body[:hit.start()] + f"{hit.group(1)} {plain}" + body[hit.end():]
+    if inversion:
+        after = body[hit.end():].split()
+        if hit.group(1).lower() in _AUXILIARIES or (after and re.fullmatch(r"\w+(?:é|ée|és|ées|is|it|u|us|ue|ues)",
+                                                                            after[0].lower())):
+            # "Combien sont-ils payés ?" → "Combien les auditeurs sont-ils payés ?" (complex inversion)
+            return body[:hit.start()] + f"{plain} " + body[hit.start():]
+        return body[:hit.start()] + f"{hit.group(1)} {plain}" + body[hit.end():]  # "gagnent-ils" → "gagnent les…"
     if possessive:  # "leur salaire" → "le salaire des chercheurs"
         noun = hit.group(2)
         plural = hit.group(1).lower() in ("leurs", "ses")
