@@ -6,7 +6,10 @@ import base64
 import hashlib
 from pathlib import Path
 
-LINE = "Ligne {n} : le salaire médian d'un ingénieur en apprentissage automatique atteint {k} 000 $ par an."
+LINE = "Ligne {n} : relevé de la station météo numéro {k}, capteur en service, valeur enregistrée sans incident."
+
+
+SHORT_LINE = "Relevé {n} : {k} mm."
 
 
 def single_token(path: Path, size: int = 5 * 1024 * 1024) -> Path:
@@ -17,8 +20,8 @@ def single_token(path: Path, size: int = 5 * 1024 * 1024) -> Path:
 
 
 def many_lines(path: Path, lines: int = 50_000) -> Path:
-    """A text of `lines` short French lines (each its own sentence)."""
-    path.write_text("\n".join(LINE.format(n=n, k=100 + n % 200) for n in range(lines)) + "\n", encoding="utf-8")
+    """A text of `lines` short French lines (each its own sentence), like a log or a long table."""
+    path.write_text("\n".join(SHORT_LINE.format(n=n, k=n % 97) for n in range(lines)) + "\n", encoding="utf-8")
     return path
 
 

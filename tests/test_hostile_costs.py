@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from askjobs.chunking import make_splitter, chunk_document
 from askjobs.config import Settings
 from askjobs.ingest import load_corpus
-from askjobs.text import LONG_WORD, MAX_SENTENCE_CHARS, split_sentences
+from askjobs.text import LONG_WORD, MAX_SENTENCE_CHARS, MAX_WORD_CHARS, split_sentences
 from hostile_files import many_lines, single_token, text_with_blob
 
 TESTS = Path(__file__).parent
@@ -103,7 +105,7 @@ def test_a_pasted_blob_gets_one_passage_with_exact_offsets(tmp_path):
     [blob_chunk] = [c for c in chunks if c.start < run.end() and c.end > run.start()]
     assert blob_chunk.start == run.start() and len(blob_chunk.text) // 3 + 1 <= 320  # its first window only
     assert all(doc.text[c.start:c.end] == c.text and len(c.text) // 3 + 1 <= 320 for c in chunks)
-    assert chunks[-1].text.endswith("par an.")  # the text after the blob is indexed
+    assert chunks[-1].text.endswith("sans incident.")  # the text after the blob is indexed
     assert max(s.end - s.start for s in split_sentences(doc.text)) <= MAX_SENTENCE_CHARS
 
 
@@ -127,3 +129,39 @@ def test_real_model_indexes_a_blob_and_refuses_a_single_token_in_bounded_memory(
     assert result["added_mb"] < PEAK_LIMIT_MB
     assert result["documents"] == 1 and "un-seul-mot.txt" in result["skipped"]
     assert result["longest_chunk_tokens"] <= 320
+
+
+_pieces = st.one_of(
+    st.sampled_from(["Le salaire médian est de 157 000 $.", "M. Dupont", "\n", "\n\n", " ", "25,2 %", "IA ;"]),
+    st.integers(MAX_WORD_CHARS - 5, 3 * MAX_WORD_CHARS).map(lambda n: "x" * n),  # around the long-run limit
+    st.integers(150, 700).map(lambda n: " " * n),
+    st.text(alphabet="abcdé \n.", max_size=60),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_pieces, min_size=1, max_size=40).map("".join))
+def test_chunks_and_sentences_stay_exact_and_bounded_on_any_text(text):
+    from askjobs.schema import Document
+
+    if not text.strip():
+        return
+    doc = Document("x.txt", "x", text)
+    count = lambda t: len(t) // 3 + 1  # noqa: E731
+    chunks = chunk_document(doc, make_splitter(40, 5, count))
+    for c in chunks:
+        assert text[c.start:c.end] == c.text and c.text.strip() == c.text and count(c.text) <= 40
+    for s in split_sentences(text):
+        assert 0 < s.end - s.start <= MAX_SENTENCE_CHARS and text[s.start:s.end].strip() == text[s.start:s.end]
+
+
+def test_a_document_repeating_itself_is_still_covered_by_its_passages():
+    from askjobs.schema import Document
+
+    text = "Voir plus.\n\n" * 300 + "Fin du texte : le salaire médian est de 157 000 $."
+    chunks = chunk_document(Document("x.txt", "x", text), make_splitter(40, 5, lambda t: len(t.split())))
+    covered = set()
+    for c in chunks:
+        assert text[c.start:c.end] == c.text
+        covered.update(range(c.start, c.end))
+    assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())  # no part left unindexed

@@ -103,11 +103,21 @@ def chunk_document(doc: Document, splitter) -> list[Chunk]:
         if long_word:
             add(block_start, _first_window(text, block_start, block_end, splitter))
             continue
-        cursor = block_start
+        cursor, prev_end = block_start, block_start
         for piece in splitter.split_text(text[block_start:block_end]):
-            start = text.find(piece, cursor, block_end)
-            if start < 0:  # the splitter always returns substrings; guard the invariant anyway
-                raise RuntimeError(f"chunk not found in {doc.source!r}: {piece[:60]!r}")
+            start = _locate(text, piece, cursor, prev_end, block_end, splitter)
             add(start, start + len(piece))
-            cursor = start + 1
+            cursor, prev_end = start + 1, start + len(piece)
     return chunks
+
+
+def _locate(text: str, piece: str, cursor: int, prev_end: int, end: int, splitter) -> int:
+    """Where the splitter's next piece starts. The first match after the previous start is right unless
+    the text repeats itself ("xxxx…", identical lines): then a match overlapping the previous piece by
+    more than the allowed overlap is an earlier copy, and the next match is tried."""
+    first = start = text.find(piece, cursor, end)
+    if start < 0:  # the splitter always returns substrings; guard the invariant anyway
+        raise RuntimeError(f"chunk not found: {piece[:60]!r}")
+    while 0 <= start < prev_end and splitter._length_function(text[start:prev_end]) > splitter._chunk_overlap:
+        start = text.find(piece, start + 1, end)
+    return start if start >= 0 else first

@@ -280,6 +280,12 @@ def main(argv: list[str] | None = None) -> int:
     except (QuestionError, IndexError_, ModelError, _UserError, FileNotFoundError, ValueError) as exc:
         print(f"askjobs : {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # permissions, a full disk: what and where, in French, never a traceback
+        from .files import os_reason
+
+        where = f" : {exc.filename}" if exc.filename else ""
+        print(f"askjobs : {os_reason(exc)}{where}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("askjobs : interrompu.", file=sys.stderr)
         return 130

@@ -371,10 +371,11 @@ def index_lock(index_dir: Path) -> Iterator[Path]:
             raise IndexLockedError(
                 f"Une autre indexation est déjà en cours sur {index_dir} (verrou {lock_path}). "
                 "Attendez qu'elle se termine, puis relancez `askjobs index` si besoin.") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"{os.getpid()}\n")
-        fh.flush()
+        with contextlib.suppress(OSError):  # the pid is for people; a full disk must not stop here
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"{os.getpid()}\n")
+            fh.flush()
         # Holding the lock, nothing else is writing: leftovers of killed builds can go.
         for p in (index_dir / "versions").glob(".tmp-*"):
             shutil.rmtree(p, ignore_errors=True)
