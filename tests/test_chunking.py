@@ -28,11 +28,14 @@ def test_every_chunk_is_an_exact_slice_of_the_source():
 
 
 def test_chunks_respect_the_size_and_overlap():
-    doc = Document("a.txt", "A", TEXT)
+    # Distinct sentences: in TEXT each pair repeats, so where a piece sits is ambiguous there.
+    text = " ".join(f"La phrase numéro {i} parle des salaires des ingénieurs." for i in range(12))
+    doc = Document("a.txt", "A", text)
     chunks = chunk_document(doc, make_splitter(30, 15, word_count))
     assert all(word_count(c.text) <= 30 for c in chunks)
-    # Consecutive chunks of the long paragraph share a sentence (overlap is made of whole splits).
-    assert any(b.start < a.end for a, b in zip(chunks, chunks[1:]))
+    # Consecutive chunks share a sentence (overlap is made of whole splits, at most 15 words).
+    pairs = list(zip(chunks, chunks[1:]))
+    assert pairs and all(b.start < a.end and word_count(text[b.start:a.end]) <= 15 for a, b in pairs)
 
 
 def test_never_split_inside_amounts_percentages_abbreviations_or_model_names():
