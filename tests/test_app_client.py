@@ -57,3 +57,16 @@ def test_bad_questions_get_the_polite_french_message(running, question, message)
     client, _ = running
     with pytest.raises(Exception, match=message):
         client.predict(question, 5, api_name="/ask")
+
+
+def test_ask_takes_the_previous_turns_for_a_follow_up(running):
+    client, texts = running
+    first = client.predict("Quel est le salaire médian des postes liés à l'IA aux États-Unis ?", 3, None,
+                           api_name="/ask")
+    result = client.predict("Et selon LinkedIn ?", 3,
+                            [{"question": first["question"], "answer": first}], api_name="/ask")
+    assert result["question"] == "Et selon LinkedIn ?"
+    assert result["understood"] == "Quel est le salaire médian des postes liés à l'IA aux États-Unis selon LinkedIn ?"
+    assert result["query"]["context"]["carried"] == {"modifier": "selon LinkedIn"}
+    plain = client.predict("Et selon LinkedIn ?", 3, api_name="/ask")  # no history: taken as typed
+    assert plain["understood"] == "Et selon LinkedIn ?"
