@@ -326,3 +326,65 @@ def test_a_docx_uploaded_from_the_page_is_answered_from_then_removed(browser, do
         shot(page, "11-documents-retrait")
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def list_server(tmp_path_factory, real_encoder):
+    """The real corpus, where one question gets a list answer quoting two documents.
+
+    The reader does not produce list answers yet (CONTRACT.md §2 `form: "list"`): this app builds one
+    from real sentences at their real offsets, so the page's rendering of the contract is checked
+    end to end; once the reader lists, `ask` returns its own answer untouched.
+    """
+    from dataclasses import replace
+
+    from askjobs.schema import Citation
+
+    quotes = [("emplois-automatisation-ia-competences.txt", "Architectes IA: Ces personnes conçoivent "
+               "l'infrastructure de haut niveau requise pour exécuter l'IA à grande échelle."),
+              ("ia-nouveaux-metiers-competences.txt", "Les entreprises recrutent également des chefs de projet IA "
+               "pour piloter l’intégration de l’intelligence artificielle dans leurs stratégies.")]
+
+    class ListingAskJobs(AskJobs):
+        def ask(self, question, k=None, history=None):
+            answer = super().ask(question, k, history=history)
+            if answer.form == "list" or "Quels métiers" not in question:
+                return answer
+            cites = []
+            for n, (source, quote) in enumerate(quotes, start=1):
+                doc = self.index.documents[source]
+                start = doc.text.index(quote)
+                cites.append(Citation(n, source, doc.title, "c", start, start + len(quote), quote, quote, start,
+                                      start + len(quote), 0.8))
+            return replace(answer, answer="\n".join(q for _, q in quotes), answerable=True, confidence=0.8,
+                           citations=tuple(cites), form="list")
+
+    root = tmp_path_factory.mktemp("browser-list")
+    app = ListingAskJobs(Settings(corpus_dir=ROOT / "corpus", index_dir=root / "index"), real_encoder)
+    app.build()
+    url, demo = serve(app, root / "feedback.jsonl")
+    try:
+        yield url
+    finally:
+        demo.close()
+
+
+def test_a_list_answer_has_one_bullet_and_one_link_per_source_each_opening_its_document(browser, list_server):
+    context, page = open_page(browser, list_server)
+    try:
+        ask(page, "Quels métiers de l'IA recrutent en 2025 ?")
+        items = page.locator("#askjobs-chat .askjobs-answer li")
+        assert items.count() == 2
+        links = page.locator("#askjobs-chat .askjobs-answer a.askjobs-ref")
+        assert [links.nth(i).inner_text() for i in range(2)] == ["[1]", "[2]"]
+        opened = []
+        for i, (source, words) in enumerate([("emplois-automatisation-ia-competences.txt", "Architectes IA"),
+                                             ("ia-nouveaux-metiers-competences.txt", "chefs de projet IA")]):
+            links.nth(i).click()
+            page.wait_for_function(f"""() => (document.getElementById('askjobs-doc-mark')?.innerText || '')
+                .includes({json.dumps(words)})""")
+            opened.append(page.locator("#askjobs-doc-view .askjobs-source-meta").first.inner_text())
+            assert source in opened[-1]
+        shot(page, "12-liste-deux-sources")
+    finally:
+        context.close()
