@@ -149,3 +149,24 @@ def test_a_question_about_pay_wants_an_amount_not_any_number():
     assert _matches_type("Le salaire médian est d'environ 157 000 $.", "amount")
     assert _matches_type("Ils gagnent une prime salariale d'environ 28 %.", "amount")
     assert _matches_type("L'IA nécessitera que 20 millions de travailleurs se recyclent.", "number")
+
+
+def test_vectors_of_differently_prepared_text_are_refused_then_re_embedded(fake_app):
+    import json
+
+    from askjobs.files import sha256_file
+    from askjobs.index import IndexError_, current_version
+    from askjobs.pipeline import AskJobs
+    from fakes import FakeEncoder
+
+    manifest_path = current_version(fake_app.settings.index_dir) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["embedded_text"] = "title + passage; sentences (v1)"  # as built before glued words were split
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    (manifest_path.parent / "manifest.sha256").write_text(sha256_file(manifest_path))
+    app = AskJobs(fake_app.settings, FakeEncoder())
+    with pytest.raises(IndexError_, match="askjobs index"):
+        app.ask("Quel salaire ?")
+    report = app.build()
+    assert not report.up_to_date and report.embedded > 0  # every vector computed again, none reused
+    assert app.ask("Quel est le salaire médian aux États-Unis ?").answerable

@@ -560,6 +560,9 @@ def load_index(index_dir: Path, *, model_name: str | None = None) -> Index:
     if manifest.get("analyzer") != ANALYZER:
         raise IndexError_(f"L'index a été construit avec une version antérieure de l'analyse lexicale "
                           f"d'askjobs. Lancez `askjobs index` pour le mettre à jour.")
+    if manifest.get("embedded_text") != EMBEDDED_TEXT:  # vectors of other texts would rank silently wrong
+        raise IndexError_(f"Les vecteurs de l'index ont été calculés sur un texte préparé autrement "
+                          f"({manifest.get('embedded_text')!r}). Lancez `askjobs index` pour le mettre à jour.")
     verify_version(version, manifest)
     try:
         return _load_version(version, manifest)

@@ -15,7 +15,7 @@ from .chunking import chunk_document, make_splitter
 from .config import Settings
 from .embed import Encoder, SentenceTransformerEncoder
 from .followup import resolve_followup
-from .index import (REBUILD_HINT, REPAIR_HINT, Index, IndexDamagedError, IndexError_, IndexReadOnlyError,
+from .index import (EMBEDDED_TEXT, REBUILD_HINT, REPAIR_HINT, Index, IndexDamagedError, IndexError_, IndexReadOnlyError,
                     build_index, check_version_files, corpus_changes, current_version, index_lock, load_index,
                     load_reusable, read_manifest, save_index, verify_version)
 from .ingest import Skipped, drop_duplicates, load_file, scan_corpus
@@ -258,7 +258,8 @@ class AskJobs:
         except IndexError_ as exc:  # a damaged pointer, manifest or file: the build repairs it
             return None, exc
         if not self._same_model(manifest) or manifest["chunking"] != self.chunking_info() \
-                or manifest.get("analyzer") != ANALYZER or "files" not in manifest:
+                or manifest.get("analyzer") != ANALYZER or manifest.get("embedded_text") != EMBEDDED_TEXT \
+                or "files" not in manifest:
             return None, None  # built another way (or before checksums): rebuilt, keeping what it can
         return manifest, None
 
