@@ -33,7 +33,7 @@ _ABOUT_AUTHOR = re.compile(
     r"|\b(?:[ée]crite?s?|r[ée]dig[ée]e?s?|sign[ée]e?s?)\s+par\s+qui\b")
 _ABOUT_TOPIC = re.compile(
     r"\bde quoi (?:parle|traite|est-il question|s'agit-il)|\bà propos de quoi\b|\bsujet\b|\bth[èe]me\b"
-    r"|\br[ée]sum|\bquel est l'objet\b|\bque (?:dit|raconte)\b")
+    r"|\br[ée]sum|\bquel est l'objet\b|\bque (?:dit|raconte)\b(?!.*\b(?:sur|à propos|au sujet|concernant|quant)\b)")
 # A byline among a document's first lines: "Par Marie Dupont", "Auteur : M. Dupont".
 _BYLINE = re.compile(
     r"^[ \t]*(?:par|auteur|autrice|auteure|r[ée]dig[ée] par|[ée]crit par|sign[ée])\b[ \t]*:?[ \t]*"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import partial
@@ -13,7 +14,8 @@ from .index import Index
 from .query import Query, names_in
 from .retrieve import Retrieval
 from .schema import Answer, Citation, Hit, Sentence
-from .text import MONTHS, analyze, is_heading
+from .structure import ListBlock, structure_of
+from .text import FRENCH_DATE, MONTHS, analyze, is_heading, normalize
 
 NOT_FOUND = "Je n'ai pas trouvé la réponse dans les documents."
 
@@ -26,6 +28,12 @@ W_PASSAGE = 2.0  # how high the sentence's passage was retrieved (fused score / 
 W_PHRASE = 0.25  # share of the question's adjacent term pairs found adjacent in the sentence
 W_TYPE = 0.75  # the sentence holds what the question asks for (number, amount, date, name)
 W_HEADING = -1.0  # a title line answers only when it holds the date or number asked for
+W_SECTION = 0.5  # ... in the sentence's section heading, or the introduction of the list it is an item of
+W_CUE = 0.25
+W_FOCUS = 0.5  # list questions: the sentence (or its section, or its list) is about what is listed ("compétences")
+W_ENUM = 0.25  # list questions: the sentence enumerates ("comme X, Y et Z", "(Python, TensorFlow, PyTorch)")
+_ENUMERATES = re.compile(r"\b(?:comme|tel(?:le)?s? que|notamment|incluent|inclus|comprennent|parmi|figurent|"
+                         r"dont)\b|(?:[^,]+,){2,}|\([^)]*,[^)]*\)|^[^:]{2,60}:\s", re.IGNORECASE)  # the sentence has the shape of what an open question asks (defines, explains, says how)
 
 # Answer-side cues: does a sentence hold the kind of token the question asks for.
 _NUMBER_WORDS = (r"(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|"
@@ -35,16 +43,52 @@ _HAS_NUMBER = re.compile(r"\d|\b" + _NUMBER_WORDS + r"\b(?!-)", re.IGNORECASE)
 _HAS_DATE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b(?:" + "|".join(MONTHS) + r")\b"
                        r"|\b(?:\d+|" + _NUMBER_WORDS + r")\s+(?:ans?|années?|mois|semaines?|jours?|siècles?|décennies?)\b",
                        re.IGNORECASE)
-_HAS_MONEY = re.compile(r"[$€£¥]|%|\b(?:euros?|dollars?|francs?|livres?|yens?|k€|M€|Md€)\b", re.IGNORECASE)
+_HAS_MONEY = re.compile(r"[$€£¥]|\b(?:euros?|dollars?|francs?|livres?|yens?|k€|M€|Md€)\b", re.IGNORECASE)
+_HAS_PERCENT = re.compile(r"%|\bpour ?cents?\b|\bpourcentage\b|\bmoitié\b|\btiers\b|\bquart\b", re.IGNORECASE)
+# A rate is an answer to a pay question when it is one of pay ("une prime salariale de 28 %"), not of
+# something else ("ce rôle a augmenté de 56 %").
+_PAY_CONTEXT = re.compile(r"\b(?:prime|salai|r[ée]mun[ée]r|gagn|pay|revenu)", re.IGNORECASE)
+_HAS_DURATION = re.compile(r"\bdepuis\b|\bpendant\b|\bdurant\b|\b(?:\d+|" + _NUMBER_WORDS + r")\s+(?:(?:prochain|dernier)e?s\s+)?(?:ans?|années?|mois|"
+                           r"semaines?|jours?|heures?|siècles?|décennies?)\b", re.IGNORECASE)
+_DEFINES = re.compile(r"\b(?:est|sont)\s+(?:un|une|des|le|la|les|l')\b|\bconsist|\bdésign|\bagiss\w*\s+comme|\bcharg[ée]s?\s+d"
+                      r"|\bresponsables?\s+d|\bspécialisés?\s+dans|\bexperts?\s+dans|\bse concentrent|\bconçoivent"
+                      r"|\bmission|\bpermet|\bsert\s+à|\brôle|\bdéterminent|\bpilot|\bvérifi|\bencadr|:\s", re.IGNORECASE)
+_EXPLAINS = re.compile(r"\bparce que|\bcar\b|\ben raison d|\bgrâce à|\bafin de|\bpour\s+\w+er\b|\bc'est pourquoi"
+                       r"|\bpar conséquent|\bdû|\bdue?s?\s+à|\bà cause|\bpuisque|\balors que|\bentraîn|\breflète"
+                       r"|\bnécessit|\bainsi\b|\bpermet|\bpour\s+(?:que|s'|l')", re.IGNORECASE)
+_MANNER = re.compile(r"\ben\s+\w+ant\b|\bgrâce à|\bpar\s+(?:la|le|l'|des|un|une)|\bpassent?\s+d|\ben\s+(?:utilisant|"
+                     r"s'appuyant)|\bqui\s+(?:aident|permettent)|\bavec\b", re.IGNORECASE)
+# Short answers inside a quote (the highlighted part): amounts, rates, dates, numbers.
+_NUM = r"\d[\d\u202f\u00a0 ]*(?:[.,]\d+)?"
+_SCALE = r"(?:\s+(?:milliards?|millions?|mille|milliers?|centaines?))"
+_CURRENCY = r"(?:\s?[$€£¥]|\s+(?:de\s+)?(?:dollars|euros|francs|livres)\b|\s?(?:k€|M€|Md€))"
+_AMOUNT_SPAN = re.compile(rf"(?:entre\s+{_NUM}{_SCALE}?{_CURRENCY}?\s+et\s+)?{_NUM}{_SCALE}?{_CURRENCY}")
+_PERCENT_SPAN = re.compile(rf"{_NUM}\s?(?:%|pour ?cent)")
+_NUMBER_SPAN = re.compile(rf"(?:des\s+)?(?:{_NUM}|\b{_NUMBER_WORDS}\b){_SCALE}?", re.IGNORECASE)
+_YEAR_SPAN = r"(?:1[5-9]\d\d|20\d\d)"
+_DATE_SPAN = re.compile(
+    rf"{FRENCH_DATE.pattern}|\b(?:entre|de)\s+{_YEAR_SPAN}\s+(?:et|à)\s+{_YEAR_SPAN}\b"
+    rf"|\b(?:(?:{'|'.join(MONTHS)})\s+)?{_YEAR_SPAN}\b", re.IGNORECASE)
+_DURATION_SPAN = re.compile(rf"\bdepuis\s+(?:{_YEAR_SPAN}|\w+\s+\w+)|\b(?:{_NUM}|{_NUMBER_WORDS})\s+(?:(?:prochain|dernier)e?s\s+)?(?:ans?|années?|mois|"
+                            r"semaines?|jours?|heures?|siècles?|décennies?)\b", re.IGNORECASE)
+# Entity labels that answer each type, in order of preference.
+# The small model often tags a company as a place or a person ("McKinsey" LOC, "Tesla" PER): any named
+# thing answers "quelle entreprise"; a person question wants PER.
+_ENTITY_LABELS = {"person": ("PER",), "organisation": ("ORG", "MISC", "PER", "LOC"), "place": ("LOC",),
+                  "name": ("PER", "ORG", "LOC", "MISC")}
+_MAX_ENTITY_CHARS = 60  # a longer "entity" is a tagging slip ("Meta: Axée sur les ingénieurs …")
 
 
-_QUANTITIES = ("number", "amount", "date")  # answer types a heading or a following sentence may hold
+# Answer types a heading or a following sentence may hold.
+_QUANTITIES = ("number", "amount", "date", "percentage", "duration")
 
 
 @dataclass(frozen=True)
 class ReaderSettings:
     refusal_threshold: float = 0.5
     max_answer_chars: int = 400
+    max_list_chars: int = 700  # all the quotes of a list answer together
+    max_list_items: int = 5
 
 
 @dataclass
@@ -57,14 +101,29 @@ class _Candidate:
     hit_rank: int
 
 
+@dataclass(frozen=True)
+class _Verdict:
+    """How sure the reader is that a quote answers, and, when a check failed, why (in French)."""
+
+    confidence: float
+    reason: str | None = None
+
+
+_NO_PASSAGE = "Aucun passage des documents ne répond à cette question ; voici les plus proches."
+
+
 def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSettings) -> Answer:
     """Pick the sentence(s) that answer the query from the retrieved passages, or refuse."""
     hits, qvec = list(retrieval.hits), retrieval.qvec
     candidates = _score_sentences(index, hits, query, qvec)
     nearest = tuple(_nearest(index, hits, candidates))
-    refuse = partial(Answer, query.text, NOT_FOUND, False, nearest=nearest, form="refusal", query=query.to_dict())
+
+    def refuse(confidence: float, reason: str | None = None) -> Answer:
+        return Answer(query.text, NOT_FOUND, False, confidence, nearest=nearest, form="refusal",
+                      reason=reason or _NO_PASSAGE, query=query.to_dict())
+
     if not candidates:
-        return refuse(0.0)
+        return refuse(0.0, "Les documents ne contiennent aucun passage sur ce sujet.")
     if query.about_document is not None:
         found = answer_about_document(query.about_document, hits, index)
         # No byline: "l'auteur de l'article" may be an article the text cites ("L'universitaire X
@@ -74,41 +133,100 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
 
     best = max(candidates.values(), key=lambda c: (c.score, -c.sid))
     span = _answer_span(index, best, candidates, query, settings.max_answer_chars)
-    confidence = _confidence(query, index, hits, best, span)
-    if confidence < settings.refusal_threshold:
-        return refuse(confidence)
+    verdict = _confidence(query, index, hits, best, span)
+    if verdict.confidence < settings.refusal_threshold:
+        return refuse(verdict.confidence, verdict.reason)
 
     start, end, source = span
     hit = hits[best.hit_rank]
-    citation = _citation(index, 1, source, start, end, hit, best.score)
-    return Answer(query.text, citation.quote, True, confidence, (citation,), nearest, query=query.to_dict())
+    quotes = _list_quotes(query, index, hits, candidates, best, span, settings) \
+        if query.wants_list or index.documents[source].text[start:end].rstrip().endswith(":") else []
+    if len(quotes) >= 2:
+        citations = tuple(_citation(index, n, src, a, b, hits[rank], score, _short_answer(query, index, src, a, b))
+                          for n, (a, b, src, rank, score) in enumerate(quotes, start=1))
+        return Answer(query.text, "\n".join(c.quote for c in citations), True, verdict.confidence, citations,
+                      nearest, form="list", query=query.to_dict())
+    form = "definition" if query.answer_type in ("definition", "reason", "manner") else "fact"
+    citation = _citation(index, 1, source, start, end, hit, best.score, _short_answer(query, index, source, start, end))
+    return Answer(query.text, citation.quote, True, verdict.confidence, (citation,), nearest, form=form,
+                  query=query.to_dict())
 
 
 def _answer_about_document(query: Query, found: DocumentAnswer, hits: list[Hit], index: Index,
                            settings: ReaderSettings, nearest: tuple[Citation, ...], refuse) -> Answer:
     """The date line, byline or opening sentence of the document meant, or a refusal when it states none."""
-    if found.start is None or found.confidence < settings.refusal_threshold:
-        return refuse(found.confidence if found.start is not None else 0.0)
+    if found.start is None:
+        what = {"date": "de date de publication", "author": "d'auteur"}.get(query.about_document, "de réponse")
+        return refuse(0.0, f"Le document « {index.documents[found.source].title} » n'indique pas {what}.")
+    if found.confidence < settings.refusal_threshold:
+        return refuse(found.confidence, "Plusieurs documents pourraient être celui dont parle la question ; "
+                                        "précisez lequel.")
     start, end = found.start, found.end
     if end - start > settings.max_answer_chars:  # a long opening sentence: its first clauses
         start, end = _trim_long(index, Sentence(found.source, start, end, index.documents[found.source].text[start:end]),
                                 [], settings.max_answer_chars)
     hit = next(h for h in hits if h.chunk.source == found.source)
-    citation = _citation(index, 1, found.source, start, end, hit, found.confidence)
+    citation = _citation(index, 1, found.source, start, end, hit, found.confidence,
+                         _short_answer(query, index, found.source, start, end))
     return Answer(query.text, citation.quote, True, found.confidence, (citation,), nearest, form="document",
                   query=query.to_dict())
 
 
+def _entities(index: Index) -> list:
+    """Each sentence's named entities: stored by the build, or found now for an index built before."""
+    if index.entities is not None:
+        return index.entities
+    from .nlp import sentence_entities
+
+    return index.cached(("entities",), lambda: sentence_entities([s.text for s in index.sentences],
+                                                                  [s.start for s in index.sentences]))
+
+
+def _entities_in(index: Index, source: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    """Named entities inside document offsets [start, end)."""
+    starts, ents = index.cached(("entities_by_source", source), lambda: _source_entities(index, source))
+    i = bisect.bisect_left(starts, start)
+    out = []
+    while i < len(ents) and ents[i][0] < end:
+        if ents[i][1] <= end:
+            out.append(ents[i])
+        i += 1
+    return out
+
+
+def _source_entities(index: Index, source: str) -> tuple[list[int], list]:
+    ents = sorted(e for s, es in zip(index.sentences, _entities(index)) if s.source == source for e in es)
+    return [e[0] for e in ents], ents
+
+
 def _matches_type(text: str, qtype: str | None, asked_names: frozenset = frozenset(),
-                  common: frozenset = frozenset()) -> float:
-    if qtype is None:
+                  common: frozenset = frozenset(), entities: list | None = None) -> float:
+    """1.0 when the text holds the kind of thing the question asks for (a number, a date, a person…)."""
+    if qtype is None or qtype in ("list",):
         return 0.0
-    if qtype == "name":
+    if qtype in _ENTITY_LABELS:
+        labels = _ENTITY_LABELS[qtype]
+        if entities is not None:
+            found = {normalize(e[3]) for e in entities if e[2] in labels and e[1] - e[0] <= _MAX_ENTITY_CHARS}
+            asked = common | set(analyze(" ".join(asked_names)))
+            return 1.0 if any(set(analyze(n)) - asked for n in found) else 0.0
         # A name the question does not already contain, and not the corpus' own topic ("IA").
         new = {n for n in names_in(text) - asked_names if not set(analyze(n)) <= common}
         return 1.0 if new else 0.0
-    pattern = {"number": _HAS_NUMBER, "amount": _HAS_MONEY, "date": _HAS_DATE}[qtype]
+    if qtype == "amount":
+        return 1.0 if _HAS_MONEY.search(text) or (_HAS_PERCENT.search(text) and _PAY_CONTEXT.search(text)) else 0.0
+    pattern = {"number": _HAS_NUMBER, "date": _HAS_DATE, "duration": _HAS_DURATION, "percentage": _HAS_PERCENT,
+               "definition": _DEFINES, "reason": _EXPLAINS, "manner": _MANNER}[qtype]
     return 1.0 if pattern.search(text) else 0.0
+
+
+def _typed(index: Index, query: Query, source: str, start: int, end: int) -> float:
+    """Does document text [start, end) hold what the query asks for?"""
+    text = index.documents[source].text
+    ents = None
+    if query.answer_type in _ENTITY_LABELS:
+        ents = [(a, b, label, text[a:b]) for a, b, label in _entities_in(index, source, start, end)]
+    return _matches_type(text[start:end], query.answer_type, query.constraints.names, _common_terms(index), ents)
 
 
 def _common_terms(index: Index) -> frozenset:
@@ -148,8 +266,9 @@ def _score_sentences(index: Index, hits: list[Hit], query: Query, qvec: np.ndarr
             if sid in out:
                 continue
             sentence = index.sentences[sid]
-            typed = _matches_type(sentence.text, qtype, query.constraints.names, _common_terms(index))
+            typed = _typed(index, query, sentence.source, sentence.start, sentence.end)
             heading = is_heading(sentence.text) and not (typed and qtype in _QUANTITIES)
+            required = query.type_required
             own = _sentence_terms(index, sid)
             if _continues_previous(index, sid):
                 # "Leur fourchette de salaire…" speaks of the previous sentence's subject: the two
@@ -160,8 +279,15 @@ def _score_sentences(index: Index, hits: list[Hit], query: Query, qvec: np.ndarr
             lexical = _coverage(own, terms, weights, total)
             phrase = _phrase_overlap(index, sid, terms)
             context = _coverage(window, terms, weights, total)
+            section_terms = _section_terms(index, sid)
+            section = _coverage(section_terms, terms, weights, total)
+            listed = 0.0
+            if query.wants_list and query.focus:
+                listed = (W_FOCUS * bool(set(query.focus) & (own | section_terms))
+                          + W_ENUM * bool(_ENUMERATES.search(sentence.text)))
             score = (W_COSINE * float(cos) + W_LEXICAL * lexical + W_CONTEXT * context + W_PHRASE * phrase
-                     + W_PASSAGE * hit.score / top + W_TYPE * typed + W_HEADING * heading)
+                     + W_SECTION * section + listed
+                     + W_PASSAGE * hit.score / top + (W_TYPE if required else W_CUE) * typed + W_HEADING * heading)
             out[sid] = _Candidate(sid, score, float(cos), lexical, context, rank)
     return out
 
@@ -217,8 +343,8 @@ def _answer_span(index: Index, best: _Candidate, candidates: dict[int, _Candidat
                                              or bool(_ANAPHORA.match(n.text)))
         # The question asks for a number or a date the best sentence lacks and its neighbour gives.
         # (Only the next one: an earlier sentence usually speaks of something else.)
-        completes = nb == best.sid + 1 and qtype in _QUANTITIES and not _matches_type(s.text, qtype) \
-            and bool(_matches_type(n.text, qtype)) and nb in candidates
+        completes = nb == best.sid + 1 and qtype in _QUANTITIES and not _typed(index, query, s.source, s.start, s.end) \
+            and bool(_typed(index, query, n.source, n.start, n.end)) and nb in candidates
         if needs_next or completes or (adds_terms and close):
             options.append((needs_next, candidates.get(nb, best).score if nb in candidates else -1e9, n))
     if _continues_previous(index, best.sid) and s.end - index.sentences[best.sid - 1].start <= max_chars:
@@ -256,17 +382,17 @@ def _trim_long(index: Index, s: Sentence, terms: list[str], max_chars: int) -> t
 
 
 def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
-                span: tuple[int, int, str]) -> float:
-    """How sure askjobs is that the quoted span answers the question, in [0, 1].
+                span: tuple[int, int, str]) -> _Verdict:
+    """How sure askjobs is that the quoted span answers the question, in [0, 1], and why not when a check fails.
 
-    Half semantic (e5 cosine of the best sentence, mapped from [0.80, 0.92]),
-    half lexical (IDF-weighted share of the question's terms found in the quote,
-    its neighbours or its document title), then cut for each sign of a near
-    miss: a name or number of the question absent from every retrieved passage
-    ("... en France ?" over documents about the United States), or a question
-    asking for a number, a date or a name answered by a quote holding none.
+    Half semantic (e5 cosine of the best sentence, mapped from [0.80, 0.92]), half lexical
+    (IDF-weighted share of the question's terms found in the quote, its neighbours, its section
+    heading or its document title), then cut for each sign of a near miss: a name or number of the
+    question absent from every retrieved passage ("… en France ?" over documents about the United
+    States), a year asked that the quote does not state, a quote without the kind of answer asked
+    (a number, a date, a named person…), or a pay question whose amount is not the role's.
     """
-    terms, qtype = query.terms, query.answer_type
+    terms, qtype, c = query.terms, query.answer_type, query.constraints
     start, end, source = span
     doc = index.documents[source]
     quote = doc.text[start:end]
@@ -279,28 +405,233 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
     lexical = max(near, window)
     semantic = min(max((best.cosine - 0.80) / 0.12, 0.0), 1.0)
     conf = 0.5 * semantic + 0.5 * lexical
+    reasons: list[str] = []
     passages = set().union(*(_passage_terms(index, h) for h in hits))
-    for token in query.constraints.key_tokens:
+    missing = []
+    for token in c.key_tokens:
         if any(k not in passages for k in analyze(token)):
             # A proper noun ("France") seldom has another spelling in the text; an acronym
             # ("USA" for "États-Unis") or a number may well have one, so it costs less.
             conf *= 0.35 if token[1:].islower() else 0.5
-    if qtype is not None and not _matches_type(quote, qtype, query.constraints.names, _common_terms(index)):
-        conf *= 0.35
-    return float(min(max(conf, 0.0), 1.0))
+            missing.append(token)
+    if missing:
+        reasons.append(f"Les documents ne parlent pas de {_quoted(missing)}.")
+    quote_years = set(re.findall(r"\b(?:1[5-9]\d\d|20\d\d)\b", quote))
+    absent_years = [y for y in c.years if y not in quote_years and y not in missing]
+    if absent_years and qtype in _QUANTITIES:
+        conf *= 0.5
+        reasons.append(f"Les passages trouvés ne donnent pas ce chiffre pour {_quoted(absent_years)}.")
+    if qtype is not None and query.type_required and not _typed(index, query, source, start, end):
+        conf *= 0.2 if qtype == "person" else 0.35
+        reasons.append(_missing_type_reason(query, index, hits))
+    elif qtype == "amount" and any(t in index.term_df for t in c.role):
+        # The role's words the documents use ("ingénieur", "invite") must be in the quote; a word they
+        # never use ("outre-Atlantique") cannot be, and is left to the checks above.
+        role = [t for t in c.role if t in index.term_df]
+        found = set(analyze(quote))
+        if sum(capped[t] for t in role if t in found) / (sum(capped[t] for t in role) or 1.0) < 0.5:
+            conf *= 0.35
+            reasons.append(_missing_type_reason(query, index, hits))
+    conf = float(min(max(conf, 0.0), 1.0))
+    return _Verdict(conf, reasons[0] if reasons else None)
+
+
+def _quoted(words: list[str]) -> str:
+    return ", ".join(f"« {w} »" for w in words)
+
+
+_TYPE_NOUNS = {"amount": "aucun montant", "number": "aucun nombre", "percentage": "aucun pourcentage",
+               "date": "aucune date", "duration": "aucune durée", "organisation": "aucune organisation",
+               "name": "aucun nom", "place": "aucun lieu"}
+
+
+def _missing_type_reason(query: Query, index: Index, hits: list[Hit]) -> str:
+    """Why the documents do not answer, in French: what they give, and what they lack."""
+    qtype, c = query.answer_type, query.constraints
+    about = sorted(t for t in c.key_tokens if not t.isdigit())
+    if qtype == "amount" and c.role_text:
+        role = re.sub(r"^(?:(?:en moyenne|au total|totale?s?|moyens?|médians?|annuels?|de base)\s+)*", "", c.role_text)
+        pay = any(_HAS_MONEY.search(index.sentences[sid].text) and _PAY_CONTEXT.search(index.sentences[sid].text)
+                  for h in hits for sid in index.chunk_sentences[h.row])
+        if pay:
+            return f"Les documents donnent des salaires, mais aucun pour « {role} »."
+        return f"Les documents ne donnent aucun salaire pour « {role} »."
+    if qtype == "person":
+        subject = f"parlent de {_quoted(about)}, mais " if about else ""
+        return f"Les documents {subject}ne nomment aucune personne qui réponde à la question."
+    what = _TYPE_NOUNS.get(qtype, "rien")
+    subject = f" sur {_quoted(about)}" if about else ""
+    return f"Les passages les plus proches{subject} ne contiennent {what} qui réponde à la question."
+
+
+def _short_answer(query: Query, index: Index, source: str, start: int, end: int) -> tuple[int, int] | None:
+    """The short answer inside a quote (amount, rate, date, number, name), as document offsets, or None.
+
+    Of several candidates, the one nearest to the question's words in the quote wins ("157 000 $"
+    next to "salaire médian", not "200 000 $" further on).
+    """
+    qtype, text = query.answer_type, index.documents[source].text
+    quote = text[start:end]
+    spans: list[tuple[int, int]] = []
+    if qtype in ("amount", "percentage", "number", "date", "duration"):
+        pattern = {"amount": _AMOUNT_SPAN, "percentage": _PERCENT_SPAN, "number": _NUMBER_SPAN, "date": _DATE_SPAN,
+                   "duration": _DURATION_SPAN}[qtype]
+        spans = [(m.start(), m.end()) for m in pattern.finditer(quote)]
+        if qtype == "amount" and not spans:
+            spans = [(m.start(), m.end()) for m in _PERCENT_SPAN.finditer(quote)]
+        if qtype == "duration" and not spans:
+            spans = [(m.start(), m.end()) for m in _DATE_SPAN.finditer(quote)]
+    elif qtype in _ENTITY_LABELS:
+        asked = set(analyze(" ".join(query.constraints.names))) | _common_terms(index)
+        labels = _ENTITY_LABELS[qtype]
+        ents = sorted((labels.index(label), a - start, b - start) for a, b, label in _entities_in(index, source, start, end)
+                      if label in labels and b - a <= _MAX_ENTITY_CHARS and not set(analyze(text[a:b])) <= asked)
+        spans = [(a, b) for rank, a, b in ents if rank == ents[0][0]] if ents else []
+    asked_text = {normalize(x) for x in query.constraints.numbers + query.constraints.years}
+    spans = [(a, b) for a, b in spans if quote[a:b].strip() and normalize(quote[a:b]).strip() not in asked_text
+             and not _in_question(quote[a:b], query)]
+    if not spans:
+        return None
+    positions = [m.start() for m in re.finditer(r"\w+", quote)
+                 if set(analyze(m.group())) & set(query.terms)]
+    def distance(sp: tuple[int, int]) -> int:
+        return min((abs(p - sp[0]) for p in positions), default=0)
+    a, b = min(spans, key=lambda sp: (distance(sp), sp[0]))
+    while b > a and quote[b - 1] in " \u00a0\u202f":
+        b -= 1
+    return start + a, start + b
+
+
+def _in_question(span_text: str, query: Query) -> bool:
+    """The candidate repeats the question ("157 000 $" in "… autour de 157 000 $ ?")."""
+    return normalize(span_text).strip() in normalize(query.resolved)
+
+
+def _list_quotes(query: Query, index: Index, hits: list[Hit], candidates: dict[int, _Candidate], best: _Candidate,
+                 span: tuple[int, int, str], settings: ReaderSettings) -> list[tuple[int, int, str, int, float]]:
+    """The quotes of a list answer: the items of the list the best sentences belong to, then other
+    sentences nearly as good (from any document), ≤ max_list_items quotes and max_list_chars in all.
+
+    Each quote is (start, end, source, hit rank, score). Introductions ending on a colon are never
+    quoted alone: their items are.
+    """
+    ranked = sorted(candidates.values(), key=lambda c: (-c.score, c.sid))
+    out: list[tuple[int, int, str, int, float]] = []
+    used = 0
+    blocks_seen: set[tuple[str, int]] = set()
+
+    def add(a: int, b: int, src: str, cand: _Candidate) -> bool:
+        nonlocal used
+        if len(out) >= settings.max_list_items:
+            return False
+        if any(src == s2 and a < b2 and b > a2 for a2, b2, s2, _, _ in out):
+            return True  # overlaps a quote already taken
+        text = index.documents[src].text[a:b]
+        if used + len(text) > settings.max_list_chars or text.rstrip().endswith(":"):
+            return True
+        out.append((a, b, src, cand.hit_rank, cand.score))
+        used += len(text)
+        return True
+
+    for rank, cand in enumerate(ranked[:12]):
+        if cand.score < best.score - LIST_MARGIN or len(out) >= settings.max_list_items:
+            break
+        s = index.sentences[cand.sid]
+        if is_heading(s.text) or (query.type_required and not _typed(index, query, s.source, s.start, s.end)
+                                  and not s.text.rstrip().endswith(":")):
+            continue
+        block = structure_of(index, s.source).list_holding(s.start, s.end)
+        # A list is the answer when it lists what the question asks for ("Les entreprises qui
+        # embauchent… comprennent:" for "Quelles entreprises…"), not because one item matched a word.
+        about = not query.focus or bool(set(query.focus) & (_intro_terms(index, s.source, block) | _section_terms(
+            index, cand.sid))) if block is not None else False
+        holds_best = block is not None and block.intro.start <= index.sentences[best.sid].start < block.span.end
+        if block is not None and about and (s.source, block.intro.start) not in blocks_seen and (rank == 0 or holds_best):
+            blocks_seen.add((s.source, block.intro.start))
+            for item in block.items:
+                a, b = _item_span(index, s.source, item, settings)
+                add(a, b, s.source, cand)
+            if rank == 0 and len(out) >= 2:
+                break  # the best sentence's own list is the answer; other sentences would only dilute it
+            continue
+        if s.text.rstrip().endswith(":"):
+            continue
+        a = index.sentences[cand.sid - 1].start if _continues_previous(index, cand.sid) else s.start
+        add(a, s.end, s.source, cand)
+    return out
+
+
+LIST_MARGIN = 1.0  # a list's other quotes score within this of the best sentence
+
+
+def _item_span(index: Index, source: str, item, settings: ReaderSettings) -> tuple[int, int]:
+    """A list item to quote: whole when short, else its first sentence(s) up to a share of the list's room."""
+    room = settings.max_list_chars // 3
+    if item.end - item.start <= room:
+        return item.start, item.end
+    sids = [i for i in _source_sentences(index, source) if item.start <= index.sentences[i].start < item.end]
+    end = index.sentences[sids[0]].end if sids else item.end
+    for i in sids[1:]:
+        if index.sentences[i].end - item.start > room:
+            break
+        end = index.sentences[i].end
+    if end - item.start > settings.max_answer_chars:
+        first = index.sentences[sids[0]] if sids else Sentence(source, item.start, item.end,
+                                                               index.documents[source].text[item.start:item.end])
+        return _trim_long(index, first, [], room)
+    return item.start, end
+
+
+def _source_sentences(index: Index, source: str) -> list[int]:
+    return index.cached(("source_sentences", source),
+                        lambda: [i for i, s in enumerate(index.sentences) if s.source == source])
 
 
 def _window_terms(index: Index, sid: int) -> set[str]:
-    """Terms of a sentence, its neighbours in the same document, and the document's title."""
+    """Terms of a sentence, its neighbours in the same document, its section heading and the document's title."""
     s = index.sentences[sid]
-    out = _title_terms(index, s.source) | _sentence_terms(index, sid)
+    out = _title_terms(index, s.source) | _sentence_terms(index, sid) | _section_terms(index, sid)
     for nb in (sid - 1, sid + 1):
         if 0 <= nb < len(index.sentences) and index.sentences[nb].source == s.source:
             out |= _sentence_terms(index, nb)
     return out
 
 
-def _citation(index: Index, n: int, source: str, start: int, end: int, hit: Hit, score: float) -> Citation:
+def _section_terms(index: Index, sid: int) -> set[str]:
+    """Terms of the heading a sentence sits under and, for a list item, of what introduces the list:
+    context for what it says ("Amazon: Recrute…" is one of "Les entreprises qui embauchent…")."""
+    def compute() -> set[str]:
+        s = index.sentences[sid]
+        layout = structure_of(index, s.source)
+        text = index.documents[s.source].text
+        heading = layout.section_of(s.start)
+        said = text[heading.start:heading.end] if heading else ""
+        # The document's title already counts for every sentence (see _window_terms).
+        out = set(analyze(said)) if said and said != index.documents[s.source].title else set()
+        block = layout.list_holding(s.start, s.end)
+        if block is not None and not block.intro.start <= s.start < block.intro.end:
+            out |= _intro_terms(index, s.source, block)
+        return out
+    return index.cached(("section", sid), compute)
+
+
+def _intro_terms(index: Index, source: str, block: ListBlock) -> set[str]:
+    """Terms of a list's introduction and of the sentences before it up to their heading (at most
+    three): "L'essor de l'IA générative a modifié les exigences en matière de compétences … Ceci inclus:"."""
+    text = index.documents[source].text
+    out = set(analyze(text[block.intro.start:block.intro.end]))
+    sids = _source_sentences(index, source)
+    starts = [index.sentences[i].start for i in sids]
+    k = bisect.bisect_left(starts, block.intro.start) - 1
+    for j in range(k, max(k - 3, -1), -1):
+        if is_heading(index.sentences[sids[j]].text):
+            break
+        out |= _sentence_terms(index, sids[j])
+    return out
+
+
+def _citation(index: Index, n: int, source: str, start: int, end: int, hit: Hit, score: float,
+              short: tuple[int, int] | None = None) -> Citation:
     doc = index.documents[source]
     chunk = hit.chunk
     if chunk.source != source or not (chunk.start <= end and chunk.end >= start):
@@ -309,7 +640,8 @@ def _citation(index: Index, n: int, source: str, start: int, end: int, hit: Hit,
         p_start, p_end = min(chunk.start, start), max(chunk.end, end)
     return Citation(n=n, source=source, title=doc.title, chunk_id=chunk.chunk_id, start=start, end=end,
                     quote=doc.text[start:end], passage=doc.text[p_start:p_end], passage_start=p_start,
-                    passage_end=p_end, score=round(float(score), 4), page=doc.page_at(start))
+                    passage_end=p_end, score=round(float(score), 4), page=doc.page_at(start),
+                    answer_start=short[0] if short else None, answer_end=short[1] if short else None)
 
 
 def _nearest(index: Index, hits: list[Hit], candidates: dict[int, _Candidate]) -> list[Citation]:

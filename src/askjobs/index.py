@@ -70,6 +70,9 @@ class Index:
     sentence_vectors: np.ndarray  # (n_sentences, dim), L2-normalised
     chunk_sentences: list[list[int]]  # sentence ids inside each chunk, in order
     term_df: dict[str, int]  # chunk document frequency of each analysed term
+    # Named entities of each sentence ((start, end, label), document offsets), found by spaCy at build;
+    # None for an index built before they were recorded (the reader then finds them on first use).
+    entities: list | None = None
     bm25: object = None
     faiss: object = None
     path: Path | None = None
@@ -130,6 +133,7 @@ def build_index(
                                    _reusable(reuse, docs, "chunks"), progress, "passages")
     sentence_vectors = _embed_reusing([unglue(s.text) for s in sentences], [(s.source, s.start, s.end) for s in sentences],
                                       encode_passages, _reusable(reuse, docs, "sentences"), progress, "phrases")
+    entities = _entities_reusing(sentences, reuse, docs)
     dim = int(model["dim"])
     manifest = {
         "askjobs_version": __version__,
@@ -139,6 +143,7 @@ def build_index(
         "chunking": chunking,
         "analyzer": ANALYZER,
         "embedded_text": EMBEDDED_TEXT,
+        "entities": "spaCy fr_core_news_sm (PER, ORG, LOC, MISC) per sentence",
         "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": len(sentences)},
         "documents": [
             {"source": d.source, "title": d.title, "date": d.date, "hash": d.hash, "chars": len(d.text),
@@ -154,6 +159,20 @@ def build_index(
                   _chunk_sentences(chunks, sentences), _term_df(texts))
     _attach_searchers(index, texts)
     return index
+
+
+def _entities_reusing(sentences: Sequence[Sentence], reuse: "Index | None", docs: dict[str, Document]) -> list:
+    """Named entities of every sentence: kept for unchanged documents, found by spaCy for the others."""
+    from .nlp import sentence_entities
+
+    known = {}
+    if reuse is not None and reuse.entities is not None and len(reuse.entities) == len(reuse.sentences):
+        same = {s for s, d in docs.items() if s in reuse.documents and reuse.documents[s].hash == d.hash}
+        known = {(s.source, s.start, s.end): e for s, e in zip(reuse.sentences, reuse.entities) if s.source in same}
+    missing = [i for i, s in enumerate(sentences) if (s.source, s.start, s.end) not in known]
+    found = dict(zip(missing, sentence_entities([sentences[i].text for i in missing],
+                                                [sentences[i].start for i in missing])))
+    return [found[i] if i in found else known[(s.source, s.start, s.end)] for i, s in enumerate(sentences)]
 
 
 def _reusable(reuse: "Index | None", docs: dict[str, Document], kind: str) -> dict:
@@ -308,6 +327,8 @@ def _write_version(index: Index, folder: Path) -> None:
     write_jsonl(folder / "sentences.jsonl", (
         {"source": s.source, "start": s.start, "end": s.end} for s in index.sentences))
     (folder / "terms.json").write_text(json.dumps(index.term_df, ensure_ascii=False), encoding="utf-8")
+    if index.entities is not None:  # one line per sentence: [[start, end, label], …]
+        write_jsonl(folder / "entities.jsonl", ({"e": [list(e) for e in ents]} for ents in index.entities))
     # The manifest is written last: a folder without one is never a valid version. It records the size
     # and SHA-256 of every other file, and manifest.sha256 its own, so any damage is seen on loading.
     manifest = {**index.manifest, "files": file_digests(folder)}
@@ -584,7 +605,20 @@ def _load_version(version: Path, manifest: dict) -> Index:
     bm25 = bm25s.BM25.load(str(version / "bm25"), show_progress=False)
     term_df = json.loads((version / "terms.json").read_text(encoding="utf-8"))
     return Index(manifest, docs, chunks, chunk_vectors, sentences, sentence_vectors,
-                 _chunk_sentences(chunks, sentences), term_df, bm25=bm25, faiss=flat, path=version)
+                 _chunk_sentences(chunks, sentences), term_df, bm25=bm25, faiss=flat, path=version,
+                 entities=_read_entities(version, len(sentences)))
+
+
+def _read_entities(version: Path, n_sentences: int) -> list | None:
+    """The stored named entities (None for an index built before they were recorded)."""
+    if not (version / "entities.jsonl").is_file():
+        return None
+    entities = [tuple((int(a), int(b), str(label)) for a, b, label in row["e"])
+                for row in _read_jsonl(version / "entities.jsonl")]
+    if len(entities) != n_sentences:
+        raise IndexError_(f"Les entités nommées de l'index ({len(entities)} phrases) ne correspondent pas "
+                          f"aux {n_sentences} phrases. {REBUILD_HINT}")
+    return entities
 
 
 def _read_documents(version: Path, manifest: dict) -> dict[str, Document]:
@@ -661,7 +695,12 @@ def load_reusable(index_dir: Path) -> Index | None:
     with contextlib.suppress(Exception):
         if docs and not bad & {"sentences.jsonl", "sentences.npy"}:
             sentences, sentence_vectors = _read_sentences(version, docs, dim)
-    return Index(manifest, docs, chunks, chunk_vectors, sentences, sentence_vectors, [], {}, path=version)
+    entities = None
+    with contextlib.suppress(Exception):
+        if sentences and "entities.jsonl" not in bad:
+            entities = _read_entities(version, len(sentences))
+    return Index(manifest, docs, chunks, chunk_vectors, sentences, sentence_vectors, [], {}, path=version,
+                 entities=entities)
 
 
 def known_file_hashes(manifest: dict) -> dict[str, str]:

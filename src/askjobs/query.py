@@ -19,45 +19,124 @@ if TYPE_CHECKING:
     from .index import Index
 
 # --- Expected answer type -------------------------------------------------------
+# The question word and the noun it governs say what kind of answer is wanted. These patterns
+# are read on the normalised question (lower case, plain apostrophes). They were checked against
+# spaCy's tagger on the eval questions: the question word decides the type better than the
+# tagger's parse of a short question, and costs no model at query time.
 _ASKS_NUMBER = re.compile(
     r"\bcombien\b|\bquel(?:le)?s?\s+(?:est|sont|était|a été)?\s*(?:le|la|les|l')?\s*"
     r"(?:pourcentage|salaire|montant|nombre|taux|prix|chiffre|part|proportion|somme|budget|co[uû]t|"
-    r"r[ée]mun[ée]ration|fourchette|valeur|taille|population|superficie|hausse|baisse|augmentation)"
-    r"|\bà combien\b|\bquelle part\b|\bde combien\b"
+    r"r[ée]mun[ée]ration|fourchette|valeur|taille|population|superficie|hausse|baisse|augmentation|"
+    r"plafond|plancher|niveau|progression|croissance)"
+    r"|\bà combien\b|\bquelle part\b|\bde combien\b|\bjusqu'o[uù]\b"
 )
+_ASKS_DURATION = re.compile(r"\bcombien\s+de\s+temps\b|\bquelle\s+dur[ée]e\b|\bcombien\s+d'ann[ée]es\b"
+                            r"|\bdepuis\s+(?:quand|combien)\b")
 _ASKS_DATE = re.compile(  # "quand" as a question word, not as the conjunction ("quand les entreprises…")
-    r"^\W*quand\b|\b(?:depuis|jusqu'à|jusqu'a|d'ici|de|pour|à partir de)\s+quand\b|\bquand\s*\??\s*$"
+    r"^\W*quand\b|\b(?:jusqu'à|jusqu'a|d'ici|de|pour|à partir de)\s+quand\b|\bquand\s*\??\s*$"
     r"|\ben quelle ann[ée]e\b|\bquelle (?:date|ann[ée]e|[ée]poque|p[ée]riode)\b|\bà quelle date\b"
+    r"|\b(?:à|a) quel horizon\b|\bquel (?:si[èe]cle|jour|mois)\b"
 )
-_ASKS_NAME = re.compile(
-    r"\bquel(?:le)?s?\s+(?:est|sont)?\s*(?:la|le|les|l')?\s*(?:nom|entreprise|soci[ée]t[ée]|organisation|"
-    r"universit[ée]|[ée]cole|plateforme|marque|ville|pays|institution|organisme|cabinet|magazine|journal)s?\b"
-    r"|\bqui\s+(?:est|sont|était|a été)\s+(?:l'|le |la |les )?(?:auteur|pdg|fondateur|directeur|président|"
-    r"dirigeant|créateur|inventeur)"
-    r"|\bqui\s+(?:a|ont|avait)\s+(?:écrit|rédigé|signé|fondé|créé|inventé|découvert|réalisé|composé|peint)\b"
-)
+_ASKS_PERCENT = re.compile(
+    r"\b(?:pourcentage|proportion|en proportion)\b|\bquelle part\b"
+    r"|\bquel(?:le)?\s+(?:a été|était|est|fut)?\s*(?:la |le |l')?(?:hausse|baisse|augmentation|progression|croissance)\b"
+    r"|\bde combien\b.*\b(?:augment|progress|hauss|cr[uû]|bondi|baiss|recul|diminu)")
 # A number question about money ("combien gagne…", "quel salaire…") wants an amount or a rate,
 # not any number: "20 millions de travailleurs" does not say what robotics engineers earn.
 _ASKS_MONEY = re.compile(r"\b(?:gagn|salai|r[ée]mun[ée]r|pay[ée]|co[uû]t|prix|budget|montant|tarif|"
-                         r"factur|d[ée]pens|investi|rapporte)")
+                         r"factur|d[ée]pens|investi|rapporte|touch|vaudr|vaut|valoir)")
+_ASKS_PAY = re.compile(r"\b(?:gagn|salai|r[ée]mun[ée]r|pay[ée]|touch)")
+_ASKS_ORGANISATION = re.compile(
+    r"\bquel(?:le)?s?\s+(?:est |sont )?(?:la |le |les |l')?(?:entreprise|soci[ée]t[ée]|groupe|bo[iî]te|firme|"
+    r"organisation|cabinet|employeur|g[ée]ant|institution|organisme|universit[ée]|[ée]cole|r[ée]seau|start-?up|"
+    r"constructeur|banque|compagnie|club|[ée]quipe|parti|association|minist[èe]re|agence|marque|journal|magazine|"
+    r"plateforme|laboratoire|fabricant|éditeur)s?\b")
+# "Qui embauche … ?" is most often answered by a company, but may be by "des universités".
+_ASKS_ORGANISATION_QUI = re.compile(
+    r"^\W*qui\s+(?:embauche|recrute|emploie|cherche|propose|offre|finance|investit|publie|a publi|fabrique|vend)")
+_ASKS_PERSON = re.compile(
+    r"^\W*(?:(?:par|de|à|avec|pour|contre|chez)\s+)?qui\b"
+    r"|\bquel(?:le)?s?\s+(?:est |sont |était )?(?:la |le |les |l')?(?:personne|personnalit[ée]|auteur|autrice|pdg|"
+    r"patron|fondat(?:eur|rice)|pr[ée]sident|directeur|directrice|dirigeant|ministre|roi|reine|empereur|pape|"
+    r"[ée]crivain|artiste|peintre|compositeur|joueur|entra[iî]neur|chanteur|acteur|actrice|inventeur)s?\b")
+_ASKS_PLACE = re.compile(
+    r"^\W*o[uù]\b|\b(?:d'|par |vers )o[uù]\b|\bdans quel(?:le)?s? (?:pays|ville|r[ée]gion|continent|"
+    r"d[ée]partement|lieu|endroit|zone|quartier)\b|\bquel(?:le)?s? (?:est |sont )?(?:le |la |les |l')?(?:pays|ville|"
+    r"r[ée]gion|continent|lieu|endroit|capitale|d[ée]partement|province|commune|fleuve|rivi[èe]re|montagne|[îi]le)s?\b")
+_ASKS_NAME = re.compile(
+    r"\bquel(?:le)?s?\s+(?:est|sont)?\s*(?:la|le|les|l')?\s*(?:nom|titre|surnom)s?\b|\bcomment s'appel"
+    r"|\bqui\s+(?:a|ont|avait)\s+(?:écrit|rédigé|signé|fondé|créé|inventé|découvert|réalisé|composé|peint)\b"
+)
+_ASKS_DEFINITION = re.compile(
+    r"\bqu'est-ce qu(?:e|')\s*(?:un|une|le|la|les|l'|des)\b|\bc'est quoi\b|\bque (?:signifie|d[ée]signe|veut dire)\b"
+    r"|\bqu'appelle-t-on\b|\bà quoi (?:sert|servent)\b|\bquel(?:le)?s? (?:est |sont )?(?:le |la |les |l')?"
+    r"(?:r[ôo]le|mission|fonction|t[âa]che|d[ée]finition)s?\b|\bque (?:font|fait)\s+(?:un|une|le|la|les|l')"
+    r"|\bde quoi s'occupen?t?\b|\bqui sont les\b")
+_ASKS_REASON = re.compile(
+    r"^\W*pourquoi\b|\bpourquoi\b|\bpour quelles? raisons?\b|\bà cause de quoi\b"
+    r"|\bqu'est-ce qui (?:explique|pousse|motive|justifie|cause|a )|\bquel(?:le)?s? (?:est |sont )?(?:la |les |le )?"
+    r"(?:raison|cause|motif|risque|effet|cons[ée]quence|impact)s?\b")
+_ASKS_MANNER = re.compile(r"^\W*comment\b(?! s'appel)|\bde quelle (?:mani[èe]re|fa[çc]on)\b|\bpar quels? moyens?\b")
+# A person question the answer must name someone for ("Qui dirige NVIDIA ?"); a bare "qui" may be
+# answered by a role ("Qui est chargé d'encadrer… ?" → "les éthiciens de l'IA").
+_ASKS_NAMED_PERSON = re.compile(
+    r"^\W*qui\s+(?:dirige|pr[ée]side|gouverne|poss[èe]de|a fond[ée]|a cr[ée]{2}|a invent[ée]|a d[ée]couvert|"
+    r"(?:est|était|sont) (?:le |la |les |l')?(?:pdg|patron|fondat|pr[ée]sident|directeur|directrice|dirigeant|ceo|chef|"
+    r"auteur|autrice))"
+    r"|^\W*par qui\b|\bquel(?:le)?s?\s+(?:est |sont |était )?(?:la |le |les |l')?(?:personne|pdg|patron|dirigeant)s?\b")
+# "Quelles compétences…", "Quels sont les…": the answer is several things.
+_ASKS_LIST = re.compile(r"\bquel(?:le)?s\b|\blesquel(?:le)?s\b|\bcitez\b|\b[ée]num[ée]r")
+
+
+def answer_type(question: str) -> str | None:
+    """What the question asks for: 'duration', 'date', 'percentage', 'amount', 'number', 'organisation',
+    'person', 'place', 'name', 'definition', 'reason', 'manner', 'list' or None (an open question)."""
+    q = normalize(question)
+    if _ASKS_DURATION.search(q):
+        return "duration"
+    if _ASKS_DATE.search(q):
+        return "date"
+    if _ASKS_NUMBER.search(q) or _ASKS_PERCENT.search(q):
+        if _ASKS_MONEY.search(q):
+            return "amount"
+        return "percentage" if _ASKS_PERCENT.search(q) else "number"
+    for kind, pattern in (("organisation", _ASKS_ORGANISATION), ("organisation", _ASKS_ORGANISATION_QUI),
+                          ("name", _ASKS_NAME), ("definition", _ASKS_DEFINITION),
+                          ("person", _ASKS_PERSON), ("place", _ASKS_PLACE), ("reason", _ASKS_REASON),
+                          ("manner", _ASKS_MANNER)):
+        if pattern.search(q):
+            return kind
+    return "list" if _ASKS_LIST.search(q) else None
+
+
+def wants_list(question: str) -> bool:
+    """The question asks for several things ("Quelles entreprises recrutent… ?")."""
+    q = normalize(question)
+    return bool(_ASKS_LIST.search(q)) and not _ASKS_REASON.search(q) and not _ASKS_NUMBER.search(q) \
+        and not _ASKS_DATE.search(q)
+
+
+# Words that say what kind of answer a pay question wants, not whose pay: what is left ("ingénieur",
+# "invite") is the role the amount must be stated for.
+_PAY_WORDS = frozenset(analyze("salaire salaires gagner gagne payé paie rémunération touche combien médian moyen "
+                               "moyenne annuel brut net fourchette plafond minimum maximum montant environ plus base "
+                               "fixe niveau aujourd'hui actuellement total totale"))
+# Answer types a quote must hold for the answer to stand: a number question answered without a
+# number is no answer. (An open "qui" or "où" may be answered by a role or an institution.)
+REQUIRED_TYPES = frozenset({"date", "duration", "percentage", "amount", "number", "organisation", "name"})
 
 # Words of the question that must be found in the documents for an answer to be about it: a name
 # not at the start of the question, a word with a digit, an acronym.
 _KEY_TOKEN = re.compile(r"(?<=\S\s)[A-ZÀ-Þ][\w-]+|\b\w*\d\w*\b|\b[A-ZÀ-Þ]{2,}\b")
 _CAPITALISED = re.compile(r"[A-ZÀ-ÞŒ][\w'’.-]*")
 _YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b")
-
-
-def answer_type(question: str) -> str | None:
-    """What kind of token the question asks for: 'date', 'amount', 'number', 'name' or None."""
-    q = normalize(question)
-    if _ASKS_DATE.search(q):
-        return "date"
-    if _ASKS_NUMBER.search(q):
-        return "amount" if _ASKS_MONEY.search(q) else "number"
-    if _ASKS_NAME.search(q):
-        return "name"
-    return None
+_NUMBER = re.compile(r"\d[\d\s\u202f\u00a0]*(?:[.,]\d+)?")
+_PLACE = re.compile(r"\b(?:en|au|aux|à|dans l'|dans le|dans la|du|de la|des)\s+((?:[A-ZÀ-Þ][\w'’-]+)(?:[ -][A-ZÀ-Þ][\w'’-]+)*)")
+# The role of a pay question: "le salaire d'un ingénieur d'invite", "combien gagne un auditeur …".
+_ROLE = re.compile(r"(?:\b(?:salaires?|r[ée]mun[ée]rations?|paie|gagnen?t?(?:-(?:il|elle|ils|elles|on))?|"
+                   r"touchen?t?(?:-(?:il|elle|ils|elles))?|pay[ée]e?s?)\s+(?:moyen\s+|médian\s+|annuel\s+)?"
+                   r"(?:d'une?\s+|des\s+|du\s+|de la\s+|de l'|d'|les\s+|le\s+|la\s+|l'|une?\s+)?)"
+                   r"([^?!.,;]+)", re.IGNORECASE)
 
 
 def names_in(text: str, all_words: bool = False) -> set[str]:
@@ -81,9 +160,14 @@ class Constraints:
     key_tokens: tuple[str, ...] = ()  # names, acronyms, numbers as written in the question
     names: frozenset[str] = frozenset()  # every capitalised word of the question, normalised
     years: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()  # other numbers the question states ("157 000", "38")
+    places: tuple[str, ...] = ()  # "en France", "aux États-Unis": the place the answer must be about
+    role: tuple[str, ...] = ()  # a pay question's role ("ingénieur d'invite"), as analysed terms
+    role_text: str = ""  # … as written in the question, for the refusal's reason
 
     def to_dict(self) -> dict:
-        return {"key_tokens": list(self.key_tokens), "names": sorted(self.names), "years": list(self.years)}
+        return {"key_tokens": list(self.key_tokens), "names": sorted(self.names), "years": list(self.years),
+                "numbers": list(self.numbers), "places": list(self.places), "role": self.role_text or None}
 
 
 @dataclass(frozen=True)
@@ -95,6 +179,9 @@ class Query:
     terms: tuple[str, ...]  # analysed content terms of `resolved`, in order, without repeats
     weights: dict[str, float] = field(default_factory=dict)  # IDF of each term in the index
     answer_type: str | None = None
+    type_required: bool = False  # the quote must hold the answer type (see REQUIRED_TYPES), else it is no answer
+    wants_list: bool = False  # several items are asked for ("Quelles entreprises… ?")
+    focus: tuple[str, ...] = ()  # for a list question, the term of what is listed ("compétences")
     constraints: Constraints = Constraints()
     about_document: str | None = None  # 'date', 'author' or 'topic'
     context: dict | None = None  # how a follow-up was resolved, None for a standalone question
@@ -104,7 +191,8 @@ class Query:
         return sum(self.weights.values()) or 1.0
 
     def to_dict(self) -> dict:
-        return {"understood": self.resolved, "answer_type": self.answer_type, "terms": list(self.terms),
+        return {"understood": self.resolved, "answer_type": self.answer_type, "wants_list": self.wants_list,
+                "terms": list(self.terms),
                 "constraints": self.constraints.to_dict(), "about_document": self.about_document,
                 "context": self.context}
 
@@ -116,8 +204,54 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
     terms = tuple(dict.fromkeys(analyze(resolved)))
     weights = {t: index.idf(t) for t in terms} if index is not None else {t: 1.0 for t in terms}
     stripped = resolved.strip()
+    kind = answer_type(resolved)
+    years = tuple(dict.fromkeys(_YEAR.findall(resolved)))
+    numbers = tuple(n for n in dict.fromkeys(m.group().strip() for m in _NUMBER.finditer(resolved)) if n not in years)
+    role, role_text = _role(resolved, terms) if kind == "amount" and _ASKS_PAY.search(normalize(resolved)) else ((), "")
     constraints = Constraints(key_tokens=tuple(dict.fromkeys(_KEY_TOKEN.findall(stripped))),
-                              names=frozenset(names_in(resolved, all_words=True)),
-                              years=tuple(dict.fromkeys(_YEAR.findall(resolved))))
-    return Query(text=text, resolved=resolved, terms=terms, weights=weights, answer_type=answer_type(resolved),
-                 constraints=constraints, about_document=question_about_document(resolved), context=context)
+                              names=frozenset(names_in(resolved, all_words=True)), years=years, numbers=numbers,
+                              places=tuple(dict.fromkeys(m.group(1) for m in _PLACE.finditer(resolved))),
+                              role=role, role_text=role_text)
+    low = normalize(resolved)
+    required = (kind in REQUIRED_TYPES and not (kind == "organisation" and not _ASKS_ORGANISATION.search(low))) \
+        or (kind == "person" and bool(_ASKS_NAMED_PERSON.search(low)))
+    return Query(text=text, resolved=resolved, terms=terms, weights=weights, answer_type=kind, type_required=required,
+                 wants_list=wants_list(resolved), focus=_focus(resolved), constraints=constraints,
+                 about_document=question_about_document(resolved), context=context)
+
+
+# Where, not who: "un ingénieur IA américain" is paid in the United States (a place the key-token
+# and year checks look after), the role is "ingénieur IA".
+_DEMONYMS = frozenset(analyze("américain américaine français française européen européenne canadien canadienne "
+                              "britannique allemand allemande chinois chinoise indien indienne japonais japonaise "
+                              "anglais anglaise africain africaine asiatique mondial mondiale international "
+                              "internationale national nationale local locale"))
+
+
+# Adjectives that come before the noun a list question is about ("les nouveaux métiers").
+_BEFORE_NOUN = frozenset(analyze("nouveaux nouvelles grands grandes principaux principales meilleurs meilleures "
+                                 "autres premiers premières derniers dernières petits petites plus"))
+
+
+def _focus(question: str) -> tuple[str, ...]:
+    """The term of what a list question asks for: the noun after "quels/quelles (sont les)"."""
+    m = re.search(r"\bquel(?:le)?s\s+(?:sont\s+)?(?:les\s+|des\s+)?(.*)", normalize(question))
+    if not m:
+        return ()
+    for t in analyze(m.group(1)):
+        if t not in _BEFORE_NOUN:
+            return (t,)
+    return ()
+
+
+def _role(question: str, terms: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    """Whose pay a pay question asks about ("le salaire d'un ingénieur d'invite"): the role's terms
+    (without pay words, places and numbers, checked apart) and the words as written."""
+    m = _ROLE.search(question.replace("’", "'"))
+    if not m:
+        return (), ""
+    text = m.group(1).strip()
+    places = set(analyze(" ".join(p.group(1) for p in _PLACE.finditer(question))))
+    role = tuple(t for t in dict.fromkeys(analyze(text))
+                 if t not in _PAY_WORDS and t not in places and t not in _DEMONYMS and not t.isdigit())
+    return (role, text) if role else ((), "")

@@ -1,0 +1,93 @@
+"""The reader's answer forms: typed questions, short answers, list answers, reasons for refusing."""
+
+from __future__ import annotations
+
+import pytest
+
+from askjobs.config import Settings
+from askjobs.pipeline import AskJobs
+from askjobs.query import analyse_question
+from conftest import write_corpus
+from fakes import FakeEncoder
+
+JOBS = {
+    "recrutement.txt": (
+        "Le recrutement dans l'IA en 2025\n"
+        "Aux États-Unis, le salaire médian des postes liés à l'IA est d'environ 157 000 $.\n"
+        "Les ingénieurs d'invite sont apparus récemment. Ce rôle a augmenté de 56 % entre 2021 et 2025.\n"
+        "Les entreprises qui recrutent activement en 2025 comprennent:\n"
+        "Amazon: Recrute des centaines d'ingénieurs en IA. NVIDIA: Recherche des experts en apprentissage profond. "
+        "Meta: Embauche des chercheurs pour ses algorithmes.\n"
+    ),
+}
+
+
+@pytest.fixture
+def jobs_app(tmp_path) -> AskJobs:
+    settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus", JOBS), index_dir=tmp_path / "index",
+                        chunk_tokens=60, chunk_overlap=5)
+    app = AskJobs(settings, FakeEncoder())
+    app.build()
+    return app
+
+
+@pytest.mark.parametrize("question, kind, required", [
+    ("Qui dirige NVIDIA ?", "person", True),
+    ("Qui est chargé d'encadrer les usages de l'IA ?", "person", False),  # a role may answer
+    ("Quelle entreprise recrute des ingénieurs en robotique ?", "organisation", True),
+    ("Où la demande était-elle limitée ?", "place", False),
+    ("Quel est le salaire d'un ingénieur d'invite ?", "amount", True),
+    ("Quel pourcentage des entreprises utilisent l'IA ?", "percentage", True),
+    ("Depuis combien de temps les offres progressent-elles ?", "duration", True),
+    ("Pourquoi les hôpitaux recrutent-ils ?", "reason", False),
+    ("Qu'est-ce qu'un auditeur d'algorithmes ?", "definition", False),
+    ("Comment l'IA aide-t-elle les médecins ?", "manner", False),
+    ("Quelles compétences sont demandées ?", "list", False),
+])
+def test_the_question_says_what_kind_of_answer_it_wants(question, kind, required):
+    q = analyse_question(question)
+    assert (q.answer_type, q.type_required) == (kind, required)
+
+
+def test_a_pay_question_knows_whose_pay_it_asks_about():
+    q = analyse_question("Quel est le salaire d'un ingénieur d'invite ?")
+    assert q.constraints.role_text == "ingénieur d'invite" and set(q.constraints.role) == {"ingenieur", "invit"}
+    assert not q.wants_list
+    listing = analyse_question("Quelles entreprises recrutent en ce moment ?")
+    assert listing.wants_list and listing.focus == ("entrepris",)
+
+
+def test_a_fact_answer_marks_its_short_answer_inside_the_quote(jobs_app):
+    answer = jobs_app.ask("Quel est le salaire médian des postes liés à l'IA aux États-Unis ?")
+    assert answer.answerable and answer.form == "fact"
+    c = answer.citations[0]
+    text = jobs_app.index.documents[c.source].text
+    assert text[c.start:c.end] == c.quote
+    assert c.start <= c.answer_start < c.answer_end <= c.end
+    assert text[c.answer_start:c.answer_end] == "157 000 $"
+
+
+def test_a_list_question_gets_the_items_each_cited(jobs_app):
+    answer = jobs_app.ask("Quelles entreprises recrutent activement en 2025 ?")
+    assert answer.answerable and answer.form == "list"
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert 2 <= len(answer.citations) <= 5
+    text = jobs_app.index.documents["recrutement.txt"].text
+    for c in answer.citations:
+        assert text[c.start:c.end] == c.quote and not c.quote.rstrip().endswith(":")
+    assert answer.answer == "\n".join(c.quote for c in answer.citations)
+    assert sum(name in answer.answer for name in ("Amazon", "NVIDIA", "Meta")) >= 2
+    assert len(answer.answer) <= 700
+
+
+def test_a_person_question_without_a_person_is_refused_with_a_reason(jobs_app):
+    answer = jobs_app.ask("Qui dirige NVIDIA ?")
+    assert not answer.answerable and answer.form == "refusal"
+    assert "personne" in answer.reason and "NVIDIA" in answer.reason
+    assert answer.to_dict()["reason"] == answer.reason
+
+
+def test_a_salary_question_for_a_role_without_one_is_refused_with_a_reason(jobs_app):
+    answer = jobs_app.ask("Quel est le salaire d'un ingénieur d'invite ?")
+    assert not answer.answerable
+    assert answer.reason == "Les documents donnent des salaires, mais aucun pour « ingénieur d'invite »."
