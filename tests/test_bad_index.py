@@ -30,9 +30,9 @@ def built(tmp_path) -> tuple[Path, Path, Path]:
 
 @pytest.fixture
 def use_fake_encoder(monkeypatch):
-    from askjobs.embed import SentenceTransformerEncoder
+    from askjobs import embed
 
-    monkeypatch.setattr(SentenceTransformerEncoder, "from_settings", classmethod(lambda cls, s: FakeEncoder()))
+    monkeypatch.setattr(embed, "make_encoder", lambda s: FakeEncoder())
 
 
 def edit_manifest(version: Path, change) -> None:

@@ -22,9 +22,9 @@ def reasons(skipped) -> dict[str, str]:
 @pytest.fixture
 def use_fake_encoder(monkeypatch):
     """Make the CLI build with the fast fake encoder instead of the real model."""
-    from askjobs.embed import SentenceTransformerEncoder
+    from askjobs import embed
 
-    monkeypatch.setattr(SentenceTransformerEncoder, "from_settings", classmethod(lambda cls, s: FakeEncoder()))
+    monkeypatch.setattr(embed, "make_encoder", lambda s: FakeEncoder())
 
 
 def make_bad_folder(root: Path) -> Path:

@@ -77,9 +77,9 @@ def test_clean_question_strips_controls_and_collapses_spaces():
     ("🙂🙂", "ni mot ni nombre"),
 ])
 def test_cli_bad_questions_exit_2_with_a_message(app, question, expected, capsys, monkeypatch):
-    from askjobs.embed import SentenceTransformerEncoder
+    from askjobs import embed
 
-    monkeypatch.setattr(SentenceTransformerEncoder, "from_settings", classmethod(lambda cls, s: FakeEncoder()))
+    monkeypatch.setattr(embed, "make_encoder", lambda s: FakeEncoder())
     code = cli.main(["ask", "--corpus", str(app.settings.corpus_dir), "--index", str(app.settings.index_dir),
                      question])
     err = capsys.readouterr().err
@@ -88,9 +88,9 @@ def test_cli_bad_questions_exit_2_with_a_message(app, question, expected, capsys
 
 @pytest.mark.parametrize("question", ["Quel est le\x07 salaire médian ? 💶", "What is the median salary?"])
 def test_cli_odd_questions_answer_normally(app, question, capsys, monkeypatch):
-    from askjobs.embed import SentenceTransformerEncoder
+    from askjobs import embed
 
-    monkeypatch.setattr(SentenceTransformerEncoder, "from_settings", classmethod(lambda cls, s: FakeEncoder()))
+    monkeypatch.setattr(embed, "make_encoder", lambda s: FakeEncoder())
     code = cli.main(["ask", "--corpus", str(app.settings.corpus_dir), "--index", str(app.settings.index_dir),
                      "--json", question])
     assert code == 0 and '"answer"' in capsys.readouterr().out

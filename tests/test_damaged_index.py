@@ -135,9 +135,9 @@ def test_repair_re_encodes_only_what_was_lost(copy):
 
 
 def test_cli_says_the_index_was_repaired(copy, capsys, monkeypatch):
-    from askjobs.embed import SentenceTransformerEncoder
+    from askjobs import embed
 
-    monkeypatch.setattr(SentenceTransformerEncoder, "from_settings", classmethod(lambda cls, s: FakeEncoder()))
+    monkeypatch.setattr(embed, "make_encoder", lambda s: FakeEncoder())
     corpus, index_dir, _ = copy
     damage(index_dir, "sentences.jsonl", "emptied")
     args = ["--corpus", str(corpus), "--index", str(index_dir)]
@@ -181,9 +181,9 @@ def test_a_full_disk_while_saving_keeps_the_previous_index(copy, capsys, monkeyp
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(index_module, "write_jsonl", full)
-    from askjobs.embed import SentenceTransformerEncoder
+    from askjobs import embed
 
-    monkeypatch.setattr(SentenceTransformerEncoder, "from_settings", classmethod(lambda cls, s: FakeEncoder()))
+    monkeypatch.setattr(embed, "make_encoder", lambda s: FakeEncoder())
     assert cli.main(["index", "--corpus", str(corpus), "--index", str(index_dir)]) == 2
     err = capsys.readouterr().err
     assert err.endswith(f"askjobs : Impossible d'écrire l'index dans {index_dir} (disque plein : libérez de la place "
@@ -208,9 +208,9 @@ def read_only(monkeypatch, index_dir: Path):
 
 
 def test_a_read_only_index_folder_still_serves_and_says_when_it_would_need_writing(copy, capsys, monkeypatch):
-    from askjobs.embed import SentenceTransformerEncoder
+    from askjobs import embed
 
-    monkeypatch.setattr(SentenceTransformerEncoder, "from_settings", classmethod(lambda cls, s: FakeEncoder()))
+    monkeypatch.setattr(embed, "make_encoder", lambda s: FakeEncoder())
     corpus, index_dir, expected = copy
     read_only(monkeypatch, index_dir)
     args = ["--corpus", str(corpus), "--index", str(index_dir)]

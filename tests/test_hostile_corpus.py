@@ -21,9 +21,9 @@ def reasons(skipped) -> dict[str, str]:
 
 @pytest.fixture
 def use_fake_encoder(monkeypatch):
-    from askjobs.embed import SentenceTransformerEncoder
+    from askjobs import embed
 
-    monkeypatch.setattr(SentenceTransformerEncoder, "from_settings", classmethod(lambda cls, s: FakeEncoder()))
+    monkeypatch.setattr(embed, "make_encoder", lambda s: FakeEncoder())
 
 
 def good_corpus(root: Path) -> Path:

@@ -16,7 +16,7 @@ import pytest
 from askjobs import cli
 from askjobs.config import Settings
 from askjobs.index import IndexLockedError, current_version, index_lock, load_index
-from askjobs.embed import SentenceTransformerEncoder
+from askjobs import embed
 from askjobs.pipeline import AskJobs
 from docmaker import AUTOMATISATION, SALAIRE, TELETRAVAIL, RecordingEncoder, write_pdf
 from fakes import FakeEncoder
@@ -140,9 +140,9 @@ def test_duplicate_kept_once_and_indexed_when_its_twin_goes(tmp_path):
 
 
 def test_cli_summary_for_a_change_and_for_no_change(tmp_path, capsys, monkeypatch):
-    from askjobs.embed import SentenceTransformerEncoder
+    from askjobs import embed
 
-    monkeypatch.setattr(SentenceTransformerEncoder, "from_settings", classmethod(lambda cls, s: FakeEncoder()))
+    monkeypatch.setattr(embed, "make_encoder", lambda s: FakeEncoder())
     corpus = make_corpus(tmp_path, 3)
     argv = ["index", "--corpus", str(corpus), "--index", str(tmp_path / "index")]
     assert cli.main(argv) == 0
@@ -162,7 +162,8 @@ def test_real_cli_no_change_run_never_loads_the_model(tmp_path):
     corpus = make_corpus(tmp_path, 40)
     fake = FakeEncoder()
     fake.name = "multilingual-e5-small"  # what the CLI's default model is called
-    fake.fingerprint = SentenceTransformerEncoder("multilingual-e5-small", "unused").fingerprint
+    real = embed.make_encoder(Settings())  # cheap: loads nothing
+    fake.fingerprint, fake.backend = real.fingerprint, real.backend
     AskJobs(settings(tmp_path, corpus), fake).build()
     models = tmp_path / "pas-de-modele"
     models.mkdir()
@@ -194,9 +195,9 @@ def test_each_build_publishes_a_complete_version_and_prunes_old_ones(tmp_path):
 
 
 def test_second_build_at_the_same_time_is_refused_with_a_clear_message(tmp_path, capsys, monkeypatch):
-    from askjobs.embed import SentenceTransformerEncoder
+    from askjobs import embed
 
-    monkeypatch.setattr(SentenceTransformerEncoder, "from_settings", classmethod(lambda cls, s: FakeEncoder()))
+    monkeypatch.setattr(embed, "make_encoder", lambda s: FakeEncoder())
     corpus = make_corpus(tmp_path, 2)
     app = AskJobs(settings(tmp_path, corpus), FakeEncoder())
     with index_lock(tmp_path / "index"):

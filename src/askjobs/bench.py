@@ -263,11 +263,11 @@ def summarize(questions: Sequence[SquadQuestion], runs: Sequence[MethodRun]) -> 
 def run_bench(data: SquadSet, settings: Settings, *, max_q: int | None = None, encoder=None,
               progress: Callable[[int, int], None] | None = None) -> BenchResult:
     """Index the paragraphs with the askjobs pipeline and score all methods on the questions."""
-    from .embed import SentenceTransformerEncoder
+    from . import embed
     from .pipeline import AskJobs
 
     questions = spread(data.questions, max_q)
-    encoder = encoder or SentenceTransformerEncoder.from_settings(settings)
+    encoder = encoder or embed.make_encoder(settings)
     with tempfile.TemporaryDirectory(prefix="askjobs-bench-") as tmp:
         corpus, index_dir = Path(tmp) / "corpus", Path(tmp) / "index"
         write_corpus(data.paragraphs, corpus)

@@ -54,13 +54,13 @@ def format_build_report(report, corpus_dir) -> str:
 
 
 def cmd_index(args) -> int:
-    from .embed import SentenceTransformerEncoder
+    from . import embed
     from .pipeline import AskJobs, NothingIndexedError
 
     settings = _settings(args)
     if args.check:
         return _check_index(settings)
-    encoder = SentenceTransformerEncoder.from_settings(settings)
+    encoder = embed.make_encoder(settings)
     encoder.show_progress = True
     app = AskJobs(settings, encoder)
     print(f"Indexation de {settings.corpus_dir} → {settings.index_dir} (modèle {settings.model})", file=sys.stderr)

@@ -17,6 +17,8 @@ class Encoder(Protocol):
 
     name: str
 
+    backend: str  # what computes the vectors ("torch", "onnx", "onnx-int8"): recorded in the index
+
     fingerprint: str  # identifies the vectors beyond the name (e.g. a rebuilt model)
 
     @property
@@ -34,7 +36,7 @@ class ModelError(RuntimeError):
 
 
 class SentenceTransformerEncoder:
-    """A sentence-transformers model, loaded on first use, with its query/passage prompts."""
+    """A sentence-transformers model on torch, loaded on first use, with its query/passage prompts."""
 
     def __init__(self, name: str, path: str, batch_size: int = 32, show_progress: bool = False):
         self.name = name
@@ -67,30 +69,13 @@ class SentenceTransformerEncoder:
         try:
             return SentenceTransformer(self.path, device="cpu")
         except Exception as exc:  # any loader failure becomes one clear message
-            raise ModelError(
-                f"Impossible de charger le modèle d'embedding {self.name!r} ({self.path}) : {exc}. "
-                "Indiquez un autre modèle avec ASKJOBS_MODEL=<dossier local ou identifiant>, ou retirez "
-                f"cette variable pour utiliser le modèle intégré {BUILTIN_MODEL}."
-            ) from exc
+            raise _model_error(self.name, self.path, exc) from exc
+
+    backend = "torch"
 
     @cached_property
     def fingerprint(self) -> str:
-        """Identifies the vectors this model makes, without loading it: the built-in model's
-        source and converter versions, a local folder's config files, or a hub id."""
-        if self.name == BUILTIN_MODEL:
-            from .e5_convert import FORMAT_VERSION, SOURCE_PACKAGE, SOURCE_VERSION
-
-            return f"{SOURCE_PACKAGE}-{SOURCE_VERSION}-format{FORMAT_VERSION}"
-        folder = Path(self.path)
-        if folder.is_dir():
-            import hashlib
-
-            h = hashlib.sha256()
-            for name in ("config.json", "config_sentence_transformers.json", "modules.json", "tokenizer.json"):
-                if (folder / name).is_file():
-                    h.update((folder / name).read_bytes())
-            return "local-" + h.hexdigest()[:16]
-        return self.path
+        return model_fingerprint(self.name, self.path)
 
     @property
     def dim(self) -> int:
@@ -116,6 +101,224 @@ class SentenceTransformerEncoder:
     def count_tokens(self, text: str) -> int:
         # verbose=False: measuring a long text before splitting it is not an overflow to warn about.
         return len(self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+
+def model_fingerprint(name: str, path: str) -> str:
+    """Identifies the vectors a model makes, without loading it: the built-in model's
+    source and converter versions, a local folder's config files, or a hub id."""
+    if name == BUILTIN_MODEL:
+        from .e5_convert import FORMAT_VERSION, SOURCE_PACKAGE, SOURCE_VERSION
+
+        return f"{SOURCE_PACKAGE}-{SOURCE_VERSION}-format{FORMAT_VERSION}"
+    folder = Path(path)
+    if folder.is_dir():
+        import hashlib
+
+        h = hashlib.sha256()
+        for fname in ("config.json", "config_sentence_transformers.json", "modules.json", "tokenizer.json"):
+            if (folder / fname).is_file():
+                h.update((folder / fname).read_bytes())
+        return "local-" + h.hexdigest()[:16]
+    return path
+
+
+def _model_error(name: str, path: str, exc: BaseException) -> ModelError:
+    return ModelError(
+        f"Impossible de charger le modèle d'embedding {name!r} ({path}) : {exc}. "
+        "Indiquez un autre modèle avec ASKJOBS_MODEL=<dossier local ou identifiant>, ou retirez "
+        f"cette variable pour utiliser le modèle intégré {BUILTIN_MODEL}.")
+
+
+# ONNX backends: which exported file encodes the questions and which the passages.
+ONNX_BACKENDS = {
+    "onnx": {"query": "onnx", "passage": "onnx"},
+    "onnx-int8": {"query": "onnx-int8", "passage": "onnx-int8"},
+    "onnx-int8-passages": {"query": "onnx", "passage": "onnx-int8"},
+}
+
+
+class OnnxEncoder:
+    """The same model run by onnxruntime (fp32, or weights quantised to int8), tokenised by `tokenizers`.
+
+    Imports neither torch nor transformers: a question costs a tokenisation, one session run and a
+    numpy mean pooling. The ONNX files are exported from the local model at setup (`make model`),
+    or here on first use when missing (that once needs torch). With "onnx-int8-passages", passages
+    are encoded by the int8 model (fast builds) and questions by the fp32 one (quality): each role
+    loads only its own session.
+    """
+
+    def __init__(self, name: str, path: str, backend: str = "onnx", batch_size: int = 32,
+                 show_progress: bool = False, threads: int | None = None):
+        if backend not in ONNX_BACKENDS:
+            raise ValueError(f"Backend ONNX inconnu : {backend!r} ({', '.join(ONNX_BACKENDS)}).")
+        self.name = name
+        self.path = path
+        self.backend = backend
+        self.batch_size = batch_size
+        self.show_progress = show_progress
+        self.threads = threads
+        self._sessions: dict[str, object] = {}
+        self._tokenizer = None
+        self._counter = None
+        self._prompts = {"query": "", "passage": ""}
+        self._max_tokens = 512
+        self._dim = 0
+
+    @cached_property
+    def fingerprint(self) -> str:
+        return model_fingerprint(self.name, self.path)
+
+    @property
+    def model(self):
+        """The session that encodes questions, loaded on first use (as SentenceTransformerEncoder.model)."""
+        return self._session("query")
+
+    def _session(self, role: str):
+        kind = ONNX_BACKENDS[self.backend][role]
+        if kind not in self._sessions:
+            if self._tokenizer is None:
+                self._load_tokenizer()
+            self._sessions[kind] = self._load_session(kind)
+        return self._sessions[kind]
+
+    def _load_tokenizer(self) -> None:
+        import json
+
+        folder = Path(self.path)
+        try:
+            if self.name == BUILTIN_MODEL:
+                ensure_builtin_model(folder)
+            if not folder.is_dir():
+                raise FileNotFoundError(f"le backend ONNX demande un dossier local, {self.path!r} n'en est pas un")
+            from tokenizers import Tokenizer
+
+            st_cfg = folder / "config_sentence_transformers.json"
+            prompts = json.loads(st_cfg.read_text(encoding="utf-8")).get("prompts", {}) if st_cfg.is_file() else {}
+            self._prompts = {"query": prompts.get("query", ""),
+                             "passage": prompts.get("document", prompts.get("passage", ""))}
+            bert_cfg = folder / "sentence_bert_config.json"
+            if bert_cfg.is_file():
+                self._max_tokens = int(json.loads(bert_cfg.read_text(encoding="utf-8")).get("max_seq_length", 512))
+            self._counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            self._counter.no_truncation()
+            self._counter.no_padding()
+            tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            tok.enable_truncation(self._max_tokens)
+            pad = _pad_token(folder)
+            tok.enable_padding(pad_id=tok.token_to_id(pad), pad_token=pad)
+            self._tokenizer = tok
+        except Exception as exc:  # any loader failure becomes one clear message
+            raise _model_error(self.name, self.path, exc) from exc
+
+    def _load_session(self, kind: str):
+        folder = Path(self.path)
+        try:
+            from . import onnx_export
+
+            if not onnx_export.is_exported(folder):
+                onnx_export.export(folder)
+            import onnxruntime as ort
+
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = self.threads or encoder_threads()
+            opts.inter_op_num_threads = 1
+            opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            opts.log_severity_level = 3
+            model_file = folder / onnx_export.ONNX_DIR / onnx_export.FILES[kind]
+            session = ort.InferenceSession(str(model_file), opts, providers=["CPUExecutionProvider"])
+            self._dim = int(session.get_outputs()[0].shape[-1])
+            return session
+        except Exception as exc:  # any loader failure becomes one clear message
+            raise _model_error(self.name, self.path, exc) from exc
+
+    @property
+    def dim(self) -> int:
+        if not self._dim:
+            self._session("passage")
+        return self._dim
+
+    @property
+    def max_tokens(self) -> int:
+        if self._tokenizer is None:
+            self._load_tokenizer()
+        return self._max_tokens
+
+    def token_vectors(self, texts: Sequence[str], role: str = "passage") -> tuple[np.ndarray, np.ndarray]:
+        """Contextual token vectors (batch, tokens, dim) of texts as given, and their attention mask."""
+        session = self._session(role)
+        encodings = self._tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        return session.run(None, {"input_ids": ids, "attention_mask": mask})[0], mask
+
+    def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
+        _ = self._session(prompt)
+        texts = [self._prompts[prompt] + t for t in texts]
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        # Longest first, in batches of similar length: little padding.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        bar = None
+        if self.show_progress and len(texts) > 64:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(texts), unit="texte", leave=False)
+        for i in range(0, len(order), self.batch_size):
+            batch = order[i:i + self.batch_size]
+            vectors, mask = self.token_vectors([texts[j] for j in batch], prompt)
+            weights = mask[..., None].astype(np.float32)
+            out[batch] = (vectors * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+            if bar:
+                bar.update(len(batch))
+        if bar:
+            bar.close()
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, "query")
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, "passage")
+
+    def count_tokens(self, text: str) -> int:
+        if self._counter is None:
+            self._load_tokenizer()
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
+
+
+def _pad_token(folder: Path) -> str:
+    import json
+
+    cfg = folder / "special_tokens_map.json"
+    if cfg.is_file():
+        pad = json.loads(cfg.read_text(encoding="utf-8")).get("pad_token")
+        pad = pad.get("content") if isinstance(pad, dict) else pad
+        if isinstance(pad, str):
+            return pad
+    return "<pad>"
+
+
+BACKENDS = ("torch", *ONNX_BACKENDS)
+
+
+def make_encoder(settings: Settings):
+    """The encoder for the configured model and backend (nothing is loaded yet)."""
+    if settings.backend == "torch":
+        return SentenceTransformerEncoder.from_settings(settings)
+    if settings.backend in ONNX_BACKENDS:
+        return OnnxEncoder(settings.model, settings.model_path, settings.backend)
+    raise ValueError(f"Backend d'encodage inconnu : {settings.backend!r}. Choisissez parmi "
+                     f"{', '.join(BACKENDS)} (variable ASKJOBS_BACKEND).")
+
+
+def encoder_threads() -> int:
+    """Threads for the encoder: the CPUs this process may use."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def ensure_builtin_model(path: Path) -> Path:

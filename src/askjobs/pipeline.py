@@ -13,7 +13,9 @@ from pathlib import Path
 from .answer import ReaderSettings, read
 from .chunking import chunk_document, make_splitter
 from .config import Settings
-from .embed import Encoder, SentenceTransformerEncoder
+from .threads import configure_threads
+from . import embed
+from .embed import Encoder
 from .followup import resolve_followup
 from .index import (EMBEDDED_TEXT, REBUILD_HINT, REPAIR_HINT, Index, IndexDamagedError, IndexError_, IndexReadOnlyError,
                     build_index, check_version_files, corpus_changes, current_version, index_lock, load_index,
@@ -105,7 +107,7 @@ class AskJobs:
 
     def __init__(self, settings: Settings | None = None, encoder: Encoder | None = None):
         self.settings = settings or Settings()
-        self.encoder = encoder or SentenceTransformerEncoder.from_settings(self.settings)
+        self.encoder = encoder or embed.make_encoder(self.settings)
         self._index: Index | None = None
         self._index_version: Path | None = None
         self._refused: Path | None = None  # a published version that could not be loaded (not retried)
@@ -113,7 +115,13 @@ class AskJobs:
 
     # --- indexing -----------------------------------------------------------
     def model_info(self) -> dict:
-        return {"name": self.encoder.name, "dim": int(self.encoder.dim), "fingerprint": self.model_fingerprint}
+        return {"name": self.encoder.name, "dim": int(self.encoder.dim), "fingerprint": self.model_fingerprint,
+                "backend": self.backend}
+
+    @property
+    def backend(self) -> str | None:
+        """What computes the vectors (torch, onnx, onnx-int8): vectors of two backends are never mixed."""
+        return getattr(self.encoder, "backend", None)
 
     @property
     def model_fingerprint(self) -> str | None:
@@ -122,7 +130,8 @@ class AskJobs:
 
     def _same_model(self, manifest: dict) -> bool:
         model = manifest.get("model", {})
-        return model.get("name") == self.encoder.name and model.get("fingerprint") == self.model_fingerprint
+        return model.get("name") == self.encoder.name and model.get("fingerprint") == self.model_fingerprint \
+            and model.get("backend") == self.backend
 
     def chunking_info(self) -> dict:
         return {"chunk_tokens": self.settings.chunk_tokens, "chunk_overlap": self.settings.chunk_overlap,
@@ -299,6 +308,14 @@ class AskJobs:
                 return self._index
             try:
                 loaded = load_index(self.settings.index_dir, model_name=self.encoder.name)
+                built = loaded.manifest["model"].get("backend")
+                if built != self.backend and self._same_model({"model": {**loaded.manifest["model"],
+                                                                         "backend": self.backend}}):
+                    raise IndexError_(
+                        f"L'index a été construit avec le moteur d'encodage {built or 'torch (ancien index)'!r}, "
+                        f"mais le moteur configuré est {self.backend!r} : leurs vecteurs ne se mélangent pas. "
+                        f"Lancez `askjobs index --rebuild` pour reconstruire l'index"
+                        + (f", ou gardez-le avec ASKJOBS_BACKEND={built}." if built else "."))
                 if not self._same_model(loaded.manifest):
                     raise IndexError_(
                         f"L'index a été construit avec une autre version du modèle {self.encoder.name!r} "
@@ -337,7 +354,8 @@ class AskJobs:
         self._load_model()
 
     def _load_model(self) -> None:
-        getattr(self.encoder, "model", None)  # SentenceTransformerEncoder loads on first access
+        getattr(self.encoder, "model", None)  # the real encoders load on first access
+        configure_threads()
 
     def analyse(self, question: str, history: list | None = None) -> Query:
         """Check the question where it enters and analyse it once for every later stage.
