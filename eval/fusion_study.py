@@ -37,7 +37,7 @@ class StudySet:
     name: str
     corpus: Path
     questions: list[str]
-    gold: list[str]  # gold document source of each question
+    gold: list[str]  # gold document source of each question ("a|b": any of them)
 
 
 def load_set(name: str, chunk_tokens: int) -> StudySet:
@@ -47,8 +47,12 @@ def load_set(name: str, chunk_tokens: int) -> StudySet:
     if path.suffix == ".jsonl":
         from askjobs.evaluate import load_questions
 
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows = {r["id"]: r for r in rows}
         qs = [q for q in load_questions(path) if q.answerable and q.source]
-        return StudySet(name, ROOT / "corpus", [q.question for q in qs], [q.source for q in qs])
+        # A question whose answer is spread over several documents is right with any of them.
+        golds = ["|".join(rows[q.id].get("sources") or [q.source]) for q in qs]
+        return StudySet(name, ROOT / "corpus", [q.question for q in qs], golds)
     data = load_squad(path)
     corpus = SCRATCH / name / "corpus"
     if not corpus.is_dir():
@@ -125,7 +129,8 @@ def dump(name: str, variant: str, chunk_tokens: int, encoder) -> Path:
     doc_ids = {s: j for j, s in enumerate(dict.fromkeys(sources))}
     np.savez_compressed(out, dense=dense.astype(np.float32), lex=lex.astype(np.float32), sent=sent.astype(np.float32),
                         chunk_doc=np.array([doc_ids[s] for s in sources]),
-                        gold=np.array([doc_ids.get(g, -1) for g in study.gold]),
+                        gold=np.array([doc_ids.get(g.split("|")[0], -1) for g in study.gold]),
+                        gold_mask=np.array([[s in g.split("|") for s in doc_ids] for g in study.gold]),
                         idf_sum=idf_sum, nterms=nterms,
                         qlen=np.array([len(q.split()) for q in study.questions]))
     (SCRATCH / name / f"questions-{variant}-{chunk_tokens}.json").write_text(
@@ -156,25 +161,30 @@ def rrf(d: dict, weights=(1.0, 1.5, 1.0), k: float = 20, depth: int = 100) -> np
 
 
 def doc_recall(d: dict, fused: np.ndarray, ks=(1, 5)) -> dict:
-    """Document-level R@k: a document ranks by its best passage."""
+    """Document-level R@k: a document ranks by its best passage; ties count against the gold document."""
     ndoc = int(d["chunk_doc"].max()) + 1
     doc = np.full((fused.shape[0], ndoc), -np.inf)
     for j in range(ndoc):
         cols = np.flatnonzero(d["chunk_doc"] == j)
         doc[:, j] = fused[:, cols].max(axis=1)
-    gold = d["gold"]
-    ok = gold >= 0
-    g = doc[np.arange(len(gold)), np.where(ok, gold, 0)]
-    # Ties count against the gold document (stable order would otherwise flatter a method).
-    better = (doc > g[:, None]).sum(axis=1)
-    ties = (doc == g[:, None]).sum(axis=1) - 1
-    rank = better + ties
+    mask = gold_mask(d)
+    ok = mask.any(axis=1)
+    g = np.where(mask, doc, -np.inf).max(axis=1)
+    rank = ((doc >= g[:, None]) & ~mask).sum(axis=1)
     out = {f"R@{k}": float(np.mean((rank < k)[ok])) for k in ks}
     out["MRR@10"] = float(np.mean(np.where(rank < 10, 1 / (rank + 1), 0)[ok]))
     # `askjobs eval`'s hit@5 looks at the documents of the 5 best passages (one document may fill them).
     top5 = np.argsort(-fused, axis=1, kind="stable")[:, :5]
-    out["hit@5p"] = float(np.mean((d["chunk_doc"][top5] == gold[:, None]).any(axis=1)[ok]))
+    out["hit@5p"] = float(np.mean(np.take_along_axis(mask, d["chunk_doc"][top5], axis=1).any(axis=1)[ok]))
     return out
+
+
+def gold_mask(d: dict) -> np.ndarray:
+    """(questions × documents): which documents answer each question."""
+    if "gold_mask" in d:
+        return d["gold_mask"]
+    ndoc = int(d["chunk_doc"].max()) + 1
+    return d["gold"][:, None] == np.arange(ndoc)[None, :]
 
 
 def load_scores(name: str, variant: str, chunk_tokens: int) -> dict:
