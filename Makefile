@@ -40,7 +40,7 @@ test: model browser
 	$(PY) -m pytest
 
 bench: model
-	$(VENV)/bin/askjobs bench squad ../shared/bench/piaf-dev.json --report eval/reports/piaf-dev
+	$(VENV)/bin/askjobs bench squad ../shared/bench/piaf-dev.json ../shared/bench/cnil-dev.json --report eval/reports
 
 clean:
 	rm -rf index models $(VENV)

@@ -144,3 +144,21 @@ def test_bench_cli_end_to_end_with_real_model(tmp_path, capsys):
     assert out["methods"]["askjobs"]["R@1"] == 1.0
     assert out["methods"]["askjobs"]["containment"] >= 6 / 7
     assert (tmp_path / "report" / "coverage.png").is_file()
+
+
+def test_several_sets_print_one_table_each_and_their_macro_average(tmp_path, capsys, monkeypatch):
+    from askjobs.cli import main
+    from askjobs.embed import SentenceTransformerEncoder
+
+    other = tmp_path / "autre.json"
+    other.write_text(MINI.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(SentenceTransformerEncoder, "from_settings", classmethod(lambda cls, s: FakeEncoder()))
+    assert main(["bench", "squad", str(MINI), str(other), "--report", str(tmp_path / "reports")]) == 0
+    out = capsys.readouterr().out
+    assert f"## {MINI.stem}" in out and "## autre" in out
+    assert "moyenne des 2 jeux" in out
+    assert out.count("askjobs face au meilleur retriever seul") == 2
+    assert (tmp_path / "reports" / MINI.stem / "report.md").is_file()
+    assert (tmp_path / "reports" / "autre" / "recall_at_k.png").is_file()
+    macro = out.split("moyenne des 2 jeux")[1]
+    assert "meilleure phrase seule (e5)" in macro and "askjobs complet" in macro

@@ -1,4 +1,5 @@
-"""Benchmark on a SQuAD-format file (e.g. PIAF): askjobs against simple baselines, one run, one table.
+"""Benchmark on SQuAD-format files (e.g. PIAF, CNIL): askjobs against simple baselines, one table per set
+plus their macro-average, so that a change is judged on every set at once.
 
 Each paragraph becomes one document of a temporary corpus, indexed by the same
 `AskJobs.build()` as `corpus/`; every question goes through the real `AskJobs.ask`.
@@ -28,10 +29,12 @@ from .text import analyze, is_heading, strip_accents
 
 KS = (1, 5, 20)  # recall cut-offs in the table
 CURVE_K = 20  # passages retrieved for the ranking metrics and the recall curves
-METHODS = ("bm25", "dense", "fused_naive", "askjobs")
+METHODS = ("bm25", "dense", "sentence", "fused_naive", "askjobs")
+SINGLE_RETRIEVERS = ("bm25", "dense", "sentence")
 METHOD_LABELS = {
     "bm25": "BM25 seul",
     "dense": "dense seul (e5)",
+    "sentence": "meilleure phrase seule (e5)",
     "fused_naive": "fusion + 1re phrase",
     "askjobs": "askjobs complet",
 }
@@ -240,6 +243,10 @@ def run_methods(app, question: str) -> dict[str, MethodRun]:
     out["dense"] = MethodRun(unique_sources([index.chunks[int(i)].source for i in dense.ids[:CURVE_K]]),
                              _dense_sentence(index, int(dense.ids[0]), found.qvec) if len(dense.ids) else "",
                              stage["embed"] + stage["dense"])
+    sentence = found.rankings["sentence"]
+    out["sentence"] = MethodRun(unique_sources([index.chunks[int(i)].source for i in sentence.ids[:CURVE_K]]),
+                                _dense_sentence(index, int(sentence.ids[0]), found.qvec) if len(sentence.ids) else "",
+                                stage["embed"] + stage["sentence"])
     out["bm25"] = MethodRun(unique_sources([index.chunks[int(i)].source for i in lexical.ids[:CURVE_K]]),
                             _bm25_sentence(index, int(lexical.ids[0]), query) if len(lexical.ids) else "",
                             stage["lexical"])
@@ -314,7 +321,7 @@ def run_bench(data: SquadSet, settings: Settings, *, max_q: int | None = None, e
                  "questions_in_file": len(data.questions), "skipped_unanswerable": data.skipped_unanswerable},
         settings={"model": settings.model, "chunk_tokens": settings.chunk_tokens,
                   "chunk_overlap": settings.chunk_overlap, "top_k": settings.top_k,
-                  "candidates": settings.candidates, "rrf_k": settings.rrf_k,
+                  "candidates": settings.candidates,
                   "refusal_threshold": settings.refusal_threshold, "max_answer_chars": settings.max_answer_chars},
         machine=machine_info(),
         build=build,
@@ -399,7 +406,7 @@ def write_report(result: BenchResult, folder: Path) -> list[Path]:
         "",
         format_table(result, markdown=True),
         "",
-        *[f"- {line}" for line in summary_lines(result)],
+        *[f"- {line}" for line in [*summary_lines(result), versus_single(result)]],
         "",
         "## Settings",
         "",
@@ -462,24 +469,66 @@ def _plot(result: BenchResult, folder: Path) -> list[Path]:
     return [recall_png, coverage_png]
 
 
+def macro_average(results: Sequence[BenchResult]) -> dict[str, dict]:
+    """Each method's columns averaged over the sets, each set counting the same."""
+    return {m: {c: round(float(np.mean([r.methods[m][c] for r in results])), 4) for c in COLUMNS} for m in METHODS}
+
+
+def format_macro(results: Sequence[BenchResult], markdown: bool = False) -> str:
+    """The macro-average table, in the shape of format_table."""
+    names = ", ".join(r.dataset["name"] for r in results)
+    macro = BenchResult({"name": f"moyenne de {names}"}, {}, {}, {}, macro_average(results), {}, [], {})
+    return format_table(macro, markdown)
+
+
+def versus_single(result: BenchResult) -> str:
+    """Whether askjobs finds at least what the best single retriever finds, at R@1 and at R@5."""
+    parts = []
+    for k in ("R@1", "R@5"):
+        best = max(SINGLE_RETRIEVERS, key=lambda m: result.methods[m][k])
+        ours, theirs = result.methods["askjobs"][k], result.methods[best][k]
+        parts.append(f"{k} {ours:.3f} {'≥' if ours >= theirs else '<'} {theirs:.3f} ({METHOD_LABELS[best]})")
+    return "askjobs face au meilleur retriever seul : " + " ; ".join(parts)
+
+
 def cmd_bench_squad(args) -> int:
-    """`askjobs bench squad FILE`: print the table (or JSON) and optionally write the report."""
+    """`askjobs bench squad FILE [FILE …]`: one table per set and their macro-average (or JSON); reports."""
     settings = Settings().with_(model=getattr(args, "model", None))
     if args.max_q is not None and args.max_q < 1:
         raise ValueError(f"--max-q doit être au moins 1 (reçu : {args.max_q}).")
-    data = load_squad(args.file)
-    print(f"Indexation de {len(data.paragraphs)} paragraphes de {args.file} …", file=sys.stderr)
-    result = run_bench(data, settings, max_q=args.max_q, progress=None if args.json else
-                       lambda i, n: print(f"\r  {i}/{n} questions", end="", file=sys.stderr, flush=True))
-    if not args.json:
-        print(file=sys.stderr)
-    if args.report:
-        files = write_report(result, args.report)
-        print(f"Rapport écrit : {', '.join(str(f) for f in files)}", file=sys.stderr)
+    files = [Path(f) for f in args.file] if isinstance(args.file, (list, tuple)) else [Path(args.file)]
+    sets = [load_squad(f) for f in files]  # every file is checked before the first long run
+    names = [d.name for d in sets]
+    if len(set(names)) < len(names):
+        raise ValueError(f"Deux fichiers portent le même nom ({', '.join(names)}) : renommez-en un, "
+                         "les rapports seraient écrits au même endroit.")
+    from .embed import SentenceTransformerEncoder
+
+    encoder = SentenceTransformerEncoder.from_settings(settings)  # loaded once for all sets
+    results = []
+    for f, data in zip(files, sets):
+        print(f"Indexation de {len(data.paragraphs)} paragraphes de {f} …", file=sys.stderr)
+        result = run_bench(data, settings, max_q=args.max_q, encoder=encoder, progress=None if args.json else
+                           lambda i, n: print(f"\r  {i}/{n} questions", end="", file=sys.stderr, flush=True))
+        if not args.json:
+            print(file=sys.stderr)
+        if args.report:
+            folder = Path(args.report) if len(sets) == 1 else Path(args.report) / data.name
+            written = write_report(result, folder)
+            print(f"Rapport écrit : {', '.join(str(w) for w in written)}", file=sys.stderr)
+        results.append(result)
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-    else:
+        out = results[0].to_dict() if len(results) == 1 else {
+            "sets": [r.to_dict() for r in results], "macro": macro_average(results)}
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    for result in results:
+        print(f"## {result.dataset['name']}")
         print(format_table(result))
         print()
-        print("\n".join(summary_lines(result)))
+        print("\n".join([*summary_lines(result), versus_single(result)]))
+        print()
+    if len(results) > 1:
+        print(f"## moyenne des {len(results)} jeux (chaque jeu compte autant)")
+        print(format_macro(results))
     return 0

@@ -259,11 +259,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_eval)
     sp = sub.add_parser("bench", help="mesurer sur un jeu de questions-réponses (SQuAD)")
     bench_sub = sp.add_subparsers(dest="bench_kind", required=True)
-    sq = bench_sub.add_parser("squad", help="fichier au format SQuAD (ex. PIAF)")
-    sq.add_argument("file", type=Path)
+    sq = bench_sub.add_parser("squad", help="fichiers au format SQuAD (ex. PIAF, CNIL) : un tableau par jeu, "
+                                            "puis leur moyenne")
+    sq.add_argument("file", type=Path, nargs="+")
     sq.add_argument("--max-q", type=int, default=None, help="nombre maximal de questions")
     sq.add_argument("--json", action="store_true")
-    sq.add_argument("--report", type=Path, default=None, help="dossier du rapport (Markdown + graphiques)")
+    sq.add_argument("--report", type=Path, default=None,
+                    help="dossier du rapport (Markdown + graphiques) ; avec plusieurs fichiers, un sous-dossier par jeu")
     sq.add_argument("--model", help="modèle sentence-transformers (dossier ou identifiant)")
     sq.set_defaults(func=lambda args: __import__("askjobs.bench", fromlist=["cmd_bench_squad"]).cmd_bench_squad(args))
     return p

@@ -379,7 +379,7 @@ class AskJobs:
         t0 = time.perf_counter()
         qvec = self.encoder.encode_queries([query.resolved])[0]
         embed_ms = (time.perf_counter() - t0) * 1e3
-        found = retrieve(index, query, qvec, k, candidates=s.candidates, rrf_k=s.rrf_k)
+        found = retrieve(index, query, qvec, k, candidates=s.candidates)
         return replace(found, timings_ms={"embed": embed_ms, **found.timings_ms})
 
     def read(self, query: Query, retrieval: Retrieval) -> Answer:

@@ -12,12 +12,18 @@ from .query import Query
 from .schema import Hit
 
 
-# Fusion weights, measured on PIAF (`askjobs bench squad`, 1784 French questions written by
-# other people): BM25 on French stems finds the gold paragraph more often than e5-small
-# (R@1 0.73 against 0.69), so its ranking counts half again as much.
-DENSE_WEIGHT = 1.0
+# Score fusion, fitted by eval/fit_fusion.py on four dev sets at once (PIAF dev, CNIL dev, the seed
+# and the hard eval questions; values and held-out results in eval/fusion-fit.json, which a test
+# compares with these). Each retriever's scores are put on a common scale per question: the dense
+# and best-sentence cosines in units of the spread of the question's best scores (the geometric
+# mean of their standard deviation and a fixed cosine unit: ALPHA = 0.5), BM25 in units of its own
+# spread. A retriever whose best passages stand out for this question weighs more; one that scores
+# every passage alike (e5 on two documents about the same subject) weighs little.
 LEXICAL_WEIGHT = 1.5
-SENTENCE_WEIGHT = 1.0
+SENTENCE_WEIGHT = 0.8
+ALPHA = 0.5
+COSINE_UNIT = 0.012  # a typical spread of e5-small cosines among a question's best passages
+SPREAD_DEPTH = 100  # the best scores a spread is measured on
 
 
 @dataclass(frozen=True)
@@ -28,39 +34,48 @@ class Ranking:
     scores: np.ndarray
 
 
+def dense_scores(index: Index, qvec: np.ndarray) -> np.ndarray:
+    """Cosine of the query with every chunk (vectors are normalised)."""
+    return index.chunk_vectors @ qvec.astype(np.float32) if len(index.chunks) else np.zeros(0, np.float32)
+
+
+def lexical_scores(index: Index, terms: tuple[str, ...]) -> np.ndarray:
+    """BM25 of every chunk over the question's analysed terms (0 when none is in the index)."""
+    terms = [t for t in terms if t in index.bm25.vocab_dict] if len(index.chunks) else []
+    return index.bm25.get_scores(terms).astype(np.float32) if terms else np.zeros(len(index.chunks), np.float32)
+
+
+def sentence_scores(index: Index, qvec: np.ndarray) -> np.ndarray:
+    """Every chunk's best sentence cosine (-inf for a chunk without sentences): finds a passage on the
+    strength of one sentence even when the rest of it is about something else."""
+    best = np.full(len(index.chunks), -np.inf, dtype=np.float32)
+    if not len(index.sentences) or not len(index.chunks):
+        return best
+    rows, flat, starts = _chunk_sentence_layout(index)
+    sims = index.sentence_vectors @ qvec.astype(np.float32)
+    if len(rows):
+        best[rows] = np.maximum.reduceat(sims[flat], starts)  # max over each chunk's sentences
+    return best
+
+
+def top_ranking(scores: np.ndarray, n: int, *, positive: bool = False) -> Ranking:
+    """The n best chunks by `scores` (only those scoring above 0 when `positive`), best first."""
+    order = np.argsort(-scores, kind="stable")[:n]
+    keep = scores[order] > 0 if positive else np.isfinite(scores[order])
+    return Ranking(order[keep], scores[order[keep]])
+
+
 def dense_search(index: Index, qvec: np.ndarray, n: int) -> Ranking:
-    if not len(index.chunks):
-        return Ranking(np.zeros(0, int), np.zeros(0, np.float32))
-    scores, ids = index.faiss.search(np.ascontiguousarray(qvec.reshape(1, -1), dtype=np.float32),
-                                     min(n, len(index.chunks)))
-    keep = ids[0] >= 0  # FAISS pads with -1 when it has fewer results
-    return Ranking(ids[0][keep], scores[0][keep])
+    return top_ranking(dense_scores(index, qvec), n)
 
 
 def lexical_search(index: Index, terms: tuple[str, ...], n: int) -> Ranking:
     """Chunks ranked by BM25 over the question's analysed terms."""
-    terms = [t for t in terms if t in index.bm25.vocab_dict]
-    if not terms or not len(index.chunks):
-        return Ranking(np.zeros(0, int), np.zeros(0, np.float32))
-    scores = index.bm25.get_scores(terms)
-    order = np.argsort(-scores, kind="stable")[:n]
-    order = order[scores[order] > 0]
-    return Ranking(order, scores[order])
+    return top_ranking(lexical_scores(index, terms), n, positive=True)
 
 
 def sentence_search(index: Index, qvec: np.ndarray, n: int) -> Ranking:
-    """Chunks ranked by their best-matching sentence: finds a passage on the strength of one
-    sentence even when the rest of it is about something else."""
-    if not len(index.sentences) or not len(index.chunks):
-        return Ranking(np.zeros(0, int), np.zeros(0, np.float32))
-    rows, flat, starts = _chunk_sentence_layout(index)
-    sims = index.sentence_vectors @ qvec.astype(np.float32)
-    best = np.full(len(index.chunks), -np.inf, dtype=np.float32)
-    if len(rows):
-        best[rows] = np.maximum.reduceat(sims[flat], starts)  # max over each chunk's sentences
-    order = np.argsort(-best, kind="stable")[:n]
-    order = order[np.isfinite(best[order])]
-    return Ranking(order, best[order])
+    return top_ranking(sentence_scores(index, qvec), n)
 
 
 def _chunk_sentence_layout(index: Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -74,13 +89,24 @@ def _chunk_sentence_layout(index: Index) -> tuple[np.ndarray, np.ndarray, np.nda
     return index.memo["chunk_sentence_layout"]
 
 
-def fuse(rankings: list[Ranking], weights: list[float], rrf_k: int) -> dict[int, float]:
-    """Weighted reciprocal-rank fusion."""
-    fused: dict[int, float] = {}
-    for ranking, w in zip(rankings, weights):
-        for rank, cid in enumerate(ranking.ids):
-            fused[int(cid)] = fused.get(int(cid), 0.0) + w / (rrf_k + rank + 1)
-    return fused
+def spread(scores: np.ndarray, depth: int = SPREAD_DEPTH) -> float:
+    """Standard deviation of the `depth` best finite scores: how far apart a question's candidates are."""
+    finite = scores[np.isfinite(scores)]
+    top = finite if len(finite) <= depth else np.partition(finite, len(finite) - depth)[-depth:]
+    return max(float(top.std()), 1e-6) if len(top) else 1.0
+
+
+def fuse(dense: np.ndarray, lexical: np.ndarray, sentence: np.ndarray, *, lexical_weight: float = LEXICAL_WEIGHT,
+         sentence_weight: float = SENTENCE_WEIGHT, alpha: float = ALPHA) -> np.ndarray:
+    """Fused score of every chunk: each retriever's scores in units of its spread for this question, weighted.
+
+    Chunks without a sentence (-inf) get the lowest sentence score of the others, not -inf.
+    """
+    sentence = np.where(np.isfinite(sentence), sentence, np.min(sentence[np.isfinite(sentence)], initial=0.0))
+    unit_d = spread(dense) ** alpha * COSINE_UNIT ** (1 - alpha)
+    unit_s = spread(sentence) ** alpha * COSINE_UNIT ** (1 - alpha)
+    return (dense / unit_d + lexical_weight * lexical / spread(lexical)
+            + sentence_weight * sentence / unit_s).astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -97,10 +123,12 @@ class Retrieval:
         return replace(self, hits=self.hits[:k])
 
 
-def retrieve(index: Index, query: Query, qvec: np.ndarray, k: int, *, candidates: int = 100,
-             rrf_k: int = 20, dense_weight: float = DENSE_WEIGHT, lexical_weight: float = LEXICAL_WEIGHT,
-             sentence_weight: float = SENTENCE_WEIGHT) -> Retrieval:
-    """The k best chunks for a query, fusing dense, BM25 and best-sentence rankings."""
+def retrieve(index: Index, query: Query, qvec: np.ndarray, k: int, *, candidates: int = 100) -> Retrieval:
+    """The k best chunks for a query, fusing dense, BM25 and best-sentence scores.
+
+    Each hit's `score` is its fused score in standard deviations above the mean of the `candidates`
+    best: positive, and comparable between the passages of one question.
+    """
     timings: dict[str, float] = {}
     t = time.perf_counter()
 
@@ -110,21 +138,23 @@ def retrieve(index: Index, query: Query, qvec: np.ndarray, k: int, *, candidates
         timings[name] = (now - t) * 1e3
         t = now
 
-    dense = dense_search(index, qvec, candidates)
+    dense = dense_scores(index, qvec)
     lap("dense")
-    lexical = lexical_search(index, query.terms, candidates)
+    lexical = lexical_scores(index, query.terms)
     lap("lexical")
-    sentence = sentence_search(index, qvec, candidates)
+    sentence = sentence_scores(index, qvec)
     lap("sentence")
-    fused = fuse([dense, lexical, sentence], [dense_weight, lexical_weight, sentence_weight], rrf_k)
-    d_rank = {int(c): r for r, c in enumerate(dense.ids)}
-    l_rank = {int(c): r for r, c in enumerate(lexical.ids)}
-    d_score = {int(c): float(s) for c, s in zip(dense.ids, dense.scores)}
-    l_score = {int(c): float(s) for c, s in zip(lexical.ids, lexical.scores)}
-    best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-    hits = tuple(
-        Hit(index.chunks[cid], score, cid, d_score.get(cid), l_score.get(cid), d_rank.get(cid), l_rank.get(cid))
-        for cid, score in best
-    )
+    hits: tuple[Hit, ...] = ()
+    if len(index.chunks):
+        fused = fuse(dense, lexical, sentence)
+        pool = np.argsort(-fused, kind="stable")[:max(candidates, k)]
+        mean, sd = float(fused[pool].mean()), max(float(fused[pool].std()), 1e-9)
+        hits = tuple(
+            Hit(index.chunks[cid], max((float(fused[cid]) - mean) / sd, 1e-3), int(cid), float(dense[cid]),
+                float(lexical[cid]) if lexical[cid] > 0 else None, int((dense > dense[cid]).sum()),
+                int((lexical > lexical[cid]).sum()) if lexical[cid] > 0 else None)
+            for cid in pool[:k])
     lap("fuse")
-    return Retrieval(hits, qvec, {"dense": dense, "lexical": lexical, "sentence": sentence}, timings)
+    rankings = {"dense": top_ranking(dense, candidates), "lexical": top_ranking(lexical, candidates, positive=True),
+                "sentence": top_ranking(sentence, candidates)}
+    return Retrieval(hits, qvec, rankings, timings)
