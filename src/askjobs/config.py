@@ -41,7 +41,7 @@ class Settings:
 
     # Retrieval.
     top_k: int = 5  # passages the answer is drawn from and shown
-    candidates: int = 100  # per retriever: its ranking kept for study, and the pool hit scores are measured on
+    candidates: int = 100  # per retriever: the length of its own ranking, kept for baselines and study
 
     # Answer: below this confidence askjobs says it did not find the answer.
     # Calibrated with `askjobs eval eval/questions.jsonl --calibrate`: the middle of the widest range

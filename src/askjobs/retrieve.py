@@ -24,6 +24,7 @@ SENTENCE_WEIGHT = 0.8
 ALPHA = 0.5
 COSINE_UNIT = 0.012  # a typical spread of e5-small cosines among a question's best passages
 SPREAD_DEPTH = 100  # the best scores a spread is measured on
+RANK_DECAY = 20  # a hit's score: RANK_DECAY / (RANK_DECAY + rank)
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,9 @@ class Retrieval:
 def retrieve(index: Index, query: Query, qvec: np.ndarray, k: int, *, candidates: int = 100) -> Retrieval:
     """The k best chunks for a query, fusing dense, BM25 and best-sentence scores.
 
-    Each hit's `score` is its fused score in standard deviations above the mean of the `candidates`
-    best: positive, and comparable between the passages of one question.
+    Each hit's `score` is RANK_DECAY / (RANK_DECAY + its fused rank): 1 for the best passage, then falling
+    slowly, as with the reciprocal-rank fusion the reader was tuned on (a fused score's scale depends on
+    the corpus; a rank does not).
     """
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -146,14 +148,12 @@ def retrieve(index: Index, query: Query, qvec: np.ndarray, k: int, *, candidates
     lap("sentence")
     hits: tuple[Hit, ...] = ()
     if len(index.chunks):
-        fused = fuse(dense, lexical, sentence)
-        pool = np.argsort(-fused, kind="stable")[:max(candidates, k)]
-        mean, sd = float(fused[pool].mean()), max(float(fused[pool].std()), 1e-9)
+        best = np.argsort(-fuse(dense, lexical, sentence), kind="stable")[:k]
         hits = tuple(
-            Hit(index.chunks[cid], max((float(fused[cid]) - mean) / sd, 1e-3), int(cid), float(dense[cid]),
+            Hit(index.chunks[cid], RANK_DECAY / (RANK_DECAY + rank), int(cid), float(dense[cid]),
                 float(lexical[cid]) if lexical[cid] > 0 else None, int((dense > dense[cid]).sum()),
                 int((lexical > lexical[cid]).sum()) if lexical[cid] > 0 else None)
-            for cid in pool[:k])
+            for rank, cid in enumerate(best))
     lap("fuse")
     rankings = {"dense": top_ranking(dense, candidates), "lexical": top_ranking(lexical, candidates, positive=True),
                 "sentence": top_ranking(sentence, candidates)}
