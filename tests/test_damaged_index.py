@@ -241,3 +241,13 @@ def test_the_app_start_repairs_a_damaged_index_and_says_so(copy):
     assert "sentences.npy : son contenu ne correspond plus à la somme de contrôle du manifeste" in repaired
     assert logs[-1].startswith("Index prêt : 3 document(s)")
     assert replies(app) == expected
+
+
+def test_a_damaged_pointer_is_repaired_from_the_newest_whole_version(copy):
+    corpus, index_dir, expected = copy
+    (index_dir / CURRENT).write_bytes(b"\xff\xfe../../etc\n")
+    encoder = CountingEncoder()
+    report = AskJobs(settings(corpus, index_dir), encoder).build()
+    assert "CURRENT" in report.repaired and encoder.encoded == 0  # every vector kept
+    assert report.unchanged == ["robots.txt", "salaires.txt", "teletravail.txt"]
+    assert replies(AskJobs(settings(corpus, index_dir), FakeEncoder())) == expected

@@ -423,9 +423,9 @@ def current_version(index_dir: Path) -> Path | None:
                               f"{versions}. {REPAIR_HINT}") from None
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        raise IndexError_(f"Le pointeur {pointer} est illisible ({exc}). {REBUILD_HINT}") from exc
+        raise IndexError_(f"Le pointeur {pointer} est illisible ({exc}). {REPAIR_HINT}") from exc
     if not name or "/" in name or name.startswith("."):
-        raise IndexError_(f"Le pointeur {pointer} ne désigne pas une version valide ({name!r}). {REBUILD_HINT}")
+        raise IndexError_(f"Le pointeur {pointer} ne désigne pas une version valide ({name!r}). {REPAIR_HINT}")
     return Path(index_dir) / "versions" / name
 
 
@@ -436,7 +436,12 @@ def read_manifest(index_dir: Path) -> dict | None:
         return None
     if not version.is_dir():
         raise IndexError_(f"La version {version.name} désignée par {Path(index_dir) / CURRENT} n'existe pas. "
-                          f"{REBUILD_HINT}")
+                          f"{REPAIR_HINT}")
+    return version_manifest(version)
+
+
+def version_manifest(version: Path) -> dict:
+    """The manifest of one version folder, checked for shape."""
     try:
         manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -664,6 +669,21 @@ def _read_sentences(version: Path, docs: dict[str, Document], dim: int) -> tuple
     return sentences, sentence_vectors
 
 
+def _newest_intact_version(index_dir: Path) -> tuple[Path | None, dict | None]:
+    """The newest version folder whose manifest reads and whose files match their checksums."""
+    versions = index_dir / "versions"
+    candidates = sorted((p for p in versions.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                        reverse=True) if versions.is_dir() else []
+    for version in candidates:
+        try:
+            manifest = version_manifest(version)
+        except IndexError_:
+            continue
+        if "files" in manifest and not damaged_files(version, manifest):
+            return version, manifest
+    return None, None
+
+
 def load_reusable(index_dir: Path) -> Index | None:
     """What a build may keep of the current version, even a damaged one: its documents, and its passages
     and sentences with their vectors, each only when its files are intact (empty when damaged; the
@@ -674,11 +694,13 @@ def load_reusable(index_dir: Path) -> Index | None:
     """
     try:
         version = current_version(index_dir)
-        manifest = read_manifest(index_dir) if version is not None else None
-    except IndexError_:
-        return None
-    if manifest is None:
-        return None
+        if version is None:
+            return None
+        manifest = version_manifest(version)
+    except IndexError_:  # a damaged pointer (or manifest): the newest version that is whole, if any
+        version, manifest = _newest_intact_version(Path(index_dir))
+        if version is None:
+            return None
     bad = set(damaged_files(version, manifest))
     if bad & {MANIFEST, MANIFEST_SUM}:
         return None  # what the manifest says (document hashes, dimension) cannot be trusted
