@@ -175,7 +175,8 @@ def test_real_cli_no_change_run_never_loads_the_model(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Index à jour : aucun changement")
     assert list(models.iterdir()) == []  # building or loading the model would have written here
-    assert elapsed < 5.0, f"no-change `askjobs index` took {elapsed:.1f} s"
+    # No wall-clock assertion (PROTOCOL: the machine is shared); the time is reported for a reader.
+    print(f"no-change `askjobs index` in a fresh process: {elapsed:.1f} s")
 
 
 # --- Atomic versions, lock, concurrent readers -----------------------------------------

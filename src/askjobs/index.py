@@ -293,10 +293,10 @@ def save_index(index: Index, index_dir: Path, keep: int = 2) -> Path:
             os.fsync(fh.fileno())
         os.replace(pointer_tmp, index_dir / CURRENT)
     except (OSError, RuntimeError) as exc:  # faiss raises RuntimeError when its write fails
+        reason = _write_failure(exc, index_dir)  # before cleaning up: a full disk is still full now
         for leftover in (tmp, final):
             shutil.rmtree(leftover, ignore_errors=True)
         pointer_tmp.unlink(missing_ok=True)
-        reason = os_reason(exc) if isinstance(exc, OSError) else _faiss_reason(exc)
         raise IndexError_(f"Impossible d'écrire l'index dans {index_dir} ({reason}). L'index précédent, s'il "
                           "existe, est conservé tel quel.") from None
     _fsync_dir(index_dir)
@@ -305,11 +305,16 @@ def save_index(index: Index, index_dir: Path, keep: int = 2) -> Path:
     return final
 
 
-def _faiss_reason(exc: RuntimeError) -> str:
-    text = str(exc)
-    if "No space left" in text:
-        return os_reason(OSError(errno.ENOSPC, "No space left on device"))
-    return "écriture du fichier des vecteurs impossible : " + (text.splitlines() or [""])[0][:160]
+def _write_failure(exc: Exception, index_dir: Path) -> str:
+    """Why writing the index failed, in French. numpy ("44160 requested and 42976 written") and faiss
+    report a full disk without an errno: the free space tells."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return os_reason(exc)
+    with contextlib.suppress(OSError):
+        if shutil.disk_usage(index_dir).free < 1024 * 1024:
+            return os_reason(OSError(errno.ENOSPC, "No space left on device"))
+    first = (str(exc).splitlines() or [""])[0][:160]
+    return f"écriture impossible : {first}"
 
 
 def _write_version(index: Index, folder: Path) -> None:
