@@ -34,7 +34,7 @@ REPLY = "#askjobs-chat .askjobs-reply"  # an answer, a refusal, a question asked
 # Gradio's own English strings that must not be seen (or heard through a screen reader's labels).
 ENGLISH = ["Copy message", "Liked", "Disliked", "Like", "Dislike", "Clear", "Use via API", "Built with",
            "Settings", "Drop File Here", "Click to Upload", "Toggle Sidebar", "Feedback", "Submit", "Loading",
-           "bot's message", "user's message", "chatbot conversation"]
+           "bot's message", "user's message", "chatbot conversation", "Select example"]
 
 
 @pytest.fixture(scope="module")
@@ -316,6 +316,7 @@ def test_a_docx_uploaded_from_the_page_is_answered_from_then_removed(browser, do
         ask(page, "Et la prime d'équipement ?")
         reply = last_reply(page)
         assert "450 euros" in reply.inner_text()
+        assert "Question comprise : La prime d'équipement des salariés de Vexel ?" in reply.inner_text()
         page.locator("#askjobs-remove-choice input").click()
         page.get_by_role("option", name="teletravail-vexel.docx").click()
         page.locator("#askjobs-remove-btn").click()

@@ -75,7 +75,10 @@ a.askjobs-ref:hover, a.askjobs-ref:focus { text-decoration: underline; outline-o
 #askjobs-chat button[title="Effacer la conversation"] { display: none; }  /* one reset button: "Nouvelle conversation" */
 @media (max-width: 700px) {
   #askjobs-intro { display: none; }
-  #askjobs-chat { height: 52vh !important; min-height: 0 !important; }
+  #askjobs-chat { height: 56vh !important; min-height: 0 !important; }
+  #askjobs-chat .placeholder-content { font-size: .9em; }
+  #askjobs-chat .examples { gap: .35em !important; margin-top: .4em !important; }
+  #askjobs-chat button.example { padding: .3em .6em !important; font-size: .85em; min-height: 0 !important; }
   .askjobs-doc-text { max-height: 45vh; }
 }
 """
@@ -106,7 +109,8 @@ HEAD_JS = """<script>
     "Toggle Sidebar": "Afficher ou masquer le panneau Documents", "File upload": "Envoi de fichiers",
     "Click to upload or drop files": "Cliquez ou déposez des fichiers", "chatbot conversation": "Conversation",
     "Gradio footer navigation": "Pied de page"};
-  const PREFIXES = [["user's message: ", "Votre question : "], ["bot's message: ", "Réponse d'askjobs : "]];
+  const PREFIXES = [["user's message: ", "Votre question : "], ["bot's message: ", "Réponse d'askjobs : "],
+    ["Select example ", "Choisir l'exemple : "]];
   document.addEventListener('click', (event) => {
     const link = event.target.closest && event.target.closest('a.askjobs-ref');
     if (!link) return;
