@@ -29,7 +29,11 @@ EncoderFactory = Callable[[], object]  # builds an Encoder inside a worker (must
 
 
 class RayBuild:
-    """A Ray cluster for one build: `with RayBuild(make_encoder) as ray_build: ray_build.encode(texts)`."""
+    """A Ray cluster for one build: `with RayBuild(make_encoder) as steps: steps.encode(texts)`.
+
+    The cluster is joined (or a local one started) on the first stage that has work, so a build with
+    nothing to do never starts Ray.
+    """
 
     def __init__(self, make_encoder: EncoderFactory, *, num_cpus: int | None = None, actors: int | None = None,
                  batch_size: int = 64, gpus_per_actor: float | None = None, address: str | None = None):
@@ -43,10 +47,20 @@ class RayBuild:
         self._started = False
 
     def __enter__(self) -> "RayBuild":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import ray
+
+        if self._started:
+            ray.shutdown()
+            self._started = False
+
+    def _start(self) -> None:
         try:
             import ray
         except ImportError as exc:
-            raise RuntimeError("Ray n'est pas installé : `pip install 'askjobs[scale]'` (ou `pip install "
+            raise ValueError("Ray n'est pas installé : `pip install 'askjobs[scale]'` (ou `pip install "
                                "'ray[data]'`), ou indexez sans `--workers ray`.") from exc
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local, private cluster
         if not ray.is_initialized():
@@ -61,13 +75,6 @@ class RayBuild:
         ctx = DataContext.get_current()
         ctx.enable_progress_bars = False
         ctx.execution_options.preserve_order = True  # rows come back in input order
-        return self
-
-    def __exit__(self, *exc) -> None:
-        import ray
-
-        if self._started:
-            ray.shutdown()
 
     def _pool(self, per_actor_cpus: float = 1.0) -> dict:
         import ray
@@ -87,6 +94,7 @@ class RayBuild:
 
         if not files:
             return []
+        self._start()
         rows = [{"source": f.source, "path": str(f.path), "size": f.size, "file_hash": f.file_hash} for f in files]
         out = ray.data.from_items(rows).map_batches(_extract_batch, batch_size=16, batch_format="pandas",
                                                     num_cpus=1).take_all()
@@ -102,6 +110,7 @@ class RayBuild:
 
         if not documents:
             return []
+        self._start()
         rows = [{"doc": json.dumps(_document_row(d), ensure_ascii=False)} for d in documents]
         out = ray.data.from_items(rows).map_batches(
             _Chunker, fn_constructor_args=(self.make_encoder, chunk_tokens, chunk_overlap), batch_size=8,
@@ -120,6 +129,7 @@ class RayBuild:
 
         if not texts:
             return np.zeros((0, 0), np.float32)
+        self._start()
         rows = [{"i": i, "text": t} for i, t in enumerate(texts)]
         out = ray.data.from_items(rows).map_batches(
             _Embedder, fn_constructor_args=(self.make_encoder,), batch_size=self.batch_size, batch_format="numpy",

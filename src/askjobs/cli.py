@@ -63,9 +63,11 @@ def cmd_index(args) -> int:
     encoder = embed.make_encoder(settings)
     encoder.show_progress = True
     app = AskJobs(settings, encoder)
-    print(f"Indexation de {settings.corpus_dir} → {settings.index_dir} (modèle {settings.model})", file=sys.stderr)
+    where = app.store.where() if app.store.kind != "faiss" else settings.index_dir
+    workers = " ; lecture, découpage et vecteurs sur Ray" if args.workers == "ray" else ""
+    print(f"Indexation de {settings.corpus_dir} → {where} (modèle {settings.model}{workers})", file=sys.stderr)
     try:
-        report = app.build(rebuild=args.rebuild, progress=lambda label, n: n and print(
+        report = app.build(rebuild=args.rebuild, workers=args.workers, progress=lambda label, n: n and print(
             f"  calcul des vecteurs : {n} {label}", file=sys.stderr))
     except NothingIndexedError as exc:
         print(format_build_report(exc.report, settings.corpus_dir))
@@ -234,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("index", help="construire ou mettre à jour l'index")
     common(sp)
     sp.add_argument("--rebuild", action="store_true", help="tout reconstruire")
+    sp.add_argument("--workers", choices=("local", "ray"), default="local",
+                    help="où lire, découper et calculer les vecteurs : ce processus (défaut) ou un cluster Ray "
+                         "(RAY_ADDRESS, sinon un cluster local)")
     sp.add_argument("--check", action="store_true",
                     help="vérifier l'index (tailles et sommes de contrôle de ses fichiers) sans rien modifier")
     sp.set_defaults(func=cmd_index)

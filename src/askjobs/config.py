@@ -33,6 +33,9 @@ class Settings:
     # "onnx-int8-passages" (int8 for passages and sentences, fp32 for questions).
     backend: str = field(default_factory=lambda: os.environ.get("ASKJOBS_BACKEND", DEFAULT_BACKEND))
 
+    # Where the index lives: "faiss" (the index folder) or "qdrant" (ASKJOBS_QDRANT_URL; see store_qdrant.py).
+    store: str = field(default_factory=lambda: os.environ.get("ASKJOBS_STORE", "faiss"))
+
     # Chunking, measured in the encoder's tokens (e5 truncates at 512).
     # 320 keeps a typical encyclopaedia paragraph (~700 characters) in one passage; on PIAF
     # this raised document R@1 from 0.73 to 0.76 over 200 tokens.

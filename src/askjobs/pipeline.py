@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 import unicodedata
 from collections.abc import Callable
@@ -17,13 +18,13 @@ from .threads import configure_threads
 from . import embed
 from .embed import Encoder
 from .followup import resolve_followup
-from .index import (EMBEDDED_TEXT, REBUILD_HINT, REPAIR_HINT, Index, IndexDamagedError, IndexError_, IndexReadOnlyError,
-                    build_index, check_version_files, corpus_changes, current_version, index_lock, load_index,
-                    load_reusable, read_manifest, save_index, verify_version)
+from .index import (EMBEDDED_TEXT, REBUILD_HINT, REPAIR_HINT, Index, IndexDamagedError, IndexError_,
+                    IndexReadOnlyError, build_index, corpus_changes, current_version)
 from .ingest import Skipped, drop_duplicates, load_file, scan_corpus
 from .query import Query, analyse_question
 from .retrieve import Retrieval, retrieve
 from .schema import Answer
+from .store import open_store
 from .text import ANALYZER, load_lexicon
 
 
@@ -108,8 +109,10 @@ class AskJobs:
     def __init__(self, settings: Settings | None = None, encoder: Encoder | None = None):
         self.settings = settings or Settings()
         self.encoder = encoder or embed.make_encoder(self.settings)
+        self.store = open_store(self.settings.index_dir, self.settings.store)  # cheap: connects on first use
         self._index: Index | None = None
         self._index_version: Path | None = None
+        self._pinned = threading.local()  # the version a question in progress reads (see one_version)
         self._refused: Path | None = None  # a published version that could not be loaded (not retried)
         self._last_warning: str | None = None
 
@@ -137,7 +140,8 @@ class AskJobs:
         return {"chunk_tokens": self.settings.chunk_tokens, "chunk_overlap": self.settings.chunk_overlap,
                 "splitter": "langchain RecursiveCharacterTextSplitter, fr sentences, v1"}
 
-    def build(self, *, rebuild: bool = False, progress: Callable[[str, int], None] | None = None) -> BuildReport:
+    def build(self, *, rebuild: bool = False, progress: Callable[[str, int], None] | None = None,
+              workers: str = "local") -> BuildReport:
         """Index the corpus folder, re-embedding only documents that changed.
 
         Files are compared with the manifest by the hash of their bytes first: when nothing changed and
@@ -146,12 +150,13 @@ class AskJobs:
         documents and vectors (`report.repaired` says what was wrong). Another build running on the same
         index raises IndexLockedError; no usable document at all raises NothingIndexedError (with the
         report) and keeps the previous index, if any. A read-only index folder that is up to date is
-        reported as such; one that needs writing raises IndexError_ saying so.
+        reported as such; one that needs writing raises IndexError_ saying so. `workers="ray"` reads,
+        chunks and embeds on a Ray cluster (build_ray.py) and builds the same index.
         """
         t0 = time.perf_counter()
         try:
-            with index_lock(self.settings.index_dir):
-                return self._build_locked(rebuild, progress, t0)
+            with self.store.lock(), self._build_steps(workers) as steps:
+                return self._build_locked(rebuild, progress, t0, steps)
         except IndexReadOnlyError as exc:
             files, skipped = scan_corpus(self.settings.corpus_dir, self.settings.max_file_bytes)
             manifest, damage = (None, None) if rebuild else self._current_state()
@@ -182,7 +187,7 @@ class AskJobs:
             return None
         s = self.settings
         report = BuildReport(unchanged=sorted(d["source"] for d in manifest["documents"]), up_to_date=True,
-                             path=current_version(s.index_dir), documents=len(manifest["documents"]),
+                             path=self.store.current(), documents=len(manifest["documents"]),
                              chunks=manifest["counts"].get("chunks", 0),
                              sentences=manifest["counts"].get("sentences", 0))
         report.skipped = sorted(skipped + [Skipped(e["source"], e["reason"], e.get("file_hash"))
@@ -191,7 +196,17 @@ class AskJobs:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def _build_locked(self, rebuild: bool, progress, t0: float) -> BuildReport:
+    def _build_steps(self, workers: str):
+        """Reading, chunking and embedding: in this process, or on a Ray cluster."""
+        if workers == "ray":
+            from .build_ray import RayBuild
+
+            return RayBuild(encoder_factory(self.encoder, self.settings))
+        if workers != "local":
+            raise ValueError(f"--workers {workers!r} inconnu : choisissez local ou ray.")
+        return contextlib.nullcontext(_LocalSteps(self.encoder))
+
+    def _build_locked(self, rebuild: bool, progress, t0: float, steps: "_LocalSteps") -> BuildReport:
         s = self.settings
         files, skipped = scan_corpus(s.corpus_dir, s.max_file_bytes)
         on_disk = {f.source: f.file_hash for f in files}
@@ -203,12 +218,16 @@ class AskJobs:
         previous = None if rebuild else self._reusable_index()
         # Extract only files whose bytes changed; the others keep the text stored in the index.
         indexed = {d["source"]: d.get("file_hash") for d in previous.manifest["documents"]} if previous else {}
+        def kept(f) -> bool:
+            return indexed.get(f.source) == f.file_hash and f.source in previous.documents
+
+        extracted = iter(steps.load_files([f for f in files if not kept(f)]))
         docs = []
         for f in files:
-            if indexed.get(f.source) == f.file_hash and f.source in previous.documents:
+            if kept(f):
                 docs.append(previous.documents[f.source])
                 continue
-            result = load_file(f)
+            result = next(extracted)
             (docs if not isinstance(result, Skipped) else skipped).append(result)
         docs, duplicates = drop_duplicates(docs, on_disk)
         report = BuildReport(skipped=sorted(skipped + duplicates, key=lambda x: x.source),
@@ -230,8 +249,10 @@ class AskJobs:
         for c in previous.chunks if previous else ():
             kept_chunks.setdefault(c.source, []).append(c)
         to_chunk = {d.source for d in docs if old.get(d.source) != d.hash or d.source not in kept_chunks}
-        splitter = make_splitter(s.chunk_tokens, s.chunk_overlap, self.encoder.count_tokens) if to_chunk else None
-        chunks = [c for d in docs for c in (chunk_document(d, splitter) if d.source in to_chunk
+        fresh_chunks: dict[str, list] = {}
+        for c in steps.chunk([d for d in docs if d.source in to_chunk], s.chunk_tokens, s.chunk_overlap):
+            fresh_chunks.setdefault(c.source, []).append(c)
+        chunks = [c for d in docs for c in (fresh_chunks.get(d.source, []) if d.source in to_chunk
                                             else kept_chunks[d.source])]
 
         def counting_progress(label: str, n: int) -> None:
@@ -241,12 +262,12 @@ class AskJobs:
 
         # Only removals: the model need not load even to learn its dimension.
         model = self.model_info() if to_chunk or previous is None else previous.manifest["model"]
-        index = build_index(docs, chunks, self.encoder.encode_passages, model=model,
+        index = build_index(docs, chunks, steps.encode, model=model,
                             chunking=self.chunking_info(), file_hashes=on_disk,
                             skipped=[{"source": x.source, "reason": x.reason, "file_hash": x.file_hash}
                                      for x in report.skipped],
                             reuse=previous, progress=counting_progress)
-        report.path = save_index(index, s.index_dir)
+        report.path = self.store.publish(index)
         report.documents, report.chunks, report.sentences = len(docs), len(chunks), len(index.sentences)
         report.seconds = time.perf_counter() - t0
         self._index, self._index_version = index, report.path
@@ -256,19 +277,15 @@ class AskJobs:
         """(manifest, damage): the current manifest when the index is intact (every file matches its size and
         checksum) and was built with this model, chunking and analysis, else None; and what is wrong with
         the current version, if anything. Reads the index files once, loads no vector and no model."""
-        index_dir = self.settings.index_dir
         try:
-            manifest = read_manifest(index_dir)
+            manifest = self.store.verified_manifest()
             if manifest is None:
                 return None, None
-            version = current_version(index_dir)
-            verify_version(version, manifest)
-            check_version_files(version, manifest)
         except IndexError_ as exc:  # a damaged pointer, manifest or file: the build repairs it
             return None, exc
         if not self._same_model(manifest) or manifest["chunking"] != self.chunking_info() \
                 or manifest.get("analyzer") != ANALYZER or manifest.get("embedded_text") != EMBEDDED_TEXT \
-                or "files" not in manifest:
+                or (self.store.kind == "faiss" and "files" not in manifest):
             return None, None  # built another way (or before checksums): rebuilt, keeping what it can
         return manifest, None
 
@@ -277,7 +294,7 @@ class AskJobs:
 
         Only the model and the chunking decide: a new lexical analysis rebuilds BM25 from the kept texts.
         """
-        previous = load_reusable(self.settings.index_dir)
+        previous = self.store.reusable()
         if previous is None or not self._same_model(previous.manifest) \
                 or previous.manifest["chunking"] != self.chunking_info():
             return None
@@ -285,7 +302,7 @@ class AskJobs:
 
     def stale_files(self) -> dict[str, list[str]]:
         """Files added, changed or removed since the index was built."""
-        manifest = read_manifest(self.settings.index_dir) or {}
+        manifest = self.store.read_manifest() or {}
         if not self.settings.corpus_dir.is_dir():
             return corpus_changes(manifest, {})
         files, _ = scan_corpus(self.settings.corpus_dir, self.settings.max_file_bytes)
@@ -299,15 +316,18 @@ class AskJobs:
         An index already in memory keeps serving when the newly published version cannot be used
         (damaged CURRENT pointer or files, another model): the reason is logged once, not on every question.
         """
+        pinned = getattr(self._pinned, "index", None)
+        if pinned is not None:
+            return pinned
         for _ in range(3):
             try:
-                version = current_version(self.settings.index_dir)
+                version = self.store.current()
             except IndexError_ as exc:
                 return self._keep_serving(exc)
             if self._index is not None and (version is None or version in (self._index_version, self._refused)):
                 return self._index
             try:
-                loaded = load_index(self.settings.index_dir, model_name=self.encoder.name)
+                loaded = self.store.load(model_name=self.encoder.name)
                 built = loaded.manifest["model"].get("backend")
                 if built != self.backend and self._same_model({"model": {**loaded.manifest["model"],
                                                                          "backend": self.backend}}):
@@ -324,7 +344,7 @@ class AskJobs:
             except IndexError_ as exc:
                 # A build published (and pruned) versions while this one was loading: load the newer one.
                 with contextlib.suppress(IndexError_):
-                    if current_version(self.settings.index_dir) != version:
+                    if self.store.current() != version:
                         continue
                 self._refused = version
                 return self._keep_serving(exc)
@@ -335,6 +355,16 @@ class AskJobs:
             return self._index
         raise IndexError_(f"L'index {self.settings.index_dir} change sans arrêt pendant son chargement ; "
                           "réessayez quand l'indexation en cours sera terminée.")
+
+    @contextlib.contextmanager
+    def one_version(self):
+        """Read one index version from analyse to read, even when a build publishes another meanwhile
+        (the passages found must be read in the index they were found in)."""
+        self._pinned.index = self.index
+        try:
+            yield self._pinned.index
+        finally:
+            self._pinned.index = None
 
     def _keep_serving(self, exc: IndexError_) -> Index:
         """Answer from the index in memory when the published one is unusable; raise when there is none."""
@@ -397,21 +427,50 @@ class AskJobs:
         if k is not None and not 1 <= k <= 50:
             raise QuestionError(f"Le nombre de passages doit être entre 1 et 50 (reçu : {k}).")
         t0 = time.perf_counter()
-        _ = self.index
-        self._load_model()
-        t1 = time.perf_counter()
-        query = self.analyse(question, history)
-        if query.context and query.context.get("ambiguous"):
-            message = resolve_followup(query.text, history).clarification()
-            return Answer(query.text, message, False, 0.0, form="clarification", reason=message,
-                          query=query.to_dict())
-        found = self.search(query, k)
-        t2 = time.perf_counter()
-        answer = self.read(query, found)
-        t3 = time.perf_counter()
+        with self.one_version():
+            self._load_model()
+            t1 = time.perf_counter()
+            query = self.analyse(question, history)
+            if query.context and query.context.get("ambiguous"):
+                message = resolve_followup(query.text, history).clarification()
+                return Answer(query.text, message, False, 0.0, form="clarification", reason=message,
+                              query=query.to_dict())
+            found = self.search(query, k)
+            t2 = time.perf_counter()
+            answer = self.read(query, found)
+            t3 = time.perf_counter()
         stages = found.timings_ms
         timings = {"embed": stages["embed"], "retrieve": (t2 - t1) * 1e3 - stages["embed"],
                    "read": (t3 - t2) * 1e3, "total": (t3 - t1) * 1e3}
         if t1 - t0 > 0.005:  # first question of a process: model and index loading, reported apart
             timings["load"] = (t1 - t0) * 1e3
         return replace(answer, timings_ms=timings)
+
+
+class _LocalSteps:
+    """Reading, chunking and embedding in this process (the default build)."""
+
+    def __init__(self, encoder: Encoder):
+        self.encoder = encoder
+
+    def load_files(self, files: list) -> list:
+        return [load_file(f) for f in files]
+
+    def chunk(self, documents: list, chunk_tokens: int, chunk_overlap: int) -> list:
+        if not documents:
+            return []
+        splitter = make_splitter(chunk_tokens, chunk_overlap, self.encoder.count_tokens)
+        return [c for d in documents for c in chunk_document(d, splitter)]
+
+    def encode(self, texts):
+        return self.encoder.encode_passages(texts)
+
+
+def encoder_factory(encoder: Encoder, settings: Settings) -> Callable[[], Encoder]:
+    """How a Ray worker makes its own copy of the encoder (the model is loaded there, once per worker)."""
+    import copy
+    from functools import partial
+
+    if isinstance(encoder, (embed.SentenceTransformerEncoder, embed.OnnxEncoder)):
+        return partial(embed.make_encoder, settings)
+    return partial(copy.deepcopy, encoder)  # a light encoder (tests) travels as it is

@@ -10,6 +10,7 @@ import numpy as np
 from .index import Index
 from .query import Query
 from .schema import Hit
+from .store import searcher_of
 
 
 # Score fusion, fitted by eval/fit_fusion.py on four dev sets at once (PIAF dev, CNIL dev, the seed
@@ -140,21 +141,26 @@ def retrieve(index: Index, query: Query, qvec: np.ndarray, k: int, *, candidates
         timings[name] = (now - t) * 1e3
         t = now
 
-    dense = dense_scores(index, qvec)
+    searcher = searcher_of(index)  # the store's: every chunk in memory (FAISS folder), or candidates (Qdrant)
+    rows = searcher.candidates(qvec, query.terms, candidates)  # None: every chunk is scored
+    dense = searcher.dense(qvec, rows)
     lap("dense")
-    lexical = lexical_scores(index, query.terms)
+    lexical = searcher.lexical(query.terms, rows)
     lap("lexical")
-    sentence = sentence_scores(index, qvec)
+    sentence = searcher.sentences(qvec, rows)
     lap("sentence")
+    ids = np.arange(len(index.chunks)) if rows is None else rows  # chunk row of each score, ascending
     hits: tuple[Hit, ...] = ()
-    if len(index.chunks):
+    if len(ids):
         best = np.argsort(-fuse(dense, lexical, sentence), kind="stable")[:k]
         hits = tuple(
-            Hit(index.chunks[cid], RANK_DECAY / (RANK_DECAY + rank), int(cid), float(dense[cid]),
-                float(lexical[cid]) if lexical[cid] > 0 else None, int((dense > dense[cid]).sum()),
-                int((lexical > lexical[cid]).sum()) if lexical[cid] > 0 else None)
-            for rank, cid in enumerate(best))
+            Hit(index.chunks[ids[i]], RANK_DECAY / (RANK_DECAY + rank), int(ids[i]), float(dense[i]),
+                float(lexical[i]) if lexical[i] > 0 else None, int((dense > dense[i]).sum()),
+                int((lexical > lexical[i]).sum()) if lexical[i] > 0 else None)
+            for rank, i in enumerate(best))
     lap("fuse")
     rankings = {"dense": top_ranking(dense, candidates), "lexical": top_ranking(lexical, candidates, positive=True),
                 "sentence": top_ranking(sentence, candidates)}
+    if rows is not None:  # positions among the candidates → chunk rows
+        rankings = {name: Ranking(ids[r.ids], r.scores) for name, r in rankings.items()}
     return Retrieval(hits, qvec, rankings, timings)

@@ -1,18 +1,17 @@
 """Where an index lives: the storage seam between the pipeline and its vectors, texts and term statistics.
 
 A `Store` keeps versions of an index and publishes a new one atomically; a loaded index
-carries a `Searcher` that answers the three retrieval queries (dense passages, lexical
-passages on askjobs' own French terms, passages by their best sentence). The retriever and
-the reader only see these two interfaces, so they do not know which store they use.
+answers the three retrieval queries through a `Searcher` (dense passages, lexical passages on
+askjobs' own French terms, passages by their best sentence). The retriever and the reader only
+see an `Index` and its searcher, so they do not know which store they use.
 
-Two stores exist: the FAISS + bm25s folder (`faiss`, the default, `index.py`) and Qdrant
-(`qdrant`, `store_qdrant.py`), chosen with ASKJOBS_STORE.
+Two stores exist: the FAISS + bm25s folder (`faiss`, the default: `index.py`, searched in memory
+by `FaissSearcher`) and Qdrant (`qdrant`: `store_qdrant.py`), chosen with ASKJOBS_STORE.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ContextManager, Protocol
 
@@ -24,26 +23,22 @@ if TYPE_CHECKING:
 STORES = ("faiss", "qdrant")
 
 
-@dataclass(frozen=True)
-class Ranking:
-    """Scores of one retriever over the chunks it returned, best first (ids are chunk rows)."""
-
-    ids: np.ndarray
-    scores: np.ndarray
-
-    @staticmethod
-    def empty() -> "Ranking":
-        return Ranking(np.zeros(0, int), np.zeros(0, np.float32))
-
-
 class Searcher(Protocol):
-    """The three searches retrieval fuses, over one loaded index version."""
+    """The scores retrieval fuses, over one loaded index version.
 
-    def dense(self, qvec: np.ndarray, n: int) -> Ranking: ...
+    `candidates` names the chunk rows worth scoring (ascending), or None when every chunk is scored
+    (the in-memory store); the three scorers then return one score per candidate: the dense cosine,
+    BM25 on askjobs' own French terms (0 without a shared term), and the best sentence's cosine
+    (-inf for a chunk without sentences).
+    """
 
-    def lexical(self, terms: tuple[str, ...], n: int) -> Ranking: ...
+    def candidates(self, qvec: np.ndarray, terms: tuple[str, ...], n: int) -> np.ndarray | None: ...
 
-    def sentences(self, qvec: np.ndarray, n: int) -> Ranking: ...
+    def dense(self, qvec: np.ndarray, rows: np.ndarray | None) -> np.ndarray: ...
+
+    def lexical(self, terms: tuple[str, ...], rows: np.ndarray | None) -> np.ndarray: ...
+
+    def sentences(self, qvec: np.ndarray, rows: np.ndarray | None) -> np.ndarray: ...
 
 
 class Store(Protocol):
@@ -52,83 +47,36 @@ class Store(Protocol):
     kind: str  # "faiss" or "qdrant"
 
     def where(self) -> str:
-        """Where the index lives, for messages ("dossier index/", "Qdrant http://…, collection …")."""
+        """Where the index lives, for messages."""
         ...
 
     def lock(self) -> ContextManager:
         """Held for one build; a second build at the same time fails at once (IndexLockedError)."""
         ...
 
-    def current(self) -> str | None:
-        """The name of the published version, None when nothing was built yet."""
+    def current(self) -> Path | None:
+        """The published version (its folder, or a path naming its collection), None before any build."""
         ...
 
     def read_manifest(self) -> dict | None:
         """The current version's manifest, checked for shape, without loading vectors."""
         ...
 
-    def check(self, manifest: dict) -> None:
-        """Cheap integrity check of the current version (raises IndexError_ naming the fix)."""
+    def verified_manifest(self) -> dict | None:
+        """The current manifest after checking that the version is whole (raises IndexError_ on damage)."""
         ...
 
-    def load(self, *, model_name: str | None = None, for_reuse: bool = False) -> "Index":
-        """The current version with its searcher attached; damage raises IndexError_ with the fix."""
+    def reusable(self) -> "Index | None":
+        """What a build may keep of the current version (documents, chunks, vectors), never raising."""
         ...
 
-    def publish(self, index: "Index") -> str:
-        """Write `index` as a new version and make it current atomically; returns its name."""
+    def load(self, *, model_name: str | None = None) -> "Index":
+        """The current version, ready to search; damage or a mismatch raises IndexError_ with the fix."""
         ...
 
-
-class FaissSearcher:
-    """Exact search over the in-memory index: FAISS inner product, bm25s, numpy over sentence vectors."""
-
-    def __init__(self, index: "Index"):
-        self.index = index
-
-    def dense(self, qvec: np.ndarray, n: int) -> Ranking:
-        index = self.index
-        if not len(index.chunks):
-            return Ranking.empty()
-        scores, ids = index.faiss.search(np.ascontiguousarray(qvec.reshape(1, -1), dtype=np.float32),
-                                         min(n, len(index.chunks)))
-        keep = ids[0] >= 0  # FAISS pads with -1 when it has fewer results
-        return Ranking(ids[0][keep], scores[0][keep])
-
-    def lexical(self, terms: tuple[str, ...], n: int) -> Ranking:
-        index = self.index
-        terms = [t for t in terms if t in index.bm25.vocab_dict]
-        if not terms or not len(index.chunks):
-            return Ranking.empty()
-        scores = index.bm25.get_scores(terms)
-        order = np.argsort(-scores, kind="stable")[:n]
-        order = order[scores[order] > 0]
-        return Ranking(order, scores[order])
-
-    def sentences(self, qvec: np.ndarray, n: int) -> Ranking:
-        index = self.index
-        if not len(index.sentences) or not len(index.chunks):
-            return Ranking.empty()
-        rows, flat, starts = chunk_sentence_layout(index)
-        sims = index.sentence_vectors @ qvec.astype(np.float32)
-        best = np.full(len(index.chunks), -np.inf, dtype=np.float32)
-        if len(rows):
-            best[rows] = np.maximum.reduceat(sims[flat], starts)  # max over each chunk's sentences
-        order = np.argsort(-best, kind="stable")[:n]
-        order = order[np.isfinite(best[order])]
-        return Ranking(order, best[order])
-
-
-def chunk_sentence_layout(index: "Index") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Chunks that hold sentences, their sentence ids laid end to end, and where each chunk's begin."""
-    if "chunk_sentence_layout" not in index.memo:
-        rows = [r for r, sids in enumerate(index.chunk_sentences) if sids]
-        lengths = [len(index.chunk_sentences[r]) for r in rows]
-        flat = [sid for r in rows for sid in index.chunk_sentences[r]]
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if rows else np.zeros(0, np.int64)
-        index.memo["chunk_sentence_layout"] = (np.array(rows, dtype=np.int64), np.array(flat, dtype=np.int64),
-                                               starts)
-    return index.memo["chunk_sentence_layout"]
+    def publish(self, index: "Index") -> Path:
+        """Write `index` as a new version and make it current atomically."""
+        ...
 
 
 class FaissStore:
@@ -147,31 +95,66 @@ class FaissStore:
 
         return index_lock(self.index_dir)
 
-    def current(self) -> str | None:
+    def current(self) -> Path | None:
         from .index import current_version
 
-        version = current_version(self.index_dir)
-        return None if version is None else version.name
+        return current_version(self.index_dir)
 
     def read_manifest(self) -> dict | None:
         from .index import read_manifest
 
         return read_manifest(self.index_dir)
 
-    def check(self, manifest: dict) -> None:
-        from .index import check_version_files, current_version
+    def verified_manifest(self) -> dict | None:
+        from .index import check_version_files, current_version, read_manifest, verify_version
 
-        check_version_files(current_version(self.index_dir), manifest)
+        manifest = read_manifest(self.index_dir)
+        if manifest is None:
+            return None
+        version = current_version(self.index_dir)
+        verify_version(version, manifest)
+        check_version_files(version, manifest)
+        return manifest
 
-    def load(self, *, model_name: str | None = None, for_reuse: bool = False) -> "Index":
+    def reusable(self) -> "Index | None":
+        from .index import load_reusable
+
+        return load_reusable(self.index_dir)
+
+    def load(self, *, model_name: str | None = None) -> "Index":
         from .index import load_index
 
-        return load_index(self.index_dir, model_name=model_name, for_reuse=for_reuse)
+        return load_index(self.index_dir, model_name=model_name)
 
-    def publish(self, index: "Index") -> str:
+    def publish(self, index: "Index") -> Path:
         from .index import save_index
 
-        return save_index(index, self.index_dir).name
+        return save_index(index, self.index_dir)
+
+
+class FaissSearcher:
+    """The default store's scores, in memory, for every chunk (the functions of retrieve.py)."""
+
+    def __init__(self, index: "Index"):
+        self.index = index
+
+    def candidates(self, qvec: np.ndarray, terms: tuple[str, ...], n: int) -> None:
+        return None  # scoring every chunk costs one matrix product: no need to pick candidates first
+
+    def dense(self, qvec: np.ndarray, rows: None) -> np.ndarray:
+        from .retrieve import dense_scores
+
+        return dense_scores(self.index, qvec)
+
+    def lexical(self, terms: tuple[str, ...], rows: None) -> np.ndarray:
+        from .retrieve import lexical_scores
+
+        return lexical_scores(self.index, terms)
+
+    def sentences(self, qvec: np.ndarray, rows: None) -> np.ndarray:
+        from .retrieve import sentence_scores
+
+        return sentence_scores(self.index, qvec)
 
 
 def store_kind(value: str | None = None) -> str:
@@ -185,9 +168,17 @@ def store_kind(value: str | None = None) -> str:
 
 def open_store(index_dir: Path, kind: str | None = None) -> Store:
     """The store configured for this index: the FAISS folder, or Qdrant (ASKJOBS_QDRANT_URL)."""
-    kind = store_kind(kind)
-    if kind == "qdrant":
+    if store_kind(kind) == "qdrant":
         from .store_qdrant import QdrantStore
 
         return QdrantStore.from_env(index_dir)
     return FaissStore(index_dir)
+
+
+def searcher_of(index: "Index") -> Searcher:
+    """The searcher of a loaded index: the one its store attached, else FAISS + bm25s in memory."""
+    return index.cached(("searcher",), lambda: FaissSearcher(index))
+
+
+def attach_searcher(index: "Index", searcher: Searcher) -> None:
+    index.memo[("searcher",)] = searcher

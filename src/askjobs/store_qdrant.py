@@ -25,6 +25,7 @@ of Qdrant's API with exact brute-force search, handy on one machine and for test
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import time
@@ -37,7 +38,7 @@ import numpy as np
 from .index import (ANALYZER, REBUILD_HINT, Index, IndexError_, check_manifest,
                     index_lock, passage_text)
 from .schema import Chunk, Document, Sentence
-from .store import Ranking
+from .store import attach_searcher
 from .text import analyze
 
 META, DOCUMENT, PASSAGE, SENTENCE = 0, 1, 2, 3
@@ -96,7 +97,7 @@ class QdrantStore:
     @property
     def client(self):
         if self._client is None:
-            self._client = _client_for(self.location, self.api_key)
+            self._client = _client_for(self.location, self.api_key, self.lock_dir)
         return self._client
 
     def _call(self, fn: Callable, *args, **kwargs):
@@ -120,9 +121,10 @@ class QdrantStore:
                 return alias.collection_name
         return None
 
-    def current(self) -> str | None:
+    def current(self) -> Path | None:
+        """The collection the alias names (a Path, as the FAISS store's version folders)."""
         collection = self._collection()
-        return None if collection is None else collection.removeprefix(f"{self.alias}-")
+        return None if collection is None else Path(collection)
 
     def read_manifest(self) -> dict | None:
         collection = self._collection()
@@ -141,8 +143,26 @@ class QdrantStore:
                                   f"« {key} » manque. {REBUILD_HINT}")
         return payload
 
-    def check(self, manifest: dict) -> None:
+    def verified_manifest(self) -> dict | None:
         collection = self._collection()
+        if collection is None:
+            return None
+        manifest = self._meta(collection)["manifest"]
+        self._check(collection, manifest)
+        return manifest
+
+    def reusable(self) -> Index | None:
+        try:
+            collection = self._collection()
+            if collection is None:
+                return None
+            meta = self._meta(collection)
+            self._check(collection, meta["manifest"])
+            return self._load(collection, meta, for_reuse=True)
+        except Exception:  # a build then embeds everything again: nothing here can be trusted
+            return None
+
+    def _check(self, collection: str, manifest: dict) -> None:
         counts = self._counts(collection)
         expected = {"document": len(manifest["documents"]), "passage": manifest["counts"]["chunks"],
                     "sentence": manifest["counts"]["sentences"]}
@@ -158,21 +178,21 @@ class QdrantStore:
             must=[m.FieldCondition(key="kind", match=m.MatchValue(value=name))])).count
             for name in KINDS.values()}
 
-    def load(self, *, model_name: str | None = None, for_reuse: bool = False) -> Index:
+    def load(self, *, model_name: str | None = None) -> Index:
         collection = self._collection()
         if collection is None:
             raise IndexError_(f"Aucun index trouvé dans {self.where()}. Lancez `askjobs index` pour le construire.")
         meta = self._meta(collection)
         manifest = meta["manifest"]
-        check_loadable(manifest, model_name, for_reuse)
+        check_loadable(manifest, model_name)
+        self._check(collection, manifest)
         try:
-            index = self._load(collection, meta, for_reuse)
+            index = self._load(collection, meta, for_reuse=False)
         except IndexError_:
             raise
         except Exception as exc:
             raise IndexError_(f"La collection Qdrant {collection} est endommagée ou incomplète "
                               f"({type(exc).__name__}: {str(exc)[:200]}). {REBUILD_HINT}") from exc
-        self.check(manifest)
         return index
 
     def _load(self, collection: str, meta: dict, for_reuse: bool) -> Index:
@@ -202,7 +222,7 @@ class QdrantStore:
             chunk_vectors, sentence_vectors = chunk_vectors.all(), sentence_vectors.all()
         index = Index(manifest, docs, chunks, chunk_vectors, sentences, sentence_vectors,
                       [list(r["sentences"]) for r in passages], dict(meta["term_df"]), path=Path(collection))
-        index.searcher = QdrantSearcher(self, collection, meta["vocab"], len(chunks), len(sentences))
+        attach_searcher(index, QdrantSearcher(self, collection, meta["vocab"], index))
         return index
 
     def _scroll(self, collection: str, *, vector: str | None = None, kind: int | None = None) -> Iterator:
@@ -218,7 +238,7 @@ class QdrantStore:
             if offset is None:
                 return
 
-    def publish(self, index: Index) -> str:
+    def publish(self, index: Index) -> Path:
         from qdrant_client import models as m
 
         now = time.time_ns()
@@ -244,8 +264,9 @@ class QdrantStore:
                 self.client.delete_collection(collection)
             raise
         index.path = Path(collection)
+        attach_searcher(index, QdrantSearcher(self, collection, meta["vocab"], index))
         self._prune(keep={collection})
-        return version
+        return index.path
 
     def _upload(self, collection: str, index: Index) -> dict:
         from qdrant_client import models as m
@@ -311,47 +332,65 @@ class QdrantStore:
 
 
 class QdrantSearcher:
-    """Dense, lexical and best-sentence search over one version's collection, ranked as the FAISS store ranks."""
+    """Candidates from Qdrant, then the exact scores the FAISS store computes, on those candidates only.
 
-    def __init__(self, store: QdrantStore, collection: str, vocab: list[str], n_chunks: int, n_sentences: int):
-        self.store, self.collection = store, collection
+    The candidates are the union of the n best passages of each search (dense HNSW, BM25 with
+    Qdrant's IDF, best sentence): every passage among the n best of any retriever, so each
+    retriever's n best scores (what fusion measures its spread on) and, in practice, the fused top
+    k are among them. Their dense and sentence cosines are computed here from their stored vectors,
+    their BM25 scores by Qdrant on exactly those points.
+    """
+
+    def __init__(self, store: QdrantStore, collection: str, vocab: list[str], index: Index):
+        self.store, self.collection, self.index = store, collection, index
         self.term_id = {t: i for i, t in enumerate(vocab)}
-        self.n_chunks, self.n_sentences = n_chunks, n_sentences
+        self.n_chunks, self.n_sentences = len(index.chunks), len(index.sentences)
 
-    def _query(self, query, using: str, limit: int, offset: int = 0) -> list:
+    def _query(self, query, using: str, limit: int, offset: int = 0, only: list[int] | None = None) -> list:
         from qdrant_client import models as m
 
         params = None
         if self.store.is_server and using != "bm25":  # local mode is exact and warns about index parameters
             params = m.SearchParams(hnsw_ef=max(128, limit), quantization=m.QuantizationSearchParams(
                 rescore=True, oversampling=2.0))
+        where = None if only is None else m.Filter(must=[m.HasIdCondition(has_id=only)])
         return self.store._call(self.store.client.query_points, self.collection, query=query, using=using,
-                                limit=limit, offset=offset, search_params=params, with_payload=using == "sentence"
-                                ).points
+                                limit=limit, offset=offset, search_params=params, query_filter=where,
+                                with_payload=using == "sentence").points
 
-    def dense(self, qvec: np.ndarray, n: int) -> Ranking:
-        if not self.n_chunks:
-            return Ranking.empty()
-        points = self._query(np.asarray(qvec, np.float32).tolist(), "passage", min(n, self.n_chunks))
-        return _ranked({p.id // 4: p.score for p in points}, n)
-
-    def lexical(self, terms: tuple[str, ...], n: int) -> Ranking:
+    def _sparse(self, terms: tuple[str, ...]):
         from qdrant_client import models as m
 
         counts = Counter(self.term_id[t] for t in terms if t in self.term_id)
-        if not counts or not self.n_chunks:
-            return Ranking.empty()
         ids = sorted(counts)
-        points = self._query(m.SparseVector(indices=ids, values=[float(counts[i]) for i in ids]), "bm25",
-                             min(n, self.n_chunks))
-        return _ranked({p.id // 4: p.score for p in points if p.score > 0}, n)
+        return m.SparseVector(indices=ids, values=[float(counts[i]) for i in ids]) if ids else None
 
-    def sentences(self, qvec: np.ndarray, n: int) -> Ranking:
-        """Passages ranked by their best sentence: sentences are read best first until the n-th
-        passage's score is beaten by no unread sentence."""
-        if not self.n_sentences or not self.n_chunks:
-            return Ranking.empty()
+    def candidates(self, qvec: np.ndarray, terms: tuple[str, ...], n: int) -> np.ndarray:
+        if not self.n_chunks:
+            return np.zeros(0, np.int64)
         query = np.asarray(qvec, np.float32).tolist()
+        rows = {p.id // 4 for p in self._top(query, "passage", n)}
+        sparse = self._sparse(terms)
+        if sparse is not None:
+            rows |= {p.id // 4 for p in self._top(sparse, "bm25", n) if p.score > 0}
+        rows |= set(self._best_sentence_rows(query, n))
+        return np.array(sorted(rows), dtype=np.int64)
+
+    def _top(self, query, using: str, n: int) -> list:
+        """The n best passages and every passage tied with the n-th (the FAISS store breaks ties by row)."""
+        limit = min(n, self.n_chunks)
+        while True:
+            points = self._query(query, using, limit)
+            if len(points) < limit or limit >= self.n_chunks or len(points) < n \
+                    or np.float32(points[-1].score) != np.float32(points[n - 1].score):
+                return points
+            limit = min(2 * limit, self.n_chunks)
+
+    def _best_sentence_rows(self, query: list[float], n: int) -> list[int]:
+        """The n passages with the best sentences: sentences are read best first until no unread
+        sentence can beat the n-th passage's."""
+        if not self.n_sentences:
+            return []
         best: dict[int, float] = {}
         limit, offset = max(4 * n, 64), 0
         while True:
@@ -362,14 +401,35 @@ class QdrantSearcher:
             offset += len(points)
             exhausted = len(points) < limit or offset >= self.n_sentences
             if exhausted or (len(best) >= n and points[-1].score < sorted(best.values(), reverse=True)[n - 1]):
-                return _ranked(best, n)
+                return sorted(best, key=lambda row: (-np.float32(best[row]), row))[:n]
             limit *= 2
 
+    def dense(self, qvec: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        if not len(rows):
+            return np.zeros(0, np.float32)
+        return np.asarray(self.index.chunk_vectors[rows], np.float32) @ qvec.astype(np.float32)
 
-def _ranked(scores: dict[int, float], n: int) -> Ranking:
-    """Best first; ties (in float32, as FAISS and bm25s score) by chunk row, as the FAISS store orders them."""
-    order = sorted(scores, key=lambda row: (-np.float32(scores[row]), row))[:n]
-    return Ranking(np.array(order, dtype=np.int64), np.array([scores[r] for r in order], dtype=np.float32))
+    def lexical(self, terms: tuple[str, ...], rows: np.ndarray) -> np.ndarray:
+        scores = np.zeros(len(rows), np.float32)
+        sparse = self._sparse(terms)
+        if sparse is None or not len(rows):
+            return scores
+        position = {int(r): i for i, r in enumerate(rows)}
+        for p in self._query(sparse, "bm25", len(rows), only=[point_id(PASSAGE, int(r)) for r in rows]):
+            scores[position[p.id // 4]] = p.score
+        return scores
+
+    def sentences(self, qvec: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        best = np.full(len(rows), -np.inf, dtype=np.float32)
+        sids = [self.index.chunk_sentences[int(r)] for r in rows]
+        flat = [sid for group in sids for sid in group]
+        if not flat:
+            return best
+        sims = np.asarray(self.index.sentence_vectors[flat], np.float32) @ qvec.astype(np.float32)
+        has = [i for i, group in enumerate(sids) if group]
+        starts = np.concatenate([[0], np.cumsum([len(sids[i]) for i in has])[:-1]]).astype(np.int64)
+        best[has] = np.maximum.reduceat(sims, starts)  # max over each passage's sentences
+        return best
 
 
 class Vectors:
@@ -432,25 +492,26 @@ def collection_config(dim: int, shards: int = 1, replicas: int = 1) -> dict:
             "shard_number": shards, "replication_factor": replicas}
 
 
-def check_loadable(manifest: dict, model_name: str | None, for_reuse: bool) -> None:
+def check_loadable(manifest: dict, model_name: str | None) -> None:
     """The model and lexical analysis of an index must be those configured (as index.load_index checks)."""
     if model_name is not None and manifest["model"]["name"] != model_name:
         raise IndexError_(f"L'index a été construit avec le modèle {manifest['model']['name']!r}, mais le modèle "
                           f"configuré est {model_name!r}. {REBUILD_HINT}")
-    if not for_reuse and manifest.get("analyzer") != ANALYZER:
+    if manifest.get("analyzer") != ANALYZER:
         raise IndexError_("L'index a été construit avec une version antérieure de l'analyse lexicale "
                           "d'askjobs. Lancez `askjobs index` pour le mettre à jour.")
 
 
-def _client_for(location: str, api_key: str | None):
+def _client_for(location: str, api_key: str | None, index_dir: Path):
     from qdrant_client import QdrantClient
 
-    if location == ":memory:":  # a fresh, private store (tests)
-        return QdrantClient(location=":memory:")
-    key = (location, api_key)
+    # ":memory:" is one in-process store per index folder (tests, benchmarks): nothing is written to disk.
+    key = (location, api_key, str(index_dir) if location == ":memory:" else None)
     with _CLIENTS_LOCK:
         if key not in _CLIENTS:
-            if location.startswith(("http://", "https://")):
+            if location == ":memory:":
+                _CLIENTS[key] = QdrantClient(location=":memory:")
+            elif location.startswith(("http://", "https://")):
                 _CLIENTS[key] = QdrantClient(url=location, api_key=api_key, timeout=30)
             else:
                 Path(location).mkdir(parents=True, exist_ok=True)
@@ -462,6 +523,15 @@ def _client_for(location: str, api_key: str | None):
                         "(le mode local de qdrant-client ne se partage pas entre processus). Arrêtez l'autre "
                         f"processus, utilisez un serveur Qdrant (ASKJOBS_QDRANT_URL=http://…) {FALLBACK}.") from exc
         return _CLIENTS[key]
+
+
+@atexit.register
+def _close_clients() -> None:
+    """Close local-mode clients while Python can still do it (their own finaliser runs too late)."""
+    for client in _CLIENTS.values():
+        with _quiet():
+            client.close()
+    _CLIENTS.clear()
 
 
 def _explain(exc: Exception, store: QdrantStore) -> IndexError_:
