@@ -227,3 +227,22 @@ def test_an_unknown_store_is_refused_not_replaced(tmp_path, capsys, monkeypatch)
     code = cli.main(["ask", "--corpus", str(write_corpus(tmp_path / "c")), "--index", str(tmp_path / "i"), "Quel ?"])
     err = capsys.readouterr().err
     assert code == 2 and "ASKJOBS_STORE='elastic' n'est pas un stockage connu" in err
+
+
+def test_qdrant_keeps_two_versions_and_leaves_other_collections_alone(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ASKJOBS_QDRANT_URL", ":memory:")
+    files = corpus_files(4)
+    app = make_app(tmp_path, "qdrant", files)
+    app.store.client.create_collection("askjobs-autre-application", vectors_config={})
+    for price in ("61 000", "62 000", "63 000"):
+        write_corpus(tmp_path / "corpus-a", {"salaires-data.txt": "Salaires\n\n" + SALAIRE.replace("55 000", price)})
+        app.build()
+    names = sorted(c.name for c in app.store.client.get_collections().collections)
+    versions = [n for n in names if n != "askjobs-autre-application"]
+    assert "askjobs-autre-application" in names and len(versions) == 2
+    assert str(app.store.current()) == versions[-1]
+    assert "63 000" in make_app(tmp_path, "qdrant", files).ask("Quel est le salaire médian des data scientists ?").answer
+    monkeypatch.setenv("ASKJOBS_STORE", "qdrant")
+    assert cli.main(["index", "--check", "--corpus", str(tmp_path / "corpus-a"),
+                     "--index", str(tmp_path / "index-a")]) == 0
+    assert "Index intact : la collection askjobs-" in capsys.readouterr().out

@@ -80,7 +80,16 @@ def cmd_index(args) -> int:
 def _check_index(settings) -> int:
     """`askjobs index --check`: compare every index file with its recorded size and checksum."""
     from .index import current_version, read_manifest, verify_version
+    from .store import open_store
 
+    store = open_store(settings.index_dir, settings.store)
+    if store.kind != "faiss":  # a collection: every point the manifest announces is there
+        manifest = store.verified_manifest()
+        if manifest is None:
+            raise _UserError(f"Aucun index dans {store.where()}. Lancez `askjobs index` pour le construire.")
+        print(f"Index intact : la collection {store.current()} de {store.where()} contient les "
+              f"{manifest['counts']['chunks']} passages et {manifest['counts']['sentences']} phrases annoncés.")
+        return 0
     manifest = read_manifest(settings.index_dir)
     if manifest is None:
         raise _UserError(f"Aucun index dans {settings.index_dir}. Lancez `askjobs index` pour le construire.")

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import threading
 import time
 from collections import Counter
@@ -323,8 +324,9 @@ class QdrantStore:
 
     def _prune(self, keep: set[str]) -> None:
         """Drop old versions, keeping the newest few: a chat that loaded one keeps answering from it."""
+        version = re.compile(re.escape(self.alias) + r"-\d{8}T\d{6}\.\d{9}-\d+")  # only our own versions
         names = sorted((c.name for c in self._call(self.client.get_collections).collections
-                        if c.name.startswith(f"{self.alias}-")), reverse=True)
+                        if version.fullmatch(c.name)), reverse=True)
         for name in names[self.keep:]:
             if name not in keep:
                 with _quiet():
