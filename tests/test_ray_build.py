@@ -49,6 +49,7 @@ def assert_same_index(a, b) -> None:
     assert np.allclose(a.chunk_vectors, b.chunk_vectors, atol=1e-6)
     assert np.allclose(a.sentence_vectors, b.sentence_vectors, atol=1e-6)
     assert a.term_df == b.term_df
+    assert a.entities == b.entities
     drop = ("created", "files")
     assert {k: v for k, v in a.manifest.items() if k not in drop} == \
            {k: v for k, v in b.manifest.items() if k not in drop}

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .index import (ANALYZER, REBUILD_HINT, Index, IndexError_, check_manifest,
+from .index import (ANALYZER, EMBEDDED_TEXT, REBUILD_HINT, Index, IndexError_, check_manifest,
                     index_lock, passage_text)
 from .schema import Chunk, Document, Sentence
 from .store import attach_searcher
@@ -221,8 +221,12 @@ class QdrantStore:
         sentence_vectors = Vectors(self, collection, SENTENCE, "sentence", len(sentences), dim)
         if for_reuse:  # a build reads every vector of the unchanged documents: fetch them in bulk
             chunk_vectors, sentence_vectors = chunk_vectors.all(), sentence_vectors.all()
+        # Named entities of each sentence, when the build recorded them (as index.py's entities.jsonl).
+        entities = [tuple((int(a), int(b), str(label)) for a, b, label in r["entities"]) for r in sentences_rows] \
+            if all("entities" in r for r in sentences_rows) and sentences_rows else None
         index = Index(manifest, docs, chunks, chunk_vectors, sentences, sentence_vectors,
-                      [list(r["sentences"]) for r in passages], dict(meta["term_df"]), path=Path(collection))
+                      [list(r["sentences"]) for r in passages], dict(meta["term_df"]), path=Path(collection),
+                      entities=entities)
         attach_searcher(index, QdrantSearcher(self, collection, meta["vocab"], index))
         return index
 
@@ -302,10 +306,12 @@ class QdrantStore:
 
         def sentences() -> Iterator:
             for sid, s in enumerate(index.sentences):
+                payload = {"kind": "sentence", "sid": sid, "source": s.source, "start": s.start, "end": s.end,
+                           "chunks": sentence_chunks.get(sid, [])}
+                if index.entities is not None:
+                    payload["entities"] = [list(e) for e in index.entities[sid]]
                 yield m.PointStruct(id=point_id(SENTENCE, sid), vector={
-                    "sentence": np.asarray(index.sentence_vectors[sid], np.float32).tolist()}, payload={
-                    "kind": "sentence", "sid": sid, "source": s.source, "start": s.start, "end": s.end,
-                    "chunks": sentence_chunks.get(sid, [])})
+                    "sentence": np.asarray(index.sentence_vectors[sid], np.float32).tolist()}, payload=payload)
 
         for points in (documents(), passages(), sentences()):
             self._upsert(collection, points)
@@ -502,6 +508,9 @@ def check_loadable(manifest: dict, model_name: str | None) -> None:
     if manifest.get("analyzer") != ANALYZER:
         raise IndexError_("L'index a été construit avec une version antérieure de l'analyse lexicale "
                           "d'askjobs. Lancez `askjobs index` pour le mettre à jour.")
+    if manifest.get("embedded_text") != EMBEDDED_TEXT:  # vectors of other texts would rank silently wrong
+        raise IndexError_(f"Les vecteurs de l'index ont été calculés sur un texte préparé autrement "
+                          f"({manifest.get('embedded_text')!r}). Lancez `askjobs index` pour le mettre à jour.")
 
 
 def _client_for(location: str, api_key: str | None, index_dir: Path):
