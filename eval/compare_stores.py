@@ -23,7 +23,7 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     from askjobs.bench import load_squad, write_corpus
     from askjobs.config import Settings
-    from askjobs.embed import SentenceTransformerEncoder
+    from askjobs.embed import make_encoder
     from askjobs.index import load_index
     from askjobs.pipeline import AskJobs
 
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     paragraphs = data.paragraphs[:args.paragraphs]
     sources = {p.source for p in paragraphs}
     questions = [q for q in data.questions if q.source in sources]
-    encoder = SentenceTransformerEncoder.from_settings(Settings())
+    encoder = make_encoder(Settings())
     with tempfile.TemporaryDirectory(prefix="askjobs-stores-") as tmp:
         write_corpus(paragraphs, Path(tmp) / "corpus")
         base = Settings(corpus_dir=Path(tmp) / "corpus", index_dir=Path(tmp) / "index")

@@ -9,7 +9,7 @@ import pytest
 
 from askjobs import cli
 from askjobs.config import Settings
-from askjobs.embed import SentenceTransformerEncoder
+from askjobs import embed
 from askjobs.pipeline import AskJobs
 from conftest import write_corpus
 from docmaker import SALAIRE, write_pdf
@@ -78,7 +78,7 @@ def test_ray_build_gives_the_default_index_and_answers(tmp_path):
 def test_cli_index_workers_ray_into_the_qdrant_store(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ASKJOBS_STORE", "qdrant")
     monkeypatch.setenv("ASKJOBS_QDRANT_URL", ":memory:")
-    monkeypatch.setattr(SentenceTransformerEncoder, "from_settings", classmethod(lambda cls, s: FakeEncoder()))
+    monkeypatch.setattr(embed, "make_encoder", lambda s: FakeEncoder())
     root = corpus(tmp_path, "corpus")
     code = cli.main(["index", "--workers", "ray", "--corpus", str(root), "--index", str(tmp_path / "index-qdrant")])
     captured = capsys.readouterr()

@@ -19,7 +19,7 @@ import pytest
 
 from askjobs import cli
 from askjobs.config import Settings
-from askjobs.embed import SentenceTransformerEncoder
+from askjobs import embed
 from askjobs.index import IndexError_
 from askjobs.pipeline import AskJobs
 from conftest import SMALL_CORPUS, write_corpus
@@ -200,7 +200,7 @@ def test_a_damaged_store_gives_a_clear_french_message_and_index_repairs_it(tmp_p
         make_app(tmp_path, store).ask("Que font les auditeurs d'algorithmes ?")
     assert "askjobs index" in str(err.value) and "Traceback" not in str(err.value)
     monkeypatch.setenv("ASKJOBS_STORE", store)
-    monkeypatch.setattr(SentenceTransformerEncoder, "from_settings", classmethod(lambda cls, s: FakeEncoder()))
+    monkeypatch.setattr(embed, "make_encoder", lambda s: FakeEncoder())
     args = ["--corpus", str(tmp_path / "corpus-a"), "--index", str(tmp_path / "index-a")]
     assert cli.main(["ask", *args, "Que font les auditeurs d'algorithmes ?"]) == 2
     assert capsys.readouterr().err.startswith("askjobs : ")
@@ -212,7 +212,7 @@ def test_a_damaged_store_gives_a_clear_french_message_and_index_repairs_it(tmp_p
 def test_an_unreachable_qdrant_server_is_named_with_the_fix(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ASKJOBS_STORE", "qdrant")
     monkeypatch.setenv("ASKJOBS_QDRANT_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
-    monkeypatch.setattr(SentenceTransformerEncoder, "from_settings", classmethod(lambda cls, s: FakeEncoder()))
+    monkeypatch.setattr(embed, "make_encoder", lambda s: FakeEncoder())
     corpus = write_corpus(tmp_path / "corpus")
     code = cli.main(["ask", "--corpus", str(corpus), "--index", str(tmp_path / "index"), "Quel salaire ?"])
     err = capsys.readouterr().err
@@ -223,7 +223,7 @@ def test_an_unreachable_qdrant_server_is_named_with_the_fix(tmp_path, capsys, mo
 
 def test_an_unknown_store_is_refused_not_replaced(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ASKJOBS_STORE", "elastic")
-    monkeypatch.setattr(SentenceTransformerEncoder, "from_settings", classmethod(lambda cls, s: FakeEncoder()))
+    monkeypatch.setattr(embed, "make_encoder", lambda s: FakeEncoder())
     code = cli.main(["ask", "--corpus", str(write_corpus(tmp_path / "c")), "--index", str(tmp_path / "i"), "Quel ?"])
     err = capsys.readouterr().err
     assert code == 2 and "ASKJOBS_STORE='elastic' n'est pas un stockage connu" in err
