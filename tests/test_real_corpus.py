@@ -86,7 +86,8 @@ def test_every_citation_of_the_eval_set_points_at_its_exact_text(eval_report):
 
 
 def test_answers_stay_short(eval_report):
-    assert all(len(r["answer"]) <= 400 for r in eval_report["results"])
+    # One or two sentences for a fact; a list answer's quotes together stay within 700 characters.
+    assert all(len(r["answer"]) <= (700 if r["form"] == "list" else 400) for r in eval_report["results"])
 
 
 def test_eval_meets_the_issue_targets(eval_report):
@@ -109,3 +110,35 @@ def test_the_configured_threshold_is_still_the_calibrated_one(real_app):
     c = calibrate(questions, run_eval(app.ask, questions)["results"])
     lo, hi = c["range"]
     assert lo < real_app.settings.refusal_threshold < hi, c
+
+
+def test_the_issue_questions_get_what_the_documents_say(real_app):
+    companies = real_app.ask("Quelles entreprises recrutent en ce moment pour l'IA ?")
+    assert companies.form == "list" and len(companies.citations) >= 3
+    assert sum(name in companies.answer for name in ("Amazon", "NVIDIA", "Meta", "Tesla")) >= 3
+    for c in companies.citations:
+        assert file_text(c.source)[c.start:c.end] == c.quote
+    llm = real_app.ask("Quelles compétences sont exigées pour travailler avec les grands modèles de langage ?")
+    assert llm.answerable and "Intégration API" in llm.answer
+    assert not any(c.quote.rstrip().endswith(":") for c in llm.citations)  # never an introduction alone
+    law = real_app.ask("Que dit le texte sur la loi européenne sur l'IA ?")
+    assert law.answerable and "conformes et impartiaux" in law.answer
+    role = real_app.ask("Quel rôle jouent les chefs de produit IA ?")
+    assert role.answerable and "pont entre les équipes techniques" in role.answer
+    jobs = real_app.ask("Quels sont les nouveaux métiers créés par l'IA ?")
+    assert jobs.answerable and "data scientists" in jobs.answer and "prompt engineers" in jobs.answer
+
+
+def test_near_misses_are_refused_with_the_reason(real_app):
+    boss = real_app.ask("Qui dirige NVIDIA ?")
+    assert not boss.answerable and "personne" in boss.reason and "NVIDIA" in boss.reason
+    pay = real_app.ask("Quel est le salaire d'un ingénieur d'invite ?")
+    assert not pay.answerable
+    assert pay.reason == "Les documents donnent des salaires, mais aucun pour « ingénieur d'invite »."
+
+
+def test_a_fact_answer_marks_the_amount_it_gives(real_app):
+    a = real_app.ask("Au minimum, combien touche un architecte IA ?")
+    assert a.answerable
+    c = a.citations[0]
+    assert file_text(c.source)[c.answer_start:c.answer_end].startswith("entre 196 000 $")

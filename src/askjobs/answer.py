@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import bisect
+import json
 import re
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -99,6 +101,7 @@ class _Candidate:
     lexical: float
     context: float
     hit_rank: int
+    features: np.ndarray | None = None  # see FEATURES
 
 
 @dataclass(frozen=True)
@@ -253,8 +256,29 @@ def _passage_terms(index: Index, hit: Hit) -> set[str]:
                  lambda: set(analyze(hit.chunk.text)) | _title_terms(index, hit.chunk.source))
 
 
-def _score_sentences(index: Index, hits: list[Hit], query: Query, qvec: np.ndarray) -> dict[int, _Candidate]:
-    terms, weights, total, qtype = query.terms, query.weights, query.total_weight, query.answer_type
+# The features each candidate sentence is scored on, in the order of the weight vector.
+FEATURES = ("cosine", "lexical", "context", "phrase", "passage", "typed", "cue", "heading", "section", "focus",
+            "enum", "first")
+_HAND_WEIGHTS = {"cosine": W_COSINE, "lexical": W_LEXICAL, "context": W_CONTEXT, "phrase": W_PHRASE,
+                 "passage": W_PASSAGE, "typed": W_TYPE, "cue": W_CUE, "heading": W_HEADING, "section": W_SECTION,
+                 "focus": W_FOCUS, "enum": W_ENUM, "first": 0.0}
+WEIGHTS_FILE = Path(__file__).with_name("reader_weights.json")
+
+
+@lru_cache(maxsize=1)
+def sentence_weights() -> np.ndarray:
+    """The feature weights: fitted by eval/fit_reader.py when its file is there, else the hand-set ones."""
+    weights = dict(_HAND_WEIGHTS)
+    if WEIGHTS_FILE.is_file():
+        weights.update(json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))["weights"])
+    return np.array([weights[f] for f in FEATURES], dtype=np.float64)
+
+
+def _score_sentences(index: Index, hits: list[Hit], query: Query, qvec: np.ndarray,
+                     weights: np.ndarray | None = None) -> dict[int, _Candidate]:
+    """Every sentence of the retrieved passages, with its features and their weighted sum."""
+    terms, wterms, total, qtype = query.terms, query.weights, query.total_weight, query.answer_type
+    weights = sentence_weights() if weights is None else weights
     out: dict[int, _Candidate] = {}
     top = hits[0].score if hits else 1.0
     for rank, hit in enumerate(hits):
@@ -262,33 +286,36 @@ def _score_sentences(index: Index, hits: list[Hit], query: Query, qvec: np.ndarr
         if not sids:
             continue
         cosines = index.sentence_vectors[sids] @ qvec
+        first = next((sid for sid in sids if not is_heading(index.sentences[sid].text)), None)
         for sid, cos in zip(sids, cosines):
             if sid in out:
                 continue
             sentence = index.sentences[sid]
             typed = _typed(index, query, sentence.source, sentence.start, sentence.end)
             heading = is_heading(sentence.text) and not (typed and qtype in _QUANTITIES)
-            required = query.type_required
             own = _sentence_terms(index, sid)
             if _continues_previous(index, sid):
                 # "Leur fourchette de salaire…" speaks of the previous sentence's subject: the two
                 # are read as one unit, for words and for meaning.
                 own = own | _sentence_terms(index, sid - 1)
                 cos = max(float(cos), float(index.sentence_vectors[sid - 1] @ qvec))
-            window = _window_terms(index, sid)
-            lexical = _coverage(own, terms, weights, total)
-            phrase = _phrase_overlap(index, sid, terms)
-            context = _coverage(window, terms, weights, total)
             section_terms = _section_terms(index, sid)
-            section = _coverage(section_terms, terms, weights, total)
-            listed = 0.0
-            if query.wants_list and query.focus:
-                listed = (W_FOCUS * bool(set(query.focus) & (own | section_terms))
-                          + W_ENUM * bool(_ENUMERATES.search(sentence.text)))
-            score = (W_COSINE * float(cos) + W_LEXICAL * lexical + W_CONTEXT * context + W_PHRASE * phrase
-                     + W_SECTION * section + listed
-                     + W_PASSAGE * hit.score / top + (W_TYPE if required else W_CUE) * typed + W_HEADING * heading)
-            out[sid] = _Candidate(sid, score, float(cos), lexical, context, rank)
+            listing = query.wants_list and bool(query.focus)
+            x = np.array([
+                float(cos),
+                _coverage(own, terms, wterms, total),
+                _coverage(_window_terms(index, sid), terms, wterms, total),
+                _phrase_overlap(index, sid, terms),
+                hit.score / top,
+                typed if query.type_required else 0.0,
+                typed if not query.type_required else 0.0,
+                float(heading),
+                _coverage(section_terms, terms, wterms, total),
+                float(listing and bool(set(query.focus) & (own | section_terms))),
+                float(listing and bool(_ENUMERATES.search(sentence.text))),
+                float(sid == first),
+            ])
+            out[sid] = _Candidate(sid, float(x @ weights), float(cos), float(x[1]), float(x[2]), rank, x)
     return out
 
 

@@ -169,6 +169,8 @@ class MethodRun:
     answer: str
     latency_ms: float
     confidence: float | None = None
+    short: str | None = None  # the short answer askjobs marks inside its quote (answer_start/answer_end)
+    embed_ms: float | None = None  # the query encoding alone, for the speed target (ask within 1.5× of it)
 
 
 @dataclass
@@ -234,8 +236,11 @@ def run_methods(app, question: str) -> dict[str, MethodRun]:
     t2 = time.perf_counter()
     index, stage = app.index, found.timings_ms
     fused = unique_sources([h.chunk.source for h in found.hits])
+    short = next((index.documents[c.source].text[c.answer_start:c.answer_end] for c in answer.citations
+                  if c.answer_start is not None), None)
     out: dict[str, MethodRun] = {
-        "askjobs": MethodRun(fused, answer.answer if answer.answerable else "", (t2 - t0) * 1e3, answer.confidence),
+        "askjobs": MethodRun(fused, answer.answer if answer.answerable else "", (t2 - t0) * 1e3, answer.confidence,
+                             short, stage.get("embed")),
         "fused_naive": MethodRun(fused, _first_sentence(index, found.hits[0].row) if found.hits else "",
                                  (t1 - t0) * 1e3),
     }
@@ -261,6 +266,13 @@ def summarize(questions: Sequence[SquadQuestion], runs: Sequence[MethodRun]) -> 
     row["containment"] = mean([contains_gold(r.answer, q.answers) for q, r in zip(questions, runs)])
     row["F1"] = mean([token_f1(r.answer, q.answers) for q, r in zip(questions, runs)])
     row["EM"] = mean([exact_match(r.answer, q.answers) for q, r in zip(questions, runs)])
+    # The short answer askjobs highlights (or the whole answer when it marks none) against the gold span.
+    row["span_F1"] = mean([token_f1(r.short if r.short is not None else r.answer, q.answers)
+                           for q, r in zip(questions, runs)])
+    row["span_marked"] = mean([r.short is not None for r in runs])
+    embeds = [r.embed_ms for r in runs if r.embed_ms is not None]
+    if embeds:
+        row["embed_p50_ms"] = percentile(embeds, 50)
     row["answer_chars"] = round(float(np.mean([len(r.answer) for r in runs])), 1)
     lat = [r.latency_ms for r in runs]
     row["p50_ms"], row["p95_ms"] = percentile(lat, 50), percentile(lat, 95)
@@ -350,8 +362,8 @@ def machine_info() -> dict:
 
 # --- Output ----------------------------------------------------------------------
 
-COLUMNS = ("R@1", "R@5", "R@20", "MRR@10", "containment", "F1", "EM", "answer_chars", "p50_ms", "p95_ms")
-HEADERS = ("R@1", "R@5", "R@20", "MRR@10", "réponse contient l'or", "F1", "EM", "long. (car.)",
+COLUMNS = ("R@1", "R@5", "R@20", "MRR@10", "containment", "F1", "EM", "span_F1", "answer_chars", "p50_ms", "p95_ms")
+HEADERS = ("R@1", "R@5", "R@20", "MRR@10", "réponse contient l'or", "F1", "EM", "F1 réponse courte", "long. (car.)",
            "p50 (ms)", "p95 (ms)")
 
 
@@ -385,7 +397,17 @@ def summary_lines(result: BenchResult) -> list[str]:
         f"Seuil de refus {r['threshold']} : askjobs répond à {r['answered']:.1%} des questions ; "
         + (f"parmi ses réponses, {answered:.1%} contiennent la réponse attendue." if answered is not None
            else "aucune réponse donnée."),
+        *_speed_line(result),
     ]
+
+
+def _speed_line(result: BenchResult) -> list[str]:
+    row = result.methods["askjobs"]
+    if "embed_p50_ms" not in row:
+        return []
+    return [f"Vitesse : askjobs p50 {row['p50_ms']:.1f} ms, dont l'encodage de la question seul p50 "
+            f"{row['embed_p50_ms']:.1f} ms (rapport {row['p50_ms'] / max(row['embed_p50_ms'], 1e-9):.2f}) ; "
+            f"réponse courte marquée pour {row['span_marked']:.1%} des questions."]
 
 
 def write_report(result: BenchResult, folder: Path) -> list[Path]:

@@ -120,13 +120,20 @@ class _UserError(Exception):
     pass
 
 
-def format_answer(answer) -> str:
-    """A reply for the terminal: the quoted answer with its numbered sources."""
+def format_answer(answer, bold: bool | None = None) -> str:
+    """A reply for the terminal: the quoted answer (one bullet per quote for a list) with its numbered
+    sources; the short answer inside a quote is shown in bold on a terminal, and after an arrow."""
+    bold = sys.stdout.isatty() if bold is None else bold
     lines = []
     if answer.answerable:
         lines.append(f"Réponse (confiance {answer.confidence:.2f}) :")
         for c in answer.citations:
-            lines.append(f"« {_shown(c.quote)} » [{c.n}]")
+            bullet = "• " if answer.form == "list" else ""
+            lines.append(f"{bullet}« {_highlighted(c, bold)} » [{c.n}]")
+        shorts = [c.quote[c.answer_start - c.start:c.answer_end - c.start] for c in answer.citations
+                  if c.answer_start is not None]
+        if shorts and answer.form != "list":
+            lines.append(f"→ {_shown(shorts[0])}")
         lines.append("")
         lines.append("Sources :")
         for c in answer.citations:
@@ -134,6 +141,8 @@ def format_answer(answer) -> str:
             lines.append(f"[{c.n}] {_shown(c.title)} — {_shown(c.source)}{page}, caractères {c.start}–{c.end}")
     else:
         lines.append(_shown(answer.answer) + f" (confiance {answer.confidence:.2f})")
+        if getattr(answer, "reason", None):
+            lines.append(_shown(answer.reason))
         if answer.nearest:
             lines.append("")
             lines.append("Passages les plus proches :")
@@ -142,6 +151,14 @@ def format_answer(answer) -> str:
                              f"« {_shown(c.quote)} »")
     lines.append(f"({answer.timings_ms.get('total', 0):.0f} ms)")
     return "\n".join(lines)
+
+
+def _highlighted(c, bold: bool) -> str:
+    """The quote, its short answer in bold (ANSI) when shown on a terminal."""
+    if not bold or c.answer_start is None:
+        return _shown(c.quote)
+    a, b = c.answer_start - c.start, c.answer_end - c.start
+    return f"{_shown(c.quote[:a])}\033[1m{_shown(c.quote[a:b])}\033[0m{_shown(c.quote[b:])}"
 
 
 def cmd_ask(args) -> int:
