@@ -64,8 +64,21 @@ def _unit(index, sid: int) -> str:
     return s.text
 
 
-def piaf_rows(path: Path, max_q: int | None, settings: Settings) -> tuple[list[dict], dict]:
+def piaf_rows(path: Path, max_q: int | None, settings: Settings, max_paragraphs: int | None = None
+              ) -> tuple[list[dict], dict]:
     data = load_squad(path)
+    if max_paragraphs is not None and max_paragraphs < len(data.paragraphs):
+        # Whole articles, spread over the file, until max_paragraphs: a smaller index to build.
+        articles: dict[str, list] = {}
+        for para in data.paragraphs:
+            articles.setdefault(para.source.rsplit("-p", 1)[0], []).append(para)
+        keep: list = []
+        for name in sorted(articles, key=lambda a: hashlib.sha256(a.encode()).hexdigest()):
+            if len(keep) + len(articles[name]) > max_paragraphs:
+                continue
+            keep += articles[name]
+        sources = {para.source for para in keep}
+        data = type(data)(data.name, tuple(keep), tuple(q for q in data.questions if q.source in sources))
     questions = spread(data.questions, max_q)
     out = []
     with tempfile.TemporaryDirectory(prefix="askjobs-fit-") as tmp:
@@ -108,6 +121,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--piaf", type=Path, default=ROOT.parent / "shared" / "bench" / "piaf-dev.json")
     p.add_argument("--max-q", type=int, default=None, help="PIAF questions used (default: all)")
+    p.add_argument("--max-paragraphs", type=int, default=None,
+                   help="index only whole PIAF articles up to this many paragraphs (default: all)")
     p.add_argument("--eval", type=Path, nargs="*",
                    default=[ROOT / "eval" / "questions.jsonl", ROOT / "eval" / "questions-hard.jsonl"])
     p.add_argument("--out", type=Path, default=ROOT / "src" / "askjobs" / "reader_weights.json")
@@ -121,7 +136,7 @@ def main() -> int:
     reader.sentence_weights.cache_clear()
     reader.WEIGHTS_FILE = Path("/nonexistent")
     settings = Settings()
-    piaf, piaf_info = piaf_rows(args.piaf, args.max_q, settings)
+    piaf, piaf_info = piaf_rows(args.piaf, args.max_q, settings, args.max_paragraphs)
     own = own_rows([f for f in args.eval if f.is_file()], settings)
     rows = piaf + own
     train = [r for r in rows if not r["test"] and r["y"].any()]

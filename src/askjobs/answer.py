@@ -446,8 +446,14 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
     quote_years = set(re.findall(r"\b(?:1[5-9]\d\d|20\d\d)\b", quote))
     absent_years = [y for y in c.years if y not in quote_years and y not in missing]
     if absent_years and qtype in _QUANTITIES:
-        conf *= 0.5
-        reasons.append(f"Les passages trouvés ne donnent pas ce chiffre pour {_quoted(absent_years)}.")
+        # A quote giving the figure for other years answers another question; one stating no year may
+        # still be about the one asked.
+        conf *= 0.35 if quote_years else 0.7
+        reasons.append(f"Les documents ne donnent pas ce chiffre pour {_quoted(absent_years)}"
+                       + (f" (seulement pour {_quoted(sorted(quote_years))})." if quote_years else "."))
+    if c.decrease and not _DECREASE_SAID.search(quote):
+        conf *= 0.35
+        reasons.append("Les documents parlent de hausse ou de création, pas de baisse ni de perte.")
     if qtype is not None and query.type_required and not _typed(index, query, source, start, end):
         conf *= 0.2 if qtype == "person" else 0.35
         reasons.append(_missing_type_reason(query, index, hits))
@@ -461,6 +467,11 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
             reasons.append(_missing_type_reason(query, index, hits))
     conf = float(min(max(conf, 0.0), 1.0))
     return _Verdict(conf, reasons[0] if reasons else None)
+
+
+# A quote that speaks of a loss or a fall, for a question about one (Constraints.decrease).
+_DECREASE_SAID = re.compile(r"\b(?:d[ée]trui|supprim|perd|perte|disparai|dispara[iî]t|baiss|diminu|licenci|chut|recul|"
+                            r"r[ée]dui|d[ée]clin|menac|moins)", re.IGNORECASE)
 
 
 def _quoted(words: list[str]) -> str:

@@ -164,10 +164,12 @@ class Constraints:
     places: tuple[str, ...] = ()  # "en France", "aux États-Unis": the place the answer must be about
     role: tuple[str, ...] = ()  # a pay question's role ("ingénieur d'invite"), as analysed terms
     role_text: str = ""  # … as written in the question, for the refusal's reason
+    decrease: bool = False  # the question asks about a loss or a fall ("détruire", "perdre", "baisser")
 
     def to_dict(self) -> dict:
         return {"key_tokens": list(self.key_tokens), "names": sorted(self.names), "years": list(self.years),
-                "numbers": list(self.numbers), "places": list(self.places), "role": self.role_text or None}
+                "numbers": list(self.numbers), "places": list(self.places), "role": self.role_text or None,
+                "decrease": self.decrease}
 
 
 @dataclass(frozen=True)
@@ -205,14 +207,14 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
     weights = {t: index.idf(t) for t in terms} if index is not None else {t: 1.0 for t in terms}
     stripped = resolved.strip()
     kind = answer_type(resolved)
+    low = normalize(resolved)
     years = tuple(dict.fromkeys(_YEAR.findall(resolved)))
     numbers = tuple(n for n in dict.fromkeys(m.group().strip() for m in _NUMBER.finditer(resolved)) if n not in years)
     role, role_text = _role(resolved, terms) if kind == "amount" and _ASKS_PAY.search(normalize(resolved)) else ((), "")
     constraints = Constraints(key_tokens=tuple(dict.fromkeys(_KEY_TOKEN.findall(stripped))),
                               names=frozenset(names_in(resolved, all_words=True)), years=years, numbers=numbers,
                               places=tuple(dict.fromkeys(m.group(1) for m in _PLACE.finditer(resolved))),
-                              role=role, role_text=role_text)
-    low = normalize(resolved)
+                              role=role, role_text=role_text, decrease=bool(_DECREASE.search(low)))
     required = (kind in REQUIRED_TYPES and not (kind == "organisation" and not _ASKS_ORGANISATION.search(low))) \
         or (kind == "person" and bool(_ASKS_NAMED_PERSON.search(low)))
     return Query(text=text, resolved=resolved, terms=terms, weights=weights, answer_type=kind, type_required=required,
@@ -226,6 +228,12 @@ _DEMONYMS = frozenset(analyze("américain américaine français française europ
                               "britannique allemand allemande chinois chinoise indien indienne japonais japonaise "
                               "anglais anglaise africain africaine asiatique mondial mondiale international "
                               "internationale national nationale local locale"))
+
+
+# A question about a loss or a fall: the quote must speak of one, not of a rise ("créeront 69 millions
+# de nouveaux emplois" does not say how many jobs AI will destroy).
+_DECREASE = re.compile(r"\b(?:d[ée]trui|supprim|perd|disparai|dispara[iî]t|baiss|diminu|licenci|chut|recul|"
+                       r"r[ée]dui|menac|d[ée]clin)")
 
 
 # Adjectives that come before the noun a list question is about ("les nouveaux métiers").
