@@ -128,6 +128,8 @@ def main() -> int:
     p.add_argument("--out", type=Path, default=ROOT / "src" / "askjobs" / "reader_weights.json")
     p.add_argument("--dry-run", action="store_true", help="print the result, write nothing")
     p.add_argument("--C", type=float, default=1.0, help="inverse regularisation strength")
+    p.add_argument("--pairwise", action="store_true",
+                   help="fit on pairs (answer sentence minus other sentence of the same question): a ranking")
     args = p.parse_args()
 
     from sklearn.linear_model import LogisticRegression
@@ -142,7 +144,17 @@ def main() -> int:
     train = [r for r in rows if not r["test"] and r["y"].any()]
     X = np.concatenate([r["X"] for r in train])
     y = np.concatenate([r["y"] for r in train])
-    model = LogisticRegression(C=args.C, max_iter=2000, class_weight="balanced").fit(X, y)
+    if args.pairwise:
+        # Ranking, not classification: within each question, (holding - not holding) feature differences.
+        diffs = []
+        for r in train:
+            pos, neg = r["X"][r["y"] > 0], r["X"][r["y"] == 0]
+            diffs += [p - n for p in pos for n in neg]
+        D = np.array(diffs)
+        model = LogisticRegression(C=args.C, max_iter=2000, fit_intercept=False).fit(
+            np.concatenate([D, -D]), np.concatenate([np.ones(len(D)), np.zeros(len(D))]))
+    else:
+        model = LogisticRegression(C=args.C, max_iter=2000, class_weight="balanced").fit(X, y)
     hand = reader.sentence_weights()
     fitted = model.coef_[0] * (np.abs(hand).sum() / np.abs(model.coef_[0]).sum())
 
@@ -154,8 +166,9 @@ def main() -> int:
     result = {
         "features": list(reader.FEATURES),
         "weights": {f: round(float(w), 4) for f, w in zip(reader.FEATURES, fitted)},
-        "method": f"scikit-learn LogisticRegression(C={args.C}, class_weight='balanced') on sentence features, "
-                  "scaled to the hand-set weights' total; eval/fit_reader.py",
+        "method": (f"scikit-learn LogisticRegression(C={args.C}) on within-question pairs (pairwise ranking)"
+                   if args.pairwise else f"scikit-learn LogisticRegression(C={args.C}, class_weight='balanced') on "
+                   "sentence features") + ", scaled to the hand-set weights' total; eval/fit_reader.py",
         "trained_on": {"piaf_questions": sum(not r["test"] for r in piaf), "own_questions": sum(not r["test"] for r in own),
                        "sentences": int(len(y))},
         "held_out": {"piaf": report([r for r in piaf if r["test"]]), "own": report([r for r in own if r["test"]])},
