@@ -148,11 +148,11 @@ def test_bench_cli_end_to_end_with_real_model(tmp_path, capsys):
 
 def test_several_sets_print_one_table_each_and_their_macro_average(tmp_path, capsys, monkeypatch):
     from askjobs.cli import main
-    from askjobs.embed import SentenceTransformerEncoder
+    from askjobs import embed
 
     other = tmp_path / "autre.json"
     other.write_text(MINI.read_text(encoding="utf-8"), encoding="utf-8")
-    monkeypatch.setattr(SentenceTransformerEncoder, "from_settings", classmethod(lambda cls, s: FakeEncoder()))
+    monkeypatch.setattr(embed, "make_encoder", lambda s: FakeEncoder())
     assert main(["bench", "squad", str(MINI), str(other), "--report", str(tmp_path / "reports")]) == 0
     out = capsys.readouterr().out
     assert f"## {MINI.stem}" in out and "## autre" in out

@@ -524,9 +524,9 @@ def cmd_bench_squad(args) -> int:
     if len(set(names)) < len(names):
         raise ValueError(f"Deux fichiers portent le même nom ({', '.join(names)}) : renommez-en un, "
                          "les rapports seraient écrits au même endroit.")
-    from .embed import SentenceTransformerEncoder
+    from . import embed
 
-    encoder = SentenceTransformerEncoder.from_settings(settings)  # loaded once for all sets
+    encoder = embed.make_encoder(settings)  # the configured backend, loaded once for all sets
     results = []
     for f, data in zip(files, sets):
         print(f"Indexation de {len(data.paragraphs)} paragraphes de {f} …", file=sys.stderr)

@@ -189,7 +189,8 @@ class OnnxEncoder:
             if self.name == BUILTIN_MODEL:
                 ensure_builtin_model(folder)
             if not folder.is_dir():
-                raise FileNotFoundError(f"le backend ONNX demande un dossier local, {self.path!r} n'en est pas un")
+                raise FileNotFoundError(f"le moteur ONNX demande un modèle dans un dossier local, {self.path!r} "
+                                        "n'en est pas un ; pour un modèle du hub, utilisez ASKJOBS_BACKEND=torch")
             from tokenizers import Tokenizer
 
             st_cfg = folder / "config_sentence_transformers.json"

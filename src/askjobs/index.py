@@ -246,14 +246,29 @@ def _term_df(texts: Sequence[str]) -> dict[str, int]:
     return dict(df)
 
 
-def _attach_searchers(index: Index, texts: Sequence[str] | None = None) -> None:
+def dense_index(vectors: np.ndarray, dim: int):
+    """Exact inner-product search over the passage vectors (normalised: cosine)."""
     import faiss
 
-    dim = int(index.manifest["model"]["dim"])
     flat = faiss.IndexFlatIP(dim)
-    if len(index.chunks):
-        flat.add(np.ascontiguousarray(index.chunk_vectors, dtype=np.float32))
-    index.faiss = flat
+    if len(vectors):
+        flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return flat
+
+
+def stored_vectors(searcher) -> np.ndarray:
+    """The passage vectors a FAISS index holds, as a numpy view (no copy of what may be gigabytes)."""
+    import faiss
+
+    flat = faiss.downcast_index(searcher.storage) if hasattr(searcher, "storage") else searcher
+    if not flat.ntotal:
+        return np.zeros((0, flat.d), np.float32)
+    return faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d)
+
+
+def _attach_searchers(index: Index, texts: Sequence[str] | None = None) -> None:
+    dim = int(index.manifest["model"]["dim"])
+    index.faiss = dense_index(index.chunk_vectors, dim)
     if texts is not None:
         index.bm25 = _build_bm25(texts)
 
@@ -660,8 +675,7 @@ def _read_chunks(version: Path, docs: dict[str, Document], dim: int) -> tuple[li
         raise IndexError_(
             f"L'index FAISS contient {flat.ntotal} vecteurs de dimension {flat.d}, le manifeste annonce "
             f"{len(chunks)} passages de dimension {dim}. {REBUILD_HINT}")
-    chunk_vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, dim), np.float32)
-    return chunks, chunk_vectors, flat
+    return chunks, stored_vectors(flat), flat
 
 
 def _read_sentences(version: Path, docs: dict[str, Document], dim: int) -> tuple[list[Sentence], np.ndarray]:
@@ -718,7 +732,8 @@ def load_reusable(index_dir: Path) -> Index | None:
     chunks, chunk_vectors, sentences, sentence_vectors = [], empty, [], empty
     with contextlib.suppress(Exception):
         if docs and not bad & {"chunks.jsonl", "dense.faiss"}:
-            chunks, chunk_vectors, _ = _read_chunks(version, docs, dim)
+            chunks, view, _ = _read_chunks(version, docs, dim)
+            chunk_vectors = np.array(view)  # a copy: the view lives only as long as its FAISS index
     with contextlib.suppress(Exception):
         if docs and not bad & {"sentences.jsonl", "sentences.npy"}:
             sentences, sentence_vectors = _read_sentences(version, docs, dim)
