@@ -9,6 +9,7 @@ re-analyses the question text.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -116,11 +117,17 @@ def wants_list(question: str) -> bool:
         and not _ASKS_DATE.search(q)
 
 
+@lru_cache(maxsize=None)
+def _terms(words: str) -> frozenset[str]:
+    """The analysed terms of a word list, computed on first use: importing askjobs loads no lexicon."""
+    return frozenset(analyze(words))
+
+
 # Words that say what kind of answer a pay question wants, not whose pay: what is left ("ingénieur",
 # "invite") is the role the amount must be stated for.
-_PAY_WORDS = frozenset(analyze("salaire salaires gagner gagne payé paie rémunération touche combien médian moyen "
+_PAY_WORDS = ("salaire salaires gagner gagne payé paie rémunération touche combien médian moyen "
                                "moyenne annuel brut net fourchette plafond minimum maximum montant environ plus base "
-                               "fixe niveau aujourd'hui actuellement total totale"))
+                               "fixe niveau aujourd'hui actuellement total totale")
 # Answer types a quote must hold for the answer to stand: a number question answered without a
 # number is no answer. (An open "qui" or "où" may be answered by a role or an institution.)
 REQUIRED_TYPES = frozenset({"date", "duration", "percentage", "amount", "number", "organisation", "name"})
@@ -224,10 +231,10 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
 
 # Where, not who: "un ingénieur IA américain" is paid in the United States (a place the key-token
 # and year checks look after), the role is "ingénieur IA".
-_DEMONYMS = frozenset(analyze("américain américaine français française européen européenne canadien canadienne "
+_DEMONYMS = ("américain américaine français française européen européenne canadien canadienne "
                               "britannique allemand allemande chinois chinoise indien indienne japonais japonaise "
                               "anglais anglaise africain africaine asiatique mondial mondiale international "
-                              "internationale national nationale local locale"))
+                              "internationale national nationale local locale")
 
 
 # A question about a loss or a fall: the quote must speak of one, not of a rise ("créeront 69 millions
@@ -237,8 +244,8 @@ _DECREASE = re.compile(r"\b(?:d[ée]trui|supprim|perd|disparai|dispara[iî]t|bai
 
 
 # Adjectives that come before the noun a list question is about ("les nouveaux métiers").
-_BEFORE_NOUN = frozenset(analyze("nouveaux nouvelles grands grandes principaux principales meilleurs meilleures "
-                                 "autres premiers premières derniers dernières petits petites plus"))
+_BEFORE_NOUN = ("nouveaux nouvelles grands grandes principaux principales meilleurs meilleures "
+                                 "autres premiers premières derniers dernières petits petites plus")
 
 
 def _focus(question: str) -> tuple[str, ...]:
@@ -247,7 +254,7 @@ def _focus(question: str) -> tuple[str, ...]:
     if not m:
         return ()
     for t in analyze(m.group(1)):
-        if t not in _BEFORE_NOUN:
+        if t not in _terms(_BEFORE_NOUN):
             return (t,)
     return ()
 
@@ -261,5 +268,6 @@ def _role(question: str, terms: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
     text = m.group(1).strip()
     places = set(analyze(" ".join(p.group(1) for p in _PLACE.finditer(question))))
     role = tuple(t for t in dict.fromkeys(analyze(text))
-                 if t not in _PAY_WORDS and t not in places and t not in _DEMONYMS and not t.isdigit())
+                 if t not in _terms(_PAY_WORDS) and t not in places and t not in _terms(_DEMONYMS)
+                 and not t.isdigit())
     return (role, text) if role else ((), "")
