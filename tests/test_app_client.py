@@ -70,3 +70,14 @@ def test_ask_takes_the_previous_turns_for_a_follow_up(running):
     assert result["query"]["context"]["carried"] == {"modifier": "selon LinkedIn"}
     plain = client.predict("Et selon LinkedIn ?", 3, api_name="/ask")  # no history: taken as typed
     assert plain["understood"] == "Et selon LinkedIn ?"
+
+
+def test_a_rejected_question_is_one_line_in_the_server_log(running, capfd):
+    client, _ = running
+    capfd.readouterr()
+    with pytest.raises(Exception, match="trop longue"):
+        client.predict("é" * 10_000, 5, api_name="/ask")
+    err = capfd.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines == ["askjobs : question refusée par /ask (La question est trop longue (10000 caractères, maximum "
+                     "1000). Raccourcissez-la à l'essentiel.)"]
