@@ -170,3 +170,24 @@ def test_vectors_of_differently_prepared_text_are_refused_then_re_embedded(fake_
     report = app.build()
     assert not report.up_to_date and report.embedded > 0  # every vector computed again, none reused
     assert app.ask("Quel est le salaire médian aux États-Unis ?").answerable
+
+
+def test_an_index_without_stored_entities_is_refused_then_completed_keeping_its_vectors(fake_app):
+    import json
+
+    from askjobs.files import sha256_file
+    from askjobs.index import IndexError_, current_version
+    from askjobs.pipeline import AskJobs
+    from fakes import FakeEncoder
+
+    manifest_path = current_version(fake_app.settings.index_dir) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    del manifest["entities"]  # as built before sentences' entities were stored
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    (manifest_path.parent / "manifest.sha256").write_text(sha256_file(manifest_path))
+    app = AskJobs(fake_app.settings, FakeEncoder())
+    with pytest.raises(IndexError_, match="askjobs index"):
+        app.ask("Quel salaire ?")  # no question parses the whole corpus instead
+    report = app.build()
+    assert not report.up_to_date and report.embedded == 0  # entities added, vectors kept
+    assert app.ask("Quel est le salaire médian aux États-Unis ?").answerable

@@ -176,13 +176,9 @@ def _answer_about_document(query: Query, found: DocumentAnswer, hits: list[Hit],
 
 
 def _entities(index: Index) -> list:
-    """Each sentence's named entities: stored by the build, or found now for an index built before."""
-    if index.entities is not None:
-        return index.entities
-    from .nlp import sentence_entities
-
-    return index.cached(("entities",), lambda: sentence_entities([s.text for s in index.sentences],
-                                                                  [s.start for s in index.sentences]))
+    """Each sentence's named entities, as the build stored them (an index without them is refused at load
+    and completed by `askjobs index`; only an index without sentences has none)."""
+    return index.entities if index.entities is not None else []
 
 
 def _entities_in(index: Index, source: str, start: int, end: int) -> list[tuple[int, int, str]]:

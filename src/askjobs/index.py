@@ -102,6 +102,12 @@ class Index:
 EMBEDDED_TEXT = "title + passage; sentences; glued words split (v2)"
 
 
+# The named entities stored per sentence (recorded in the manifest): an index without them is refused
+# for serving and completed by `askjobs index`, so no question ever parses the corpus.
+# v2: indexes of v1 recorded the key but, through a lost argument, never stored the entities.
+ENTITIES = "spaCy fr_core_news_sm (PER, ORG, LOC, MISC) per sentence (v2)"
+
+
 def passage_text(doc: Document, chunk: Chunk) -> str:
     """What gets embedded and indexed for a chunk: its document title, then its text, glued words split."""
     if chunk.text.startswith(doc.title):
@@ -143,7 +149,7 @@ def build_index(
         "chunking": chunking,
         "analyzer": ANALYZER,
         "embedded_text": EMBEDDED_TEXT,
-        "entities": "spaCy fr_core_news_sm (PER, ORG, LOC, MISC) per sentence",
+        "entities": ENTITIES,
         "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": len(sentences)},
         "documents": [
             {"source": d.source, "title": d.title, "date": d.date, "hash": d.hash, "chars": len(d.text),
@@ -156,7 +162,7 @@ def build_index(
     if chunk_vectors.shape[1:] != (dim,) and len(chunks):
         raise ValueError(f"the encoder returned vectors of size {chunk_vectors.shape[1]}, expected {dim}")
     index = Index(manifest, docs, list(chunks), chunk_vectors, sentences, sentence_vectors,
-                  _chunk_sentences(chunks, sentences), _term_df(texts))
+                  _chunk_sentences(chunks, sentences), _term_df(texts), entities=entities)
     _attach_searchers(index, texts)
     return index
 
@@ -606,6 +612,9 @@ def load_index(index_dir: Path, *, model_name: str | None = None) -> Index:
     if manifest.get("analyzer") != ANALYZER:
         raise IndexError_(f"L'index a été construit avec une version antérieure de l'analyse lexicale "
                           f"d'askjobs. Lancez `askjobs index` pour le mettre à jour.")
+    if manifest.get("entities") != ENTITIES:
+        raise IndexError_("L'index a été construit sans les entités nommées que lit la version actuelle "
+                          "d'askjobs. Lancez `askjobs index` pour le compléter (les vecteurs sont gardés).")
     if manifest.get("embedded_text") != EMBEDDED_TEXT:  # vectors of other texts would rank silently wrong
         raise IndexError_(f"Les vecteurs de l'index ont été calculés sur un texte préparé autrement "
                           f"({manifest.get('embedded_text')!r}). Lancez `askjobs index` pour le mettre à jour.")

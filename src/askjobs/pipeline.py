@@ -18,7 +18,7 @@ from .threads import configure_threads
 from . import embed
 from .embed import Encoder
 from .followup import resolve_followup
-from .index import (EMBEDDED_TEXT, REBUILD_HINT, REPAIR_HINT, Index, IndexDamagedError, IndexError_,
+from .index import (EMBEDDED_TEXT, ENTITIES, REBUILD_HINT, REPAIR_HINT, Index, IndexDamagedError, IndexError_,
                     IndexReadOnlyError, build_index, corpus_changes, current_version)
 from .ingest import Skipped, drop_duplicates, load_file, scan_corpus
 from .query import Query, analyse_question
@@ -285,6 +285,7 @@ class AskJobs:
             return None, exc
         if not self._same_model(manifest) or manifest["chunking"] != self.chunking_info() \
                 or manifest.get("analyzer") != ANALYZER or manifest.get("embedded_text") != EMBEDDED_TEXT \
+                or manifest.get("entities") != ENTITIES \
                 or (self.store.kind == "faiss" and "files" not in manifest):
             return None, None  # built another way (or before checksums): rebuilt, keeping what it can
         return manifest, None
