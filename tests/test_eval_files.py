@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-EXPECTED = {"questions.jsonl", "questions-hard.jsonl", "questions-final.jsonl", "followups.jsonl"}
+EXPECTED = {"questions.jsonl", "questions-hard.jsonl", "questions-final.jsonl", "questions-heldout2.jsonl",
+            "followups.jsonl"}
 
 
 def _load_checker():
@@ -37,6 +38,9 @@ def test_all_eval_files_are_valid():
         share = c["unanswerable"] / c["questions"]
         assert 0.2 <= share <= 0.35, (name, share)
         assert c["form"].get("list", 0) >= 3 and c["multi_source"] >= 2, name
+    held2 = report["questions-heldout2.jsonl"]
+    assert held2["questions"] == 50 and held2["unanswerable"] == 13 and held2["multi_source"] == 5
+    assert held2["form"].get("list", 0) >= 8 and held2["with_context"] == 0
     follow = report["followups.jsonl"]
     assert follow["with_context"] == follow["questions"] and follow["ambiguous"] >= 2
 
