@@ -209,6 +209,66 @@ def test_a_damaged_store_gives_a_clear_french_message_and_index_repairs_it(tmp_p
     assert "conformité" in make_app(tmp_path, store).ask("Que font les auditeurs d'algorithmes ?").answer
 
 
+def _drop_entities_faiss(app: AskJobs) -> None:
+    import json
+
+    from askjobs.files import sha256_file
+
+    version = app.store.current()
+    (version / "entities.jsonl").unlink()
+    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["entities"]
+    manifest["files"].pop("entities.jsonl", None)
+    (version / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    (version / "manifest.sha256").write_text(sha256_file(version / "manifest.json"))
+
+
+def _drop_entities_qdrant(app: AskJobs) -> None:
+    from qdrant_client import models as m
+
+    from askjobs.store_qdrant import META, point_id
+
+    client, collection = app.store.client, str(app.store.current())
+    meta = client.retrieve(collection, [point_id(META, 0)], with_payload=True)[0].payload
+    del meta["manifest"]["entities"]
+    client.overwrite_payload(collection, payload=meta, points=[point_id(META, 0)])
+    client.delete_payload(collection, keys=["entities"], points=m.FilterSelector(filter=m.Filter(
+        must=[m.FieldCondition(key="kind", match=m.MatchValue(value="sentence"))])))
+
+
+def test_an_index_without_sentence_entities_is_refused_then_completed_keeping_its_vectors(tmp_path, store, capsys,
+                                                                                          monkeypatch):
+    question, files = "Quel est le salaire médian des data scientists ?", corpus_files(6)
+    app = make_app(tmp_path, store, files)
+    app.build()
+    (_drop_entities_faiss if store == "faiss" else _drop_entities_qdrant)(app)  # as built before they were stored
+    with pytest.raises(IndexError_, match="sans les entités nommées.*Lancez `askjobs index` pour le compléter"):
+        make_app(tmp_path, store, files).ask(question)  # never parsed at question time
+    monkeypatch.setenv("ASKJOBS_STORE", store)
+    monkeypatch.setattr(embed, "make_encoder", lambda s: FakeEncoder())
+    args = ["--corpus", str(tmp_path / "corpus-a"), "--index", str(tmp_path / "index-a")]
+    assert cli.main(["ask", *args, question]) == 2
+    assert "askjobs index" in capsys.readouterr().err
+    report = app.build()
+    assert not report.up_to_date and report.embedded == 0  # entities added, every vector kept
+    fresh = make_app(tmp_path, store, files)
+    assert fresh.index.entities is not None and len(fresh.index.entities) == len(fresh.index.sentences)
+    assert "55 000" in fresh.ask(question).answer
+
+
+def test_a_qdrant_collection_that_lost_its_sentence_entities_is_refused(tmp_path, monkeypatch):
+    from qdrant_client import models as m
+
+    monkeypatch.setenv("ASKJOBS_QDRANT_URL", ":memory:")
+    files = corpus_files(4)
+    app = make_app(tmp_path, "qdrant", files)
+    app.build()
+    app.store.client.delete_payload(str(app.store.current()), keys=["entities"], points=m.FilterSelector(
+        filter=m.Filter(must=[m.FieldCondition(key="kind", match=m.MatchValue(value="sentence"))])))
+    with pytest.raises(IndexError_, match="entités nommées des phrases manquent.*askjobs index --rebuild"):
+        make_app(tmp_path, "qdrant", files).ask("Quel est le salaire médian des data scientists ?")
+
+
 def test_an_unreachable_qdrant_server_is_named_with_the_fix(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ASKJOBS_STORE", "qdrant")
     monkeypatch.setenv("ASKJOBS_QDRANT_URL", "http://127.0.0.1:9")  # nothing listens on the discard port

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .index import (ANALYZER, EMBEDDED_TEXT, REBUILD_HINT, Index, IndexError_, check_manifest,
+from .index import (ANALYZER, EMBEDDED_TEXT, ENTITIES, REBUILD_HINT, Index, IndexError_, check_manifest,
                     index_lock, passage_text)
 from .schema import Chunk, Document, Sentence
 from .store import attach_searcher
@@ -224,6 +224,9 @@ class QdrantStore:
         # Named entities of each sentence, when the build recorded them (as index.py's entities.jsonl).
         entities = [tuple((int(a), int(b), str(label)) for a, b, label in r["entities"]) for r in sentences_rows] \
             if all("entities" in r for r in sentences_rows) and sentences_rows else None
+        if entities is None and sentences_rows and not for_reuse:  # the manifest promised them (check_loadable)
+            raise IndexError_(f"Les entités nommées des phrases manquent dans la collection Qdrant {collection}, "
+                              f"alors que son manifeste les annonce. {REBUILD_HINT}")
         index = Index(manifest, docs, chunks, chunk_vectors, sentences, sentence_vectors,
                       [list(r["sentences"]) for r in passages], dict(meta["term_df"]), path=Path(collection),
                       entities=entities)
@@ -508,6 +511,9 @@ def check_loadable(manifest: dict, model_name: str | None) -> None:
     if manifest.get("analyzer") != ANALYZER:
         raise IndexError_("L'index a été construit avec une version antérieure de l'analyse lexicale "
                           "d'askjobs. Lancez `askjobs index` pour le mettre à jour.")
+    if manifest.get("entities") != ENTITIES:  # the reader never parses the corpus at question time
+        raise IndexError_("L'index a été construit sans les entités nommées que lit la version actuelle "
+                          "d'askjobs. Lancez `askjobs index` pour le compléter (les vecteurs sont gardés).")
     if manifest.get("embedded_text") != EMBEDDED_TEXT:  # vectors of other texts would rank silently wrong
         raise IndexError_(f"Les vecteurs de l'index ont été calculés sur un texte préparé autrement "
                           f"({manifest.get('embedded_text')!r}). Lancez `askjobs index` pour le mettre à jour.")
