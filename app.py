@@ -3,7 +3,9 @@
 The page only formats what the library returns (see src/askjobs/ui.py); questions go through
 `AskJobs.ask`, the same call the CLI makes, with the previous turns for follow-up questions.
 The "Documents" sidebar lists what is indexed and lets a person add, remove and re-index files
-(hidden with --read-only). Importing this file loads no model.
+(hidden with --read-only). Importing this file loads no model, nor Gradio (imported by create_app):
+`python app.py` serves the page first, then loads the model and the index in a background thread
+(the page says so meanwhile; a question asked then waits for them).
 """
 
 from __future__ import annotations
@@ -18,8 +20,7 @@ import traceback
 import unicodedata
 from datetime import datetime
 from pathlib import Path
-
-import gradio as gr
+from typing import TYPE_CHECKING
 
 from askjobs import ui
 from askjobs.display import safe_display
@@ -30,6 +31,10 @@ from askjobs.ingest import SUPPORTED_SUFFIXES
 from askjobs.pipeline import AskJobs, QuestionError
 from askjobs.schema import Answer
 from askjobs.text import analyze, normalize
+from askjobs.threads import start_loading
+
+if TYPE_CHECKING:
+    import gradio as gr
 
 ERROR_MESSAGE = ("Désolé, une erreur inattendue s'est produite en cherchant la réponse. Réessayez ; "
                  "si le problème persiste, prévenez la personne qui gère askjobs.")
@@ -49,6 +54,16 @@ def _shown(question: object) -> str:
 def _turn_of(history: list[dict], index: int) -> int:
     """Which question/answer turn the chat message at `index` belongs to (each turn starts with the user)."""
     return sum(1 for m in history[: index + 1] if m.get("role") == "user") - 1
+
+
+def _gradio():
+    """Import Gradio (~2 s of CPU) on first use, as this module's global `gr`: Gradio resolves the
+    handlers' type hints (gr.SelectData, gr.LikeData, gr.Request) in this module's namespace."""
+    global gr
+    import gradio
+
+    gr = gradio
+    return gradio
 
 
 def env_flag(name: str) -> bool:
@@ -266,9 +281,55 @@ def export_markdown(answers: list) -> str:
     return ui.conversation_markdown(turns)
 
 
+# --- Start-up: the page is served while the model and the index load ----------------------------
+class StartupError(RuntimeError):
+    """The model or the index could not be prepared; the message (in French) says why and what to do."""
+
+
+class Startup:
+    """`prepare` run in a background thread, so the page can be served while the model and index load."""
+
+    def __init__(self, askjobs: AskJobs, log=print):
+        self.askjobs = askjobs
+        self.log = log
+        self.error: BaseException | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="askjobs-startup", daemon=True)
+
+    def start(self) -> "Startup":
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            prepare(self.askjobs, log=self.log)
+        except BaseException as exc:  # kept for wait(): the questions and the main thread report it
+            self.error = exc
+        finally:
+            self._done.set()
+
+    @property
+    def ready(self) -> bool:
+        """Loaded without error: questions are answered at once."""
+        return self._done.is_set() and self.error is None
+
+    def wait(self) -> None:
+        """Return once the model and the index are loaded; StartupError if preparing them failed."""
+        self._done.wait()
+        if self.error is not None:
+            raise StartupError(f"askjobs n'a pas pu charger le modèle ou l'index : {self.error}") from self.error
+
+
 # --- The page ------------------------------------------------------------------------------------
-def create_app(askjobs: AskJobs, feedback_path: Path | None = None, read_only: bool | None = None) -> gr.Blocks:
-    """The chat page over one AskJobs instance (loaded once, shared by every visitor)."""
+def create_app(askjobs: AskJobs, feedback_path: Path | None = None, read_only: bool | None = None,
+               startup: Startup | None = None) -> gr.Blocks:
+    """The chat page over one AskJobs instance (loaded once, shared by every visitor).
+
+    With `startup` still running, the page says that the model and the index are loading; a question
+    asked meanwhile waits for them, and the document list fills in once they are loaded.
+    """
+    gr = _gradio()
+
     feedback_path = Path(feedback_path) if feedback_path else default_feedback_path()
     feedback_limiter = RateLimiter()  # per client address: a script cannot flood the feedback file
     read_only = env_flag("ASKJOBS_READ_ONLY") if read_only is None else read_only
@@ -276,6 +337,11 @@ def create_app(askjobs: AskJobs, feedback_path: Path | None = None, read_only: b
     chat_logic = Chat(askjobs)
     build_lock = threading.Lock()
     export_dir = Path(tempfile.mkdtemp(prefix="askjobs-export-"))
+
+    def loaded() -> None:
+        """Wait for the model and the index when the page was served before they were ready."""
+        if startup is not None:
+            startup.wait()
 
     def document_view(answer: Answer | None, i: int) -> str:
         sources = ui.sources_of(answer) if answer else ()
@@ -307,7 +373,14 @@ def create_app(askjobs: AskJobs, feedback_path: Path | None = None, read_only: b
         history, answers = list(history or []), list(answers or [])
         turn = len(answers)
         try:
+            loaded()
             data = chat_logic.ask(question, int(k), answers)
+        except StartupError as exc:  # the server stops: the log says why (see main)
+            history.append({"role": "user", "content": ui.render_question(_shown(question))})
+            data = {"question": _shown(question), "warning": str(exc)}
+            history += render_turn(data, turn)
+            answers.append(data)
+            return gr.update(), history, answers, gr.update(), gr.update(), export_file(answers)
         except QuestionError as exc:
             history.append({"role": "user", "content": ui.render_question(_shown(question).strip() or "(question vide)")})
             data = {"question": _shown(question), "warning": str(exc)}
@@ -384,12 +457,15 @@ def create_app(askjobs: AskJobs, feedback_path: Path | None = None, read_only: b
     def ask_api(question: str, k: int = top_k, history: list | None = None) -> dict:
         """Answer one French question (with the previous turns for a follow-up); returns the Answer JSON."""
         try:
+            loaded()
             turns = [t for t in (history or []) if isinstance(t, dict)]
             previous = [t.get("answer") if isinstance(t.get("answer"), dict) else
                         {"question": t.get("question"), "answerable": False} for t in turns]
             data = chat_logic.ask(question, int(k), [p for p in previous if isinstance(p, dict)])
         except QuestionError as exc:  # one line in the server log, not a traceback per rejected question
             print(f"askjobs : question refusée par /ask ({exc})", file=sys.stderr)
+            raise gr.Error(str(exc), print_exception=False) from None
+        except StartupError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         if "clarify" in data:
             c = data["clarify"]
@@ -399,7 +475,16 @@ def create_app(askjobs: AskJobs, feedback_path: Path | None = None, read_only: b
         return data
 
     # --- the Documents panel ---
+    def settled() -> None:
+        """Wait for start-up before reading or changing the documents; a failed one leaves an unusable
+        index, which corpus_listing reports as empty and a rebuild repairs."""
+        try:
+            loaded()
+        except StartupError:
+            pass
+
     def corpus_state():
+        settled()
         docs, skipped = corpus_listing(askjobs)
         examples = [{"text": q, "display_text": q} for q in corpus_examples(askjobs, docs)]
         return (ui.render_corpus(docs, skipped),
@@ -436,6 +521,7 @@ def create_app(askjobs: AskJobs, feedback_path: Path | None = None, read_only: b
         return before + f"✅ Index à jour : {report.documents} document(s), {report.chunks} passages ({summary}){skipped}."
 
     def upload(files: list | None, progress=gr.Progress()):
+        settled()  # the start-up build and this one must not overlap
         if read_only:
             return "⚠️ Ce site est en lecture seule : l'ajout de documents est désactivé.", None, *corpus_state()
         paths = [f if isinstance(f, str) else getattr(f, "name", None) for f in (files or [])]
@@ -455,6 +541,7 @@ def create_app(askjobs: AskJobs, feedback_path: Path | None = None, read_only: b
         return status, None, *corpus_state()
 
     def remove(source: str | None, progress=gr.Progress()):
+        settled()
         if read_only:
             return "⚠️ Ce site est en lecture seule : le retrait de documents est désactivé.", *corpus_state()
         if not source:
@@ -467,18 +554,24 @@ def create_app(askjobs: AskJobs, feedback_path: Path | None = None, read_only: b
         return rebuild(progress, f"« {safe_display(source)} » retiré du dossier des documents.\n\n"), *corpus_state()
 
     def reindex(progress=gr.Progress()):
+        settled()
         if read_only:
             return "⚠️ Ce site est en lecture seule.", *corpus_state()
         return rebuild(progress), *corpus_state()
 
-    docs0, skipped0 = corpus_listing(askjobs)
-    examples0 = [{"text": q, "display_text": q} for q in corpus_examples(askjobs, docs0)]
+    if startup is None or startup.ready:
+        docs0, skipped0 = corpus_listing(askjobs)
+        examples0 = [{"text": q, "display_text": q} for q in corpus_examples(askjobs, docs0)]
+        corpus0, summary0 = ui.render_corpus(docs0, skipped0), ui.corpus_summary(docs0)
+    else:  # served while loading: the page says so, and the load event below fills it in (corpus_state)
+        docs0, examples0 = [], []
+        corpus0, summary0 = ui.render_corpus_loading(), ui.LOADING_SUMMARY
     with gr.Blocks(title="askjobs — questions sur vos documents") as demo:
         answers = gr.State([])  # one answer JSON (or a clarification / warning) per turn
         saved = gr.BrowserState({"chat": [], "answers": []}, storage_key="askjobs-conversation")
         with gr.Sidebar(label="Documents", open=False, width=380, elem_id="askjobs-sidebar"):
             gr.Markdown("### 📁 Documents\nLes documents dans lesquels askjobs cherche les réponses.")
-            corpus_html = gr.HTML(ui.render_corpus(docs0, skipped0), elem_id="askjobs-corpus")
+            corpus_html = gr.HTML(corpus0, elem_id="askjobs-corpus")
             remove_choice = None
             if not read_only:  # a public site lists its documents but nobody may change them
                 upload_files = gr.File(label="Ajouter des documents", file_count="multiple",
@@ -500,7 +593,7 @@ def create_app(askjobs: AskJobs, feedback_path: Path | None = None, read_only: b
             with gr.Column(scale=3, min_width=340):
                 chat = gr.Chatbot(label="Conversation", height=540, elem_id="askjobs-chat",
                                   feedback_options=("Like", "Dislike", *ui.FEEDBACK_REASONS), latex_delimiters=[],
-                                  buttons=["copy"], placeholder=ui.corpus_summary(docs0), examples=examples0)
+                                  buttons=["copy"], placeholder=summary0, examples=examples0)
                 with gr.Row():
                     question = gr.Textbox(label="Votre question", placeholder="Posez votre question en français…",
                                           scale=5, lines=1, max_lines=4, autofocus=True, elem_id="askjobs-question",
@@ -564,10 +657,13 @@ def create_app(askjobs: AskJobs, feedback_path: Path | None = None, read_only: b
             if not isinstance(history, list) or not isinstance(answers_, list):
                 history, answers_ = [], []
             last = len(answers_) - 1
-            return (history, answers_, *open_turn(answers_, last), export_file(answers_), *corpus_state())
+            return (history, answers_, *open_turn(answers_, last), export_file(answers_))
         remove_slot = remove_choice if remove_choice is not None else gr.State()  # read-only: nothing to refresh
-        demo.load(restore, [saved], [chat, answers, doc_choice, doc_view, export, corpus_html, remove_slot, chat],
-                  api_visibility="private")
+        # The conversation comes back at once; the documents once the model and index are loaded (every
+        # visitor waits at the same time: no concurrency limit).
+        demo.load(restore, [saved], [chat, answers, doc_choice, doc_view, export], api_visibility="private").then(
+            corpus_state, None, [corpus_html, remove_slot, chat], api_visibility="private", concurrency_limit=None,
+            show_progress="hidden")
 
         if not read_only:
             corpus_outputs = [corpus_html, remove_choice, chat]
@@ -599,11 +695,12 @@ def prepare(askjobs: AskJobs, log=print) -> None:
     if not report.up_to_date:
         log(f"Index prêt : {report.documents} document(s), {report.chunks} passages en {report.seconds:.1f} s "
             f"(ajoutés {len(report.added)}, modifiés {len(report.changed)}, supprimés {len(report.removed)}).")
-    askjobs.warm_up()
+    start_loading(askjobs)()
 
 
 def i18n() -> gr.I18n:
     """Gradio's built-in strings in French for every browser language."""
+    gr = _gradio()
     return gr.I18n(**{lang: ui.GRADIO_FR for lang in ("en", "fr", "de", "es", "it", "pt", "nl")})
 
 
@@ -635,16 +732,29 @@ def main(argv: list[str] | None = None) -> int:
     from askjobs.index import IndexError_
 
     askjobs = AskJobs(Settings().with_(corpus_dir=args.corpus, index_dir=args.index))
-    try:
-        print(f"Chargement du modèle et de l'index ({askjobs.settings.index_dir})…", file=sys.stderr)
-        prepare(askjobs, log=lambda msg: print(msg, file=sys.stderr))
-    except (IndexError_, ModelError, ValueError, FileNotFoundError) as exc:  # French messages, never a trace
-        print(f"askjobs : {exc}", file=sys.stderr)
-        return 2
-    print(f"Chat prêt : http://{args.host}:{args.port}" + (" (lecture seule)" if args.read_only else ""),
+    # The page first, then the model and the index: both hold the GIL most of the time (the tokenizer
+    # for ~1 s at a stretch), so loading them during Gradio's import delayed the page by the whole load.
+    startup = Startup(askjobs, log=lambda msg: print(msg, file=sys.stderr))
+    url = f"http://{args.host}:{args.port}" + (" (lecture seule)" if args.read_only else "")
+    demo = create_app(askjobs, feedback_path=args.feedback, read_only=args.read_only, startup=startup)
+    launch(demo, args.host, args.port, max_file_mb=askjobs.settings.max_file_mb, quiet=True, prevent_thread_lock=True)
+    print(f"Page ouverte : {url} — chargement du modèle et de l'index ({askjobs.settings.index_dir})…",
           file=sys.stderr)
-    launch(create_app(askjobs, feedback_path=args.feedback, read_only=args.read_only), args.host, args.port,
-           max_file_mb=askjobs.settings.max_file_mb, quiet=True)
+    startup.start()
+    try:
+        startup.wait()
+    except StartupError:
+        demo.close(verbose=False)
+        exc = startup.error
+        if isinstance(exc, (IndexError_, ModelError, ValueError, FileNotFoundError)):  # French, never a trace
+            print(f"askjobs : {exc}", file=sys.stderr)
+            return 2
+        raise exc from None
+    except KeyboardInterrupt:
+        demo.close(verbose=False)
+        return 130
+    print(f"Chat prêt : {url}", file=sys.stderr)
+    demo.block_thread()
     return 0
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from .display import safe_display as _shown
+from .threads import start_loading
 
 
 def _settings(args):
@@ -120,6 +122,25 @@ class _UserError(Exception):
     pass
 
 
+def _finish(args, code: int) -> int:
+    """The command's exit code; run from the command line, the process ends here (see exit_now)."""
+    if getattr(args, "exit_now", False):
+        exit_now(code)
+    return code
+
+
+def exit_now(code: int) -> None:
+    """Flush the output and end the process without freeing the model, tokenizer and index one object
+    at a time: that took 1-2 s after `askjobs ask` had printed its answer (the Rust tokenizer alone
+    ~1 s), for memory the process gives back anyway. Nothing is left to write at this point."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # the reader went away (`askjobs ask … | head -1`): Python's own exit status for it
+        code = code or 120
+    os._exit(code)
+
+
 def format_answer(answer, bold: bool | None = None) -> str:
     """A reply for the terminal: the quoted answer (one bullet per quote for a list) with its numbered
     sources; the short answer inside a quote is shown in bold on a terminal, and after an arrow."""
@@ -162,13 +183,17 @@ def _highlighted(c, bold: bool) -> str:
 
 
 def cmd_ask(args) -> int:
+    from .pipeline import clean_question
+
     app = _app(args)
+    clean_question(args.question, app.settings.max_question_chars)  # a bad question is refused before loading
+    start_loading(app)()
     answer = app.ask(args.question, k=args.k)
     if args.json:
         _dump(answer.to_dict())
     else:
         print(format_answer(answer))
-    return 0
+    return _finish(args, 0)
 
 
 def cmd_chat(args, read=input) -> int:
@@ -176,6 +201,7 @@ def cmd_chat(args, read=input) -> int:
     from .pipeline import QuestionError
 
     app = _app(args)
+    ready = start_loading(app)  # while the first question is typed
     print("askjobs — posez vos questions en français. « nouvelle » recommence la conversation ; "
           "une ligne vide ou Ctrl-D termine.", file=sys.stderr)
     history: list[dict] = []
@@ -184,13 +210,16 @@ def cmd_chat(args, read=input) -> int:
             question = read("\nQuestion : ")
         except EOFError:
             print()
-            return 0
+            return _finish(args, 0)
         if not question.strip():
-            return 0
+            return _finish(args, 0)
         if question.strip().lower() in ("nouvelle", "/nouvelle"):
             history = []
             print("Nouvelle conversation.")
             continue
+        if ready:
+            ready()
+            ready = None
         try:
             answer = app.ask(question, k=args.k, history=history)
         except QuestionError as exc:
@@ -218,6 +247,7 @@ def cmd_eval(args) -> int:
         raise _UserError("Donnez un fichier de questions JSONL, ou --from-feedback FICHIER.")
     questions = load_questions(Path(args.file))
     app = _app(args)
+    start_loading(app)()
     if args.calibrate:
         app.settings = app.settings.with_(refusal_threshold=0.0)
     report = run_eval(app.ask, questions, progress=None if args.json else
@@ -228,7 +258,7 @@ def cmd_eval(args) -> int:
         report["calibration"] = calibrate(questions, report["results"])
     if args.json:
         _dump(report)
-        return 0
+        return _finish(args, 0)
     for r in report["results"]:
         v = r["verdict"]
         mark = "ok " if v["answer_correct"] else "KO "
@@ -246,7 +276,7 @@ def cmd_eval(args) -> int:
         lo, hi = c["range"]
         print(f"\nSeuil de refus recommandé : {c['threshold']} (exactitude globale {c['accuracy']}, "
               f"la même pour tout seuil entre {lo} et {hi})")
-    return 0
+    return _finish(args, 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -303,7 +333,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`askjobs …`; run from the command line (argv None), ask, chat and eval end the process as soon
+    as their output is written (exit_now); called with argv (tests, scripts), every command returns."""
     args = build_parser().parse_args(argv)
+    args.exit_now = argv is None
     from .embed import ModelError
     from .index import IndexError_
     from .pipeline import QuestionError

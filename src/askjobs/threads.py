@@ -1,4 +1,4 @@
-"""Thread pools for answering questions, set once per process so they do not fight over the cores.
+"""Threads: the pools that answer questions, and loading the model and the index side by side.
 
 The encoder (torch or onnxruntime) uses every core for one question. Around it, numpy and FAISS
 work on one query vector at a time: their matrix products are small, and OpenBLAS/OpenMP threads
@@ -7,6 +7,9 @@ step inside `ask`). So OpenBLAS and FAISS's OpenMP get one thread each; the enco
 """
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Callable
 
 _configured = False
 
@@ -24,3 +27,36 @@ def configure_threads() -> None:
     controller.select(internal_api="openblas").limit(limits=1)
     faiss.omp_set_num_threads(1)
     _configured = True
+
+
+def start_loading(app) -> Callable[[], None]:
+    """Start loading an AskJobs's model and index, each in its own thread; returns the function that waits for both.
+
+    onnxruntime builds its session without holding the GIL, so on two cores it overlaps with the index
+    and the French lexicon (the tokenizer and the index are Python-bound: those two take turns). wait()
+    raises an index error before a model error, as when they loaded one after the other, and sets the
+    thread pools from the thread that waits: FAISS's OpenMP limit holds for its calling thread only.
+    """
+    failed: dict[str, BaseException] = {}
+
+    def load(what: str, step: Callable[[], object]) -> None:
+        try:
+            step()
+        except BaseException as exc:  # re-raised by wait(), in the thread that asks
+            failed[what] = exc
+
+    steps = {"index": lambda: app.index,
+             "model": lambda: getattr(app.encoder, "model", None)}  # real encoders load on first access
+    threads = [threading.Thread(target=load, args=item, name=f"askjobs-{item[0]}", daemon=True)
+               for item in steps.items()]
+    for t in threads:
+        t.start()
+
+    def wait() -> None:
+        for t in threads:
+            t.join()
+        for what in steps:
+            if what in failed:
+                raise failed[what]
+        configure_threads()
+    return wait

@@ -392,6 +392,15 @@ def _md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+LOADING_SUMMARY = ("**⏳ Chargement du modèle et de l'index…** Vous pouvez déjà écrire votre question : "
+                   "elle sera traitée dès que askjobs sera prêt (quelques secondes).")
+
+
+def render_corpus_loading() -> str:
+    """The Documents panel while the model and the index load (the page is served before they are ready)."""
+    return "<div class=\"askjobs-corpus\"><p>⏳ Chargement de la liste des documents…</p></div>"
+
+
 def render_corpus(documents: list[dict], skipped: list[dict]) -> str:
     """The Documents panel: every indexed document (title, file, date, passages) and every skipped file."""
     if documents:

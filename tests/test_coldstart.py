@@ -1,0 +1,118 @@
+"""Cold start: what a fresh `askjobs` process imports, how it ends, and a chat page served while loading."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import urllib.request
+
+import pytest
+from app_support import ROOT, SALARY_DOC, free_port, load_app_module
+from fakes import FakeEncoder
+
+from askjobs.config import Settings
+from askjobs.pipeline import AskJobs
+
+HEAVY = ("gradio", "torch", "transformers", "sentence_transformers", "spacy", "faiss", "onnxruntime", "tokenizers",
+         "bm25s", "wordfreq", "simplemma")
+QUESTION = "Quel est le salaire médian des postes liés à l'IA aux États-Unis ?"
+
+
+def _imported(code: str) -> list[str]:
+    check = f"\nimport json, sys; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    done = subprocess.run([sys.executable, "-c", code + check], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_cli_and_its_parser_import_no_heavy_library():
+    """`askjobs --help` or a mistyped option answers at once: nothing heavy before a command needs it."""
+    assert _imported("from askjobs import cli; cli.build_parser().parse_args(['ask', 'Salaire ?'])") == []
+
+
+def test_the_chat_module_imports_neither_gradio_nor_a_model():
+    code = ("import importlib.util; spec = importlib.util.spec_from_file_location('a', 'app.py'); "
+            "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)")
+    assert _imported(code) == []
+
+
+def test_a_command_ending_the_process_at_once_still_writes_all_its_output_to_a_pipe():
+    """exit_now skips freeing the model and index, never the output: 200 kB printed, 200 kB read, exit code kept."""
+    code = "from askjobs import cli; print('é' * 100_000, end=''); cli.exit_now(3)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert done.returncode == 3
+    assert done.stdout.decode("utf-8") == "é" * 100_000
+
+
+def _corpus(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "salaires.txt").write_text(SALARY_DOC, encoding="utf-8")
+    AskJobs(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), FakeEncoder()).build()
+    return corpus
+
+
+def _component(config: dict, elem_id: str) -> dict:
+    return next(c["props"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id)
+
+
+def test_the_page_is_served_while_loading_and_a_question_asked_meanwhile_is_answered_once_loaded(tmp_path):
+    gradio_client = pytest.importorskip("gradio_client")
+    m = load_app_module()
+    corpus = _corpus(tmp_path)
+    fresh = AskJobs(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), FakeEncoder())  # nothing loaded
+    gate = threading.Event()
+
+    class HeldStartup(m.Startup):  # loading that lasts until the test says so
+        def _run(self):
+            gate.wait(60)
+            super()._run()
+
+    startup = HeldStartup(fresh, log=lambda message: None).start()
+    demo = m.create_app(fresh, feedback_path=tmp_path / "feedback.jsonl", startup=startup)
+    port = free_port()
+    m.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        with urllib.request.urlopen(url + "config", timeout=30) as r:
+            config = json.loads(r.read())
+        assert "Chargement" in _component(config, "askjobs-corpus")["value"]
+        assert "Chargement du modèle et de l'index" in _component(config, "askjobs-chat")["placeholder"]
+
+        client = gradio_client.Client(url, verbose=False)
+        job = client.submit(QUESTION, 3, api_name="/ask")
+        finished = threading.Event()
+        job.add_done_callback(lambda _: finished.set())
+        assert not finished.wait(1.0), "answered before the index was loaded"
+        assert not startup.ready
+        gate.set()
+        result = job.result(timeout=120)
+        assert startup.ready and result["answerable"] and "157 000 $" in result["answer"]
+    finally:
+        gate.set()
+        demo.close()
+
+
+def test_the_chat_stops_with_a_french_message_when_its_index_cannot_be_prepared(tmp_path, capsys):
+    """The page opens first; when preparing the index then fails, the server stops with exit code 2."""
+    m = load_app_module()
+    empty = tmp_path / "vide"
+    empty.mkdir()
+    code = m.main(["--port", str(free_port()), "--corpus", str(empty), "--index", str(tmp_path / "index")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "askjobs : " in err and "ne contient aucun document" in err and "Traceback" not in err
+
+
+@pytest.mark.model
+def test_askjobs_ask_from_the_command_line_prints_the_whole_answer_and_imports_no_torch_gradio_or_spacy(real_app):
+    s = real_app.settings
+    args = ["ask", "--corpus", str(s.corpus_dir), "--index", str(s.index_dir), QUESTION]
+    done = subprocess.run([sys.executable, "-m", "askjobs.cli", *args], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "157 000 $" in done.stdout and "Sources :" in done.stdout and done.stdout.rstrip().endswith("ms)")
+    if real_app.encoder.backend.startswith("onnx"):
+        loaded = _imported(f"from askjobs import cli; assert cli.main({args!r}) == 0")
+        assert not {"gradio", "torch", "transformers", "sentence_transformers", "spacy"} & set(loaded)
