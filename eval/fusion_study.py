@@ -5,7 +5,10 @@ dense / BM25 / best-sentence scores over all passages, then compare fusions in s
     python eval/fusion_study.py table [--variant base]
 
 Indexes, vectors and score matrices are cached under eval/reports/fusion/scratch/ (git-ignored).
-A variant names what is embedded and analysed (see VARIANTS); `base` is what askjobs does now.
+A variant names what is embedded, analysed and how documents are cut into passages; `kindW-sS` in its
+name keeps a document of at most W tokens whole and cuts a longer one with headings into sections of at
+most S tokens (s0: no sections; `unglue-kind480-s0` is what askjobs indexes now — dumps named `unglue`
+alone were made before short documents were kept whole).
 """
 
 from __future__ import annotations
@@ -87,12 +90,27 @@ def _patch_passage_text(variant: str) -> None:
         index_module.passage_text = with_heading
 
 
+def _patch_chunking(variant: str) -> None:
+    """Variants of the passage size by kind of document: `kindW-sS` keeps a document of at most W
+    tokens whole and cuts a longer one with headings into sections of at most S tokens."""
+    import functools
+    import re
+
+    from askjobs import chunking, pipeline
+
+    m = re.search(r"kind(\d+)-s(\d+)", variant)
+    if m:
+        pipeline.chunk_document = functools.partial(chunking.chunk_document, whole_tokens=int(m.group(1)),
+                                                    section_tokens=int(m.group(2)))
+
+
 def dump(name: str, variant: str, chunk_tokens: int, encoder) -> Path:
     """Score every question against every passage with the three retrievers; cache as .npz."""
     from askjobs.pipeline import AskJobs
     from askjobs.text import analyze
 
     _patch_passage_text(variant)
+    _patch_chunking(variant)
 
     out = SCRATCH / name / f"scores-{variant}-{chunk_tokens}.npz"
     if out.exists():

@@ -170,7 +170,7 @@ class _Chunker:
         from .chunking import make_splitter
 
         encoder = make_encoder()
-        self.splitter = make_splitter(chunk_tokens, chunk_overlap, encoder.count_tokens)
+        self.splitter = make_splitter(chunk_tokens, chunk_overlap, encoder.count_tokens, whole_documents=True)
 
     def __call__(self, batch):
         from .chunking import chunk_document

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .answer import ReaderSettings, read
-from .chunking import chunk_document, make_splitter
+from .chunking import PASSAGES, chunk_document, make_splitter
 from .config import Settings
 from .threads import configure_threads
 from . import embed
@@ -138,7 +138,7 @@ class AskJobs:
 
     def chunking_info(self) -> dict:
         return {"chunk_tokens": self.settings.chunk_tokens, "chunk_overlap": self.settings.chunk_overlap,
-                "splitter": "langchain RecursiveCharacterTextSplitter, fr sentences, v1"}
+                "splitter": "langchain RecursiveCharacterTextSplitter, fr sentences, v1", "passages": PASSAGES}
 
     def build(self, *, rebuild: bool = False, progress: Callable[[str, int], None] | None = None,
               workers: str = "local") -> BuildReport:
@@ -460,7 +460,7 @@ class _LocalSteps:
     def chunk(self, documents: list, chunk_tokens: int, chunk_overlap: int) -> list:
         if not documents:
             return []
-        splitter = make_splitter(chunk_tokens, chunk_overlap, self.encoder.count_tokens)
+        splitter = make_splitter(chunk_tokens, chunk_overlap, self.encoder.count_tokens, whole_documents=True)
         return [c for d in documents for c in chunk_document(d, splitter)]
 
     def encode(self, texts):
