@@ -3,6 +3,7 @@
     python eval/coldstart.py --runs 5                # CLI wall/RSS, CLI phases, chat start-up, alternating
     python eval/coldstart.py --runs 3 --only cli     # one kind only (cli, phases or app)
     python eval/coldstart.py --runs 5 --json out.json
+    python eval/coldstart.py --runs 5 --against e8c194f~1 --index index   # before/after: that commit vs this tree
 
 Three kinds of fresh process, run in turn (cli, phases, app, cli, phases, app, …) so that a change in
 the machine's load hits all of them alike; the table gives the median of each row and the load average
@@ -14,6 +15,9 @@ the machine's load hits all of them alike; the table gives the median of each ro
           Phases that run in parallel overlap; "wall" is the whole process.
 - app:    `python app.py --port P` until the page answers HTTP 200, the log line "Chat prêt" (model
           and index loaded) and a first answer through the /ask API, asked as soon as the page answers.
+With --against COMMIT, the same runs are made on that commit's code too (extracted by `git archive` into a
+temporary folder), alternating the two trees run by run; each table then has a "before" and an "after"
+column. Give --index (and --corpus) so that both read the same index.
 Nothing here is a test: the numbers depend on the machine and its load.
 """
 
@@ -27,6 +31,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -38,11 +43,12 @@ QUESTION = "Quel est le salaire d'un ingénieur en apprentissage automatique ?"
 CHILD_FLAG = "--child-phases"
 
 
-def _env() -> dict:
+def _env(root: Path) -> dict:
+    """The environment of a child running the askjobs of the tree `root` (its src/ first on the path)."""
     env = dict(os.environ)
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root / "src"), env.get("PYTHONPATH")) if p)
     return env
 
 
@@ -65,8 +71,8 @@ def child_phases(question: str, extra: list[str]) -> None:
     spans: dict[str, list[float]] = {}  # label → [first start, last end], to see what ran in parallel
 
     def timed(owner, name: str, label: str) -> None:
-        original = getattr(owner, name)
-        if getattr(original, "_coldstart", False):
+        original = getattr(owner, name, None)
+        if original is None or getattr(original, "_coldstart", False):  # absent from older code, or wrapped
             return
 
         def wrapper(*args, **kwargs):
@@ -139,10 +145,10 @@ def _wait_rss(p: subprocess.Popen) -> tuple[int, float, float]:
     return p.returncode, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
-def run_cli_rss(question: str, extra: list[str]) -> dict:
+def run_cli_rss(root: Path, question: str, extra: list[str]) -> dict:
     load = _load()
     t0 = time.time()
-    p = subprocess.Popen([sys.executable, "-m", "askjobs.cli", "ask", question, *extra], env=_env(),
+    p = subprocess.Popen([sys.executable, "-m", "askjobs.cli", "ask", question, *extra], env=_env(root),
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     out = p.stdout.read()
     code, rss, cpu = _wait_rss(p)
@@ -153,10 +159,10 @@ def run_cli_rss(question: str, extra: list[str]) -> dict:
             "first line": out.decode().splitlines()[1][:80]}
 
 
-def run_phases(question: str, extra: list[str]) -> dict:
+def run_phases(root: Path, question: str, extra: list[str]) -> dict:
     load = _load()
     t0 = time.time()
-    p = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), CHILD_FLAG, question, *extra], env=_env(),
+    p = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), CHILD_FLAG, question, *extra], env=_env(root),
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     err = p.stderr.read().decode(errors="replace")
     code, rss, cpu = _wait_rss(p)
@@ -202,12 +208,12 @@ def _ask_api(base: str, question: str, timeout: float) -> dict:
     raise RuntimeError(f"pas de réponse de /ask : {stream[-300:]}")
 
 
-def run_app(question: str, extra: list[str], timeout: float = 180.0) -> dict:
+def run_app(root: Path, question: str, extra: list[str], timeout: float = 180.0) -> dict:
     load = _load()
     port = _free_port()
     base = f"http://127.0.0.1:{port}/"
     t0 = time.time()
-    p = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port), *extra], env=_env(),
+    p = subprocess.Popen([sys.executable, str(root / "app.py"), "--port", str(port), *extra], env=_env(root),
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     seen: dict[str, float] = {}
 
@@ -255,16 +261,49 @@ def run_app(question: str, extra: list[str], timeout: float = 180.0) -> dict:
 KINDS = {"cli": run_cli_rss, "phases": run_phases, "app": run_app}
 
 
+def _fmt(key: str, v: float) -> str:
+    return f"{v:.0f}" if key == "peak RSS MB" else f"{v:.2f}"
+
+
+def _label(key: str) -> str:
+    unit = "" if key in ("load", "peak RSS MB") else " (s)"  # the rest are seconds: wall, or CPU where named
+    return ("load average (1 min)" if key == "load" else key) + unit
+
+
+def _keys(rows: list[dict]) -> list[str]:
+    keys: list[str] = []
+    for r in rows:
+        keys += [k for k, v in r.items() if isinstance(v, float) and k not in keys]
+    return keys
+
+
 def table(title: str, rows: list[dict]) -> str:
-    keys = [k for k in rows[0] if isinstance(rows[0][k], (int, float)) and not isinstance(rows[0][k], bool)]
+    """Median and every run of each measured row."""
     lines = [f"### {title} — median of {len(rows)} fresh processes", "", "| phase | median | runs |", "|---|---|---|"]
-    for k in keys:
+    for k in _keys(rows):
         values = [r[k] for r in rows if k in r]
-        unit = "" if k in ("load", "peak RSS MB") else " s"  # the rest are seconds (wall, or CPU where named)
-        fmt = (lambda v: f"{v:.0f}") if k == "peak RSS MB" else (lambda v: f"{v:.2f}")
-        name = "load average (1 min)" if k == "load" else k
-        lines.append(f"| {name} | {fmt(statistics.median(values))}{unit} | {' · '.join(fmt(v) for v in values)} |")
+        lines.append(f"| {_label(k)} | {_fmt(k, statistics.median(values))} | "
+                     f"{' · '.join(_fmt(k, v) for v in values)} |")
     return "\n".join(lines)
+
+
+def compare(title: str, before: list[dict], after: list[dict], names: tuple[str, str]) -> str:
+    """Before and after side by side: medians, and every run."""
+    lines = [f"### {title} — medians of {len(after)} fresh processes each, alternating", "",
+             f"| phase | before ({names[0]}) | after ({names[1]}) | runs before | runs after |", "|---|---|---|---|---|"]
+    for k in _keys(before + after):
+        cells = []
+        for rows in (before, after):
+            values = [r[k] for r in rows if k in r]
+            cells.append((_fmt(k, statistics.median(values)) if values else "—",
+                          " · ".join(_fmt(k, v) for v in values) or "—"))
+        lines.append(f"| {_label(k)} | {cells[0][0]} | {cells[1][0]} | {cells[0][1]} | {cells[1][1]} |")
+    return "\n".join(lines)
+
+
+def _commit(root: Path) -> str:
+    return subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -279,25 +318,41 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--index", help="index folder (passed to askjobs ask and app.py)")
     p.add_argument("--corpus", help="corpus folder (passed to askjobs ask and app.py)")
     p.add_argument("--json", type=Path, help="also write every run as JSON here")
+    p.add_argument("--against", metavar="COMMIT", help="also run that commit's code, alternating (before/after)")
     args = p.parse_args(argv)
     extra = [x for flag, value in (("--index", args.index), ("--corpus", args.corpus)) if value
-             for x in (flag, value)]
+             for x in (flag, str(Path(value).resolve()))]
     kinds = args.only or list(KINDS)
-    results: dict[str, list[dict]] = {k: [] for k in kinds}
-    for i in range(args.runs):
-        for kind in kinds:
-            row = KINDS[kind](args.question, extra)
-            results[kind].append(row)
-            print(f"run {i + 1}/{args.runs} {kind}: " + ", ".join(
-                f"{k} {v:.2f}" for k, v in row.items() if isinstance(v, float)), file=sys.stderr)
+    trees = {"after": ROOT}
+    with tempfile.TemporaryDirectory(prefix="askjobs-coldstart-") as tmp:
+        names = ("", _commit(ROOT))
+        if args.against:
+            before = Path(tmp)
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.against], capture_output=True)
+            if archive.returncode:
+                raise SystemExit(f"git archive {args.against} : {archive.stderr.decode(errors='replace')}")
+            subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
+            trees = {"before": before, "after": ROOT}
+            names = (subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", args.against],
+                                    capture_output=True, text=True).stdout.strip(), names[1])
+        results: dict[str, dict[str, list[dict]]] = {t: {k: [] for k in kinds} for t in trees}
+        for i in range(args.runs):
+            for kind in kinds:
+                for tree, root in trees.items():
+                    row = KINDS[kind](root, args.question, extra)
+                    results[tree][kind].append(row)
+                    print(f"run {i + 1}/{args.runs} {kind} {tree}: " + ", ".join(
+                        f"{k} {v:.2f}" for k, v in row.items() if isinstance(v, float)), file=sys.stderr)
     titles = {"cli": "`askjobs ask` (wall time, peak RSS)", "phases": "`askjobs ask` phase by phase",
-              "app": "`python app.py` (seconds since start)"}
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, commit "
-          + subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                           text=True).stdout.strip())
+              "app": "`python app.py` (seconds since its start)"}
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, commit {names[1]}"
+          + (f", before = {names[0]}" if args.against else ""))
     for kind in kinds:
         print()
-        print(table(titles[kind], results[kind]))
+        if args.against:
+            print(compare(titles[kind], results["before"][kind], results["after"][kind], names))
+        else:
+            print(table(titles[kind], results["after"][kind]))
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return 0
