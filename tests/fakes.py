@@ -28,5 +28,13 @@ class FakeEncoder:
 
     encode_passages = encode_queries
 
+    pool_sentences = False  # as the real encoder: sentences encoded alone unless asked
+
+    def encode_passages_with_spans(self, texts, spans):
+        """As the ONNX encoder: passage vectors plus one vector per character span of each text, from the
+        one call. A bag of terms has no context, so a span's vector is the vector of its own terms."""
+        pooled = [[self._vec(t[a:b]) for a, b in sp] for t, sp in zip(texts, spans)]
+        return self.encode_passages(texts), pooled
+
     def count_tokens(self, text: str) -> int:
         return len(text.split())

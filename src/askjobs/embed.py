@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Protocol
@@ -163,6 +163,9 @@ class OnnxEncoder:
         self._prompts = {"query": "", "passage": ""}
         self._max_tokens = 512
         self._dim = 0
+        # Sentence vectors pooled out of the passages' pass (encode_passages_with_spans) instead of a second
+        # encoding: half the build, but worse sentence picking on PIAF dev, so off (README, "Speed").
+        self.pool_sentences = False
 
     @cached_property
     def fingerprint(self) -> str:
@@ -247,33 +250,41 @@ class OnnxEncoder:
 
     def token_vectors(self, texts: Sequence[str], role: str = "passage") -> tuple[np.ndarray, np.ndarray]:
         """Contextual token vectors (batch, tokens, dim) of texts as given, and their attention mask."""
+        vectors, mask, _ = self._run(texts, role)
+        return vectors, mask
+
+    def _run(self, texts: Sequence[str], role: str) -> tuple[np.ndarray, np.ndarray, list]:
+        """One forward pass: token vectors, attention mask and the tokenizer's encodings (with offsets)."""
         session = self._session(role)
         encodings = self._tokenizer.encode_batch(list(texts))
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        return session.run(None, {"input_ids": ids, "attention_mask": mask})[0], mask
+        return session.run(None, {"input_ids": ids, "attention_mask": mask})[0], mask, encodings
 
-    def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
-        _ = self._session(prompt)
-        texts = [self._prompts[prompt] + t for t in texts]
-        out = np.zeros((len(texts), self._dim), dtype=np.float32)
-        # Longest first, in batches of similar length: little padding.
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    def _batches(self, texts: Sequence[str], role: str) -> Iterator[tuple[list[int], np.ndarray, np.ndarray, list]]:
+        """(indexes, token vectors, mask, encodings) per batch of the texts with the role's prompt added,
+        longest first in batches of similar length: little padding."""
+        prompted = [self._prompts[role] + t for t in texts]
+        order = sorted(range(len(prompted)), key=lambda i: -len(prompted[i]))
         bar = None
-        if self.show_progress and len(texts) > 64:
+        if self.show_progress and len(prompted) > 64:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(texts), unit="texte", leave=False)
+            bar = tqdm(total=len(prompted), unit="texte", leave=False)
         for i in range(0, len(order), self.batch_size):
             batch = order[i:i + self.batch_size]
-            vectors, mask = self.token_vectors([texts[j] for j in batch], prompt)
-            weights = mask[..., None].astype(np.float32)
-            out[batch] = (vectors * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+            yield (batch, *self._run([prompted[j] for j in batch], role))
             if bar:
                 bar.update(len(batch))
         if bar:
             bar.close()
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+    def _encode(self, texts: Sequence[str], role: str) -> np.ndarray:
+        _ = self._session(role)  # only this role's session: questions never load the passages' model
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        for batch, vectors, mask, _ in self._batches(texts, role):
+            out[batch] = _mean_pool(vectors, mask)
+        return _normalise(out)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, "query")
@@ -281,10 +292,53 @@ class OnnxEncoder:
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, "passage")
 
+    def encode_passages_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+                                   ) -> tuple[np.ndarray, list[list[np.ndarray | None]]]:
+        """Passage vectors, and from the same forward pass a vector for each character span of each text.
+
+        A span's vector is the normalised mean of the passage's contextual token vectors that overlap it
+        (e.g. one sentence of the passage): no second encoding. None for a span the passage's tokens stop
+        before (truncated at max_tokens): the caller encodes that one alone.
+        """
+        if len(spans) != len(texts):
+            raise ValueError(f"{len(spans)} listes de segments pour {len(texts)} textes")
+        _ = self._session("passage")
+        shift = len(self._prompts["passage"])  # token offsets count the prompt's characters
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        pooled: list[list[np.ndarray | None]] = [[] for _ in texts]
+        for batch, vectors, mask, encodings in self._batches(texts, "passage"):
+            out[batch] = _mean_pool(vectors, mask)
+            for row, j in enumerate(batch):
+                for span in spans[j]:
+                    rows = span_token_rows(encodings[row].offsets, span, shift)
+                    pooled[j].append(None if rows is None else _normalise(vectors[row, rows].mean(axis=0)))
+        return _normalise(out), pooled
+
     def count_tokens(self, text: str) -> int:
         if self._counter is None:
             self._load_tokenizer()
         return len(self._counter.encode(text, add_special_tokens=False).ids)
+
+
+def span_token_rows(offsets: Sequence[tuple[int, int]], span: tuple[int, int], shift: int = 0) -> list[int] | None:
+    """Rows of the tokens that overlap a character span of a text, given the tokenizer's offsets for that
+    text behind a prefix of `shift` characters (the prompt). None when the tokens stop before the span
+    ends (the text was truncated) or none overlaps it. Special tokens (empty offsets) are never taken."""
+    start, end = span[0] + shift, span[1] + shift
+    rows = [i for i, (a, b) in enumerate(offsets) if b > a and a < end and b > start]
+    reach = max((b for a, b in offsets if b > a), default=0)
+    if not rows or reach < end:
+        return None
+    return rows
+
+
+def _mean_pool(vectors: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    weights = mask[..., None].astype(np.float32)
+    return (vectors * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
 
 
 def _pad_token(folder: Path) -> str:

@@ -101,6 +101,17 @@ class Index:
 # are not reused, even for unchanged documents.
 EMBEDDED_TEXT = "title + passage; sentences; glued words split (v2)"
 
+# How the sentence vectors were made (manifest "sentence_vectors"; an index without the key embedded
+# every sentence alone). Vectors made one way are never reused by a build that makes them the other.
+# Alone is the default: pooling halves the build but picks worse sentences (README, "Speed").
+SENTENCE_POOLED = "pooled: mean of the passage's token vectors inside the sentence, one forward pass (v1)"
+SENTENCE_ALONE = "alone: each sentence encoded as its own passage"
+
+
+def sentence_vectors_made(manifest: dict) -> str:
+    """How an index's sentence vectors were made (SENTENCE_ALONE for indexes that predate the record)."""
+    return manifest.get("sentence_vectors", SENTENCE_ALONE)
+
 
 # The named entities stored per sentence (recorded in the manifest): an index without them is refused
 # for serving and completed by `askjobs index`, so no question ever parses the corpus.
@@ -130,17 +141,33 @@ def build_index(
     skipped: Sequence[dict] = (),
     reuse: "Index | None" = None,
     progress: Callable[[str, int], None] | None = None,
+    encode_spans: Callable | None = None,
 ) -> Index:
-    """Embed chunks and sentences (reusing vectors of unchanged documents) and index them."""
+    """Embed chunks and sentences (reusing vectors of unchanged documents) and index them.
+
+    With `encode_spans` (an encoder's encode_passages_with_spans), each sentence's vector is pooled from
+    the forward pass of one passage that contains it; without (the default), every sentence is encoded alone.
+    """
     docs = {d.source: d for d in documents}
-    sentences = _indexed_sentences(documents, chunks)
-    texts = [passage_text(docs[c.source], c) for c in chunks]
-    chunk_vectors = _embed_reusing(texts, [(c.source, c.start, c.end) for c in chunks], encode_passages,
-                                   _reusable(reuse, docs, "chunks"), progress, "passages")
-    sentence_vectors = _embed_reusing([unglue(s.text) for s in sentences], [(s.source, s.start, s.end) for s in sentences],
-                                      encode_passages, _reusable(reuse, docs, "sentences"), progress, "phrases")
-    entities = _entities_reusing(sentences, reuse, docs)
     dim = int(model["dim"])
+    sentences = _indexed_sentences(documents, chunks)
+    chunk_sentences = _chunk_sentences(chunks, sentences)
+    texts = [passage_text(docs[c.source], c) for c in chunks]
+    how = SENTENCE_POOLED if encode_spans is not None else SENTENCE_ALONE
+    known_chunks = _reusable(reuse, docs, "chunks")
+    known_sentences = _reusable(reuse, docs, "sentences") \
+        if reuse is not None and sentence_vectors_made(reuse.manifest) == how else {}
+    if encode_spans is None:
+        chunk_vectors = _embed_reusing(texts, [(c.source, c.start, c.end) for c in chunks], encode_passages,
+                                       known_chunks, progress, "passages")
+        sentence_vectors = _embed_reusing([unglue(s.text) for s in sentences],
+                                          [(s.source, s.start, s.end) for s in sentences],
+                                          encode_passages, known_sentences, progress, "phrases")
+    else:
+        chunk_vectors, sentence_vectors = _embed_pooling(docs, chunks, texts, sentences, chunk_sentences, dim,
+                                                         encode_spans, encode_passages, known_chunks,
+                                                         known_sentences, progress)
+    entities = _entities_reusing(sentences, reuse, docs)
     manifest = {
         "askjobs_version": __version__,
         "format": FORMAT_VERSION,
@@ -149,6 +176,7 @@ def build_index(
         "chunking": chunking,
         "analyzer": ANALYZER,
         "embedded_text": EMBEDDED_TEXT,
+        "sentence_vectors": how,
         "entities": ENTITIES,
         "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": len(sentences)},
         "documents": [
@@ -162,7 +190,7 @@ def build_index(
     if chunk_vectors.shape[1:] != (dim,) and len(chunks):
         raise ValueError(f"the encoder returned vectors of size {chunk_vectors.shape[1]}, expected {dim}")
     index = Index(manifest, docs, list(chunks), chunk_vectors, sentences, sentence_vectors,
-                  _chunk_sentences(chunks, sentences), _term_df(texts), entities=entities)
+                  chunk_sentences, _term_df(texts), entities=entities)
     _attach_searchers(index, texts)
     return index
 
@@ -206,6 +234,91 @@ def _embed_reusing(texts, keys, encode, known: dict, progress, label: str) -> np
         if k in known:
             out[i] = known[k]
     return out
+
+
+def _embed_pooling(docs, chunks, texts, sentences, chunk_sentences, dim: int, encode_spans, encode_alone,
+                   known_chunks: dict, known_sentences: dict, progress) -> tuple[np.ndarray, np.ndarray]:
+    """Passage and sentence vectors from one forward pass per passage (vectors of unchanged documents kept).
+
+    Each new sentence is pooled out of its home passage (see _sentence_homes), which is run even when its
+    own vector is kept (a repaired index that lost only its sentence vectors). A sentence no passage holds
+    whole, or that a passage's tokens stop before (truncation), is encoded alone.
+    """
+    chunk_keys = [(c.source, c.start, c.end) for c in chunks]
+    missing = [i for i, s in enumerate(sentences) if (s.source, s.start, s.end) not in known_sentences]
+    homes = _sentence_homes(chunks, sentences, chunk_sentences, missing)
+    run = sorted({i for i, k in enumerate(chunk_keys) if k not in known_chunks} | set(homes.values()))
+    spans: dict[int, list[tuple[int, tuple[int, int]]]] = {r: [] for r in run}  # chunk → (sentence, span)
+    alone = [i for i in missing if i not in homes]
+    for r in run:
+        pieces = [i for i in chunk_sentences[r] if homes.get(i) == r]
+        where = _passage_positions(docs[chunks[r].source], chunks[r], texts[r]) if pieces else None
+        for i in pieces:
+            if where is None:  # the passage text is not the chunk with spaces added: never guess
+                alone.append(i)
+                continue
+            a, b = sentences[i].start - chunks[r].start, sentences[i].end - chunks[r].start
+            spans[r].append((i, (where[a], where[b - 1] + 1)))
+    if progress:
+        progress("passages", len(run))
+    fresh, pooled = encode_spans([texts[r] for r in run], [[span for _, span in spans[r]] for r in run]) \
+        if run else (np.zeros((0, dim), np.float32), [])
+    if fresh.shape[1:] != (dim,):
+        raise ValueError(f"the encoder returned vectors of size {fresh.shape[1:]}, expected {dim}")
+    chunk_vectors = np.empty((len(chunks), dim), dtype=np.float32)
+    sentence_vectors = np.empty((len(sentences), dim), dtype=np.float32)
+    for j, r in enumerate(run):
+        chunk_vectors[r] = fresh[j]
+        for (i, _), vec in zip(spans[r], pooled[j]):
+            if vec is None:
+                alone.append(i)
+            else:
+                sentence_vectors[i] = vec
+    for i, k in enumerate(chunk_keys):
+        if k in known_chunks:
+            chunk_vectors[i] = known_chunks[k]
+    for i, s in enumerate(sentences):
+        if (s.source, s.start, s.end) in known_sentences:
+            sentence_vectors[i] = known_sentences[(s.source, s.start, s.end)]
+    alone.sort()
+    if progress:
+        progress("phrases", len(alone))
+    if alone:
+        sentence_vectors[alone] = encode_alone([unglue(sentences[i].text) for i in alone])
+    return chunk_vectors, sentence_vectors
+
+
+def _sentence_homes(chunks: Sequence[Chunk], sentences: Sequence[Sentence], chunk_sentences: Sequence[Sequence[int]],
+                    wanted: Sequence[int]) -> dict[int, int]:
+    """For each wanted sentence, the chunk that holds it whole and where it is most central (the most
+    context on its poorer side); sentences no chunk holds whole have none."""
+    wanted = set(wanted)
+    best: dict[int, tuple[int, int]] = {}  # sentence → (margin, chunk)
+    for r, ids in enumerate(chunk_sentences):
+        c = chunks[r]
+        for i in ids:
+            s = sentences[i]
+            if i in wanted and c.start <= s.start and s.end <= c.end:
+                margin = min(s.start - c.start, c.end - s.end)
+                if i not in best or margin > best[i][0]:
+                    best[i] = (margin, r)
+    return {i: r for i, (_, r) in best.items()}
+
+
+def _passage_positions(doc: Document, chunk: Chunk, text: str) -> list[int] | None:
+    """Where each character of the chunk lies in its passage text (title, then the chunk, glued words
+    split by inserting spaces); None when the passage text is not that."""
+    raw = chunk.text if chunk.text.startswith(doc.title) else f"{doc.title}\n{chunk.text}"
+    base = len(raw) - len(chunk.text)
+    out, j = [], 0
+    for ch in raw:
+        while j < len(text) and text[j] != ch and text[j] == " ":
+            j += 1
+        if j >= len(text) or text[j] != ch:
+            return None
+        out.append(j)
+        j += 1
+    return out[base:]
 
 
 def _chunk_sentences(chunks: Sequence[Chunk], sentences: Sequence[Sentence]) -> list[list[int]]:

@@ -18,8 +18,9 @@ from .threads import configure_threads
 from . import embed
 from .embed import Encoder
 from .followup import resolve_followup
-from .index import (EMBEDDED_TEXT, ENTITIES, REBUILD_HINT, REPAIR_HINT, Index, IndexDamagedError, IndexError_,
-                    IndexReadOnlyError, build_index, corpus_changes, current_version)
+from .index import (EMBEDDED_TEXT, ENTITIES, REBUILD_HINT, REPAIR_HINT, SENTENCE_ALONE, SENTENCE_POOLED, Index,
+                    IndexDamagedError, IndexError_, IndexReadOnlyError, build_index, corpus_changes, current_version,
+                    sentence_vectors_made)
 from .ingest import Skipped, drop_duplicates, load_file, scan_corpus
 from .query import Query, analyse_question
 from .retrieve import Retrieval, retrieve
@@ -125,6 +126,13 @@ class AskJobs:
     def backend(self) -> str | None:
         """What computes the vectors (torch, onnx, onnx-int8): vectors of two backends are never mixed."""
         return getattr(self.encoder, "backend", None)
+
+    @property
+    def pools_sentences(self) -> bool:
+        """Sentence vectors pooled from the passages' forward pass (an encoder that can and is asked to:
+        `pool_sentences`, off by default), else each sentence encoded alone."""
+        return bool(getattr(self.encoder, "pool_sentences", False)) \
+            and getattr(self.encoder, "encode_passages_with_spans", None) is not None
 
     @property
     def model_fingerprint(self) -> str | None:
@@ -266,7 +274,9 @@ class AskJobs:
                             chunking=self.chunking_info(), file_hashes=on_disk,
                             skipped=[{"source": x.source, "reason": x.reason, "file_hash": x.file_hash}
                                      for x in report.skipped],
-                            reuse=previous, progress=counting_progress)
+                            reuse=previous, progress=counting_progress,
+                            # Ray workers have no pooled pass: there, sentences are encoded alone (and recorded so).
+                            encode_spans=getattr(steps, "encode_spans", None) if self.pools_sentences else None)
         report.path = self.store.publish(index)
         report.documents, report.chunks, report.sentences = len(docs), len(chunks), len(index.sentences)
         report.seconds = time.perf_counter() - t0
@@ -285,6 +295,7 @@ class AskJobs:
             return None, exc
         if not self._same_model(manifest) or manifest["chunking"] != self.chunking_info() \
                 or manifest.get("analyzer") != ANALYZER or manifest.get("embedded_text") != EMBEDDED_TEXT \
+                or sentence_vectors_made(manifest) != (SENTENCE_POOLED if self.pools_sentences else SENTENCE_ALONE) \
                 or manifest.get("entities") != ENTITIES \
                 or (self.store.kind == "faiss" and "files" not in manifest):
             return None, None  # built another way (or before checksums): rebuilt, keeping what it can
@@ -465,6 +476,9 @@ class _LocalSteps:
 
     def encode(self, texts):
         return self.encoder.encode_passages(texts)
+
+    def encode_spans(self, texts, spans):
+        return self.encoder.encode_passages_with_spans(texts, spans)
 
 
 def encoder_factory(encoder: Encoder, settings: Settings) -> Callable[[], Encoder]:
