@@ -1,5 +1,6 @@
-"""One contract for every store: the FAISS folder, Qdrant through qdrant-client's local mode, and a real
-Qdrant server when ASKJOBS_QDRANT_URL names one (skipped otherwise: CI has none).
+"""One contract for every store: the FAISS folder, Qdrant through qdrant-client's local mode, Qdrant's own
+engine in process (qdrant-edge-py), and a real Qdrant server when ASKJOBS_QDRANT_URL names one (skipped
+otherwise: CI has none).
 
 Each test runs the real pipeline (build, ask) with the fake encoder; the Qdrant stores must give the
 answers the FAISS store gives, keep exact offsets, re-index incrementally with correct BM25 statistics
@@ -30,7 +31,7 @@ from test_index_lifecycle import french_doc
 pytest.importorskip("qdrant_client")
 
 SERVER = os.environ.get("ASKJOBS_QDRANT_URL", "")
-STORES = ["faiss", "qdrant-local",
+STORES = ["faiss", "qdrant-local", "qdrant-edge",
           pytest.param("qdrant-server", marks=pytest.mark.skipif(
               not SERVER.startswith("http"), reason="no Qdrant server: set ASKJOBS_QDRANT_URL=http://host:6333"))]
 QUESTIONS = [
@@ -54,9 +55,12 @@ def corpus_files(n: int = 30) -> dict[str, str]:
 
 
 @pytest.fixture(params=STORES)
-def store(request, monkeypatch):
+def store(request, monkeypatch, tmp_path):
     """The store under test, as ASKJOBS_STORE and its settings would choose it."""
     monkeypatch.delenv("ASKJOBS_STORE", raising=False)
+    if request.param == "qdrant-edge":  # Qdrant's own engine in process (qdrant-edge-py): HNSW, int8
+        pytest.importorskip("qdrant_edge")
+        monkeypatch.setenv("ASKJOBS_QDRANT_URL", f"edge:{tmp_path / 'edge'}")
     if request.param == "qdrant-local":
         # qdrant-client's local mode in memory: its folder mode commits each point to SQLite on its own
         # (~25 ms here), tested once below.

@@ -18,9 +18,10 @@ collection without deletions has exact BM25 statistics. Fusion and the tie order
 own, so answers match the FAISS store.
 
 Location (ASKJOBS_QDRANT_URL): http(s)://host:6333 for a server (API key from
-ASKJOBS_QDRANT_API_KEY or QDRANT_API_KEY), ":memory:" for tests, or a local folder for
-qdrant-client's local mode (default: <index>/qdrant). Local mode is a Python re-implementation
-of Qdrant's API with exact brute-force search, handy on one machine and for tests.
+ASKJOBS_QDRANT_API_KEY or QDRANT_API_KEY), "edge:<folder>" for Qdrant's own engine in process
+(qdrant-edge-py, see qdrant_edge.py; "edge:" alone is <index>/qdrant-edge), ":memory:" for tests, or
+a local folder for qdrant-client's local mode (default: <index>/qdrant). Local mode is a Python
+re-implementation of Qdrant's API with exact brute-force search, handy on one machine and for tests.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ PLACEHOLDER = "\u2205"  # what index._build_bm25 gives a passage without terms, 
 K1, B = 1.2, 0.75  # bm25s' settings in index._build_bm25
 BATCH = 256
 FALLBACK = "ou revenez au stockage local avec ASKJOBS_STORE=faiss"
+EDGE = "edge:"  # ASKJOBS_QDRANT_URL=edge:<folder>: Qdrant's own engine in process (qdrant_edge.py)
 
 _CLIENTS: dict[tuple, object] = {}  # one client per location and process: local mode locks its folder
 _CLIENTS_LOCK = threading.Lock()
@@ -82,6 +84,8 @@ class QdrantStore:
     def from_env(cls, index_dir: Path) -> "QdrantStore":
         index_dir = Path(index_dir)
         location = os.environ.get("ASKJOBS_QDRANT_URL") or str(index_dir / "qdrant")
+        if location.strip() == EDGE:
+            location = EDGE + str(index_dir / "qdrant-edge")
         api_key = os.environ.get("ASKJOBS_QDRANT_API_KEY") or os.environ.get("QDRANT_API_KEY")
         return cls(location, lock_dir=index_dir, alias=os.environ.get("ASKJOBS_QDRANT_COLLECTION", "askjobs"),
                    api_key=api_key, shards=_env_int("ASKJOBS_QDRANT_SHARDS", 1),
@@ -90,6 +94,15 @@ class QdrantStore:
     @property
     def is_server(self) -> bool:
         return self.location.startswith(("http://", "https://"))
+
+    @property
+    def is_edge(self) -> bool:
+        return self.location.startswith(EDGE)
+
+    @property
+    def indexed(self) -> bool:
+        """Qdrant's engine (a server, or edge in process): HNSW, int8 vectors and payload indexes exist."""
+        return self.is_server or self.is_edge
 
     def where(self) -> str:
         return f"Qdrant {self.location} (alias {self.alias})"
@@ -254,13 +267,15 @@ class QdrantStore:
         collection = f"{self.alias}-{version}"
         dim = int(index.manifest["model"]["dim"])
         self._call(self.client.create_collection, collection, **collection_config(dim, self.shards, self.replicas))
-        if self.is_server:  # local mode has no payload indexes (and warns)
+        if self.indexed:  # local mode has no payload indexes (and warns)
             for field in ("kind", "doc_hash", "source"):
                 self._call(self.client.create_payload_index, collection, field, m.PayloadSchemaType.KEYWORD)
         try:
             meta = self._upload(collection, index)
             # The manifest goes last: a collection without it is never a valid version.
             self._upsert(collection, [m.PointStruct(id=point_id(META, 0), vector={}, payload=meta)])
+            if self.is_edge:  # no background optimiser in process: build HNSW and int8 vectors now, then flush
+                self._call(self.client.optimize, collection)
             current = self._collection()
             switch = [m.CreateAliasOperation(create_alias=m.CreateAlias(collection_name=collection,
                                                                         alias_name=self.alias))]
@@ -361,7 +376,7 @@ class QdrantSearcher:
         from qdrant_client import models as m
 
         params = None
-        if self.store.is_server and using != "bm25":  # local mode is exact and warns about index parameters
+        if self.store.indexed and using != "bm25":  # local mode is exact and warns about index parameters
             params = m.SearchParams(hnsw_ef=max(128, limit), quantization=m.QuantizationSearchParams(
                 rescore=True, oversampling=2.0))
         where = None if only is None else m.Filter(must=[m.HasIdCondition(has_id=only)])
@@ -528,6 +543,10 @@ def _client_for(location: str, api_key: str | None, index_dir: Path):
         if key not in _CLIENTS:
             if location == ":memory:":
                 _CLIENTS[key] = QdrantClient(location=":memory:")
+            elif location.startswith(EDGE):
+                from .qdrant_edge import EdgeClient
+
+                _CLIENTS[key] = EdgeClient(location[len(EDGE):])
             elif location.startswith(("http://", "https://")):
                 _CLIENTS[key] = QdrantClient(url=location, api_key=api_key, timeout=30)
             else:
