@@ -46,6 +46,24 @@ def test_a_command_ending_the_process_at_once_still_writes_all_its_output_to_a_p
     assert done.stdout.decode("utf-8") == "é" * 100_000
 
 
+def test_faiss_uses_one_thread_in_every_thread_that_asks_not_only_the_first():
+    """The chat answers in Gradio's worker threads: OpenMP's limit is per thread, so each one sets it."""
+    faiss = pytest.importorskip("faiss")
+    from askjobs.threads import configure_threads
+
+    seen = []
+
+    def ask_here():
+        configure_threads()
+        seen.append(faiss.omp_get_max_threads())
+
+    for _ in range(2):
+        worker = threading.Thread(target=ask_here)
+        worker.start()
+        worker.join()
+    assert seen == [1, 1]
+
+
 def _corpus(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()

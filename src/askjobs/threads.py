@@ -12,21 +12,30 @@ import threading
 from collections.abc import Callable
 
 _configured = False
+_this_thread = threading.local()
 
 
 def configure_threads() -> None:
-    """Limit OpenBLAS (numpy, FAISS) and FAISS's OpenMP to one thread; the encoder's pools are untouched."""
-    global _configured
-    if _configured:
-        return
-    import faiss  # loaded now, so that its own OpenBLAS is found and limited too
-    from threadpoolctl import ThreadpoolController
+    """Limit OpenBLAS (numpy, FAISS) and FAISS's OpenMP to one thread; the encoder's pools are untouched.
 
-    controller = ThreadpoolController()
-    # Only OpenBLAS: torch's MKL and OpenMP pools run the encoder and keep their threads.
-    controller.select(internal_api="openblas").limit(limits=1)
-    faiss.omp_set_num_threads(1)
-    _configured = True
+    OpenBLAS's limit holds for the whole process; OpenMP's holds for the thread that sets it, so it is
+    set again in each thread that asks (the chat answers in Gradio's worker threads, not in the one
+    that loaded the model). Cheap after the first call in a thread.
+    """
+    global _configured
+    if not _configured:
+        import faiss  # noqa: F401  loaded now, so that its own OpenBLAS is found and limited too
+        from threadpoolctl import ThreadpoolController
+
+        controller = ThreadpoolController()
+        # Only OpenBLAS: torch's MKL and OpenMP pools run the encoder and keep their threads.
+        controller.select(internal_api="openblas").limit(limits=1)
+        _configured = True
+    if not getattr(_this_thread, "limited", False):
+        import faiss
+
+        faiss.omp_set_num_threads(1)
+        _this_thread.limited = True
 
 
 def start_loading(app) -> Callable[[], None]:
