@@ -34,3 +34,17 @@ def test_ask_is_analyse_then_search_then_read(fake_app):
 def test_a_refusal_says_so_in_its_form(fake_app):
     answer = fake_app.ask("Quelle est la capitale de l'Australie ?")
     assert not answer.answerable and answer.form == "refusal" and not answer.citations
+
+
+def test_the_query_knows_where_the_answer_sits():
+    """The preposition before "qui/quoi", the word a definition question asks about, a closed question."""
+    pour = analyse_question("Pour qui décrocher un poste bien payé est-il devenu une priorité ?")
+    assert pour.slot == "pour" and not pour.yes_no
+    assert analyse_question("Grâce à quoi les entreprises gagnent-elles en efficacité ?").slot == "grâce à"
+    assert analyse_question("De quoi parle l'article ?").slot is None  # "de" singles out nothing
+    assert analyse_question("C'est quoi le RAG ?").defined == "RAG"
+    assert analyse_question("Que signifie le sigle LLM ?").defined == "LLM"
+    assert analyse_question("Qu'est-ce qu'un auditeur d'algorithmes ?").defined == "auditeur d'algorithmes"
+    assert analyse_question("Quel genre de transformation vit le marché du travail ?").focus == ("transform",)
+    assert analyse_question("Les compétences techniques suffisent-elles ?").yes_no
+    assert not analyse_question("Quelle entreprise recrute ?").yes_no

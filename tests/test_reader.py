@@ -91,3 +91,58 @@ def test_a_salary_question_for_a_role_without_one_is_refused_with_a_reason(jobs_
     answer = jobs_app.ask("Quel est le salaire d'un ingénieur d'invite ?")
     assert not answer.answerable
     assert answer.reason == "Les documents donnent des salaires, mais aucun pour « ingénieur d'invite »."
+
+
+PLACES = {
+    "metiers.txt": (
+        "Les métiers de l'IA\n"
+        "La prise de décision éthique est une priorité croissante dans les entreprises.\n"
+        "Trouver un emploi bien rémunéré est devenu une priorité pour les professionnels techniques.\n"
+        "Les grands modèles linguistiques (LLM) transforment le travail. "
+        "Le RAG: utilisation de données externes pour fiabiliser les réponses.\n"
+        "Les usines misent sur la maintenance prédictive afin de réduire les temps d'arrêt.\n"
+    ),
+}
+
+
+@pytest.fixture
+def places_app(tmp_path) -> AskJobs:
+    settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus", PLACES), index_dir=tmp_path / "index",
+                        chunk_tokens=60, chunk_overlap=5)
+    app = AskJobs(settings, FakeEncoder())
+    app.build()
+    return app
+
+
+def _sid(app, words: str) -> int:
+    return next(i for i, s in enumerate(app.index.sentences) if words in s.text)
+
+
+def test_the_sentence_with_something_after_the_questions_preposition_fills_its_slot(places_app):
+    from askjobs.answer import _slot_filled
+
+    query = places_app.analyse("Pour qui un emploi bien rémunéré est-il devenu une priorité ?")
+    assert _slot_filled(places_app.index, query, _sid(places_app, "pour les professionnels")) == 1.0
+    # "… une priorité croissante dans les entreprises" shares the words but says nothing after "pour".
+    assert _slot_filled(places_app.index, query, _sid(places_app, "priorité croissante")) == 0.0
+    answer = places_app.ask("Pour qui un emploi bien rémunéré est-il devenu une priorité ?")
+    c = answer.citations[0]
+    assert "professionnels techniques" in c.quote
+    assert places_app.index.documents[c.source].text[c.answer_start:c.answer_end] == "les professionnels techniques"
+
+
+def _short(app, question: str) -> str | None:
+    answer = app.ask(question)
+    c = answer.citations[0]
+    return None if c.answer_start is None else app.index.documents[c.source].text[c.answer_start:c.answer_end]
+
+
+def test_definition_and_reason_questions_mark_the_defining_or_explaining_words(places_app):
+    assert _short(places_app, "Que signifie le sigle LLM ?") == "grands modèles linguistiques"
+    assert _short(places_app, "C'est quoi le RAG ?") == "utilisation de données externes pour fiabiliser les réponses"
+    assert _short(places_app, "Pourquoi les usines misent-elles sur la maintenance prédictive ?") \
+        == "réduire les temps d'arrêt"
+
+
+def test_a_closed_question_marks_no_short_answer(places_app):
+    assert _short(places_app, "Les usines misent-elles sur la maintenance prédictive ?") is None

@@ -33,6 +33,8 @@ W_HEADING = -1.0  # a title line answers only when it holds the date or number a
 W_SECTION = 0.5  # ... in the sentence's section heading, or the introduction of the list it is an item of
 W_CUE = 0.25
 W_FOCUS = 0.5  # list questions: the sentence (or its section, or its list) is about what is listed ("compétences")
+W_SLOT = 0.5  # the sentence holds the asked thing where the question points: after its preposition ("Pour qui…" →
+# "pour les professionnels…"), the defined word's definition, the focus noun with what the question does not say
 W_ENUM = 0.25  # list questions: the sentence enumerates ("comme X, Y et Z", "(Python, TensorFlow, PyTorch)")
 _ENUMERATES = re.compile(r"\b(?:comme|tel(?:le)?s? que|notamment|incluent|inclus|comprennent|parmi|figurent|"
                          r"dont)\b|(?:[^,]+,){2,}|\([^)]*,[^)]*\)|^[^:]{2,60}:\s", re.IGNORECASE)  # the sentence has the shape of what an open question asks (defines, explains, says how)
@@ -145,7 +147,8 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
     quotes = _list_quotes(query, index, hits, candidates, best, span, settings) \
         if query.wants_list or index.documents[source].text[start:end].rstrip().endswith(":") else []
     if len(quotes) >= 2:
-        citations = tuple(_citation(index, n, src, a, b, hits[rank], score, _short_answer(query, index, src, a, b))
+        citations = tuple(_citation(index, n, src, a, b, hits[rank], score,
+                                    _short_answer(query, index, src, a, b, phrases=False))
                           for n, (a, b, src, rank, score) in enumerate(quotes, start=1))
         return Answer(query.text, "\n".join(c.quote for c in citations), True, verdict.confidence, citations,
                       nearest, form="list", query=query.to_dict())
@@ -254,10 +257,10 @@ def _passage_terms(index: Index, hit: Hit) -> set[str]:
 
 # The features each candidate sentence is scored on, in the order of the weight vector.
 FEATURES = ("cosine", "lexical", "context", "phrase", "passage", "typed", "cue", "heading", "section", "focus",
-            "enum", "first")
+            "enum", "first", "slot")
 _HAND_WEIGHTS = {"cosine": W_COSINE, "lexical": W_LEXICAL, "context": W_CONTEXT, "phrase": W_PHRASE,
                  "passage": W_PASSAGE, "typed": W_TYPE, "cue": W_CUE, "heading": W_HEADING, "section": W_SECTION,
-                 "focus": W_FOCUS, "enum": W_ENUM, "first": 0.0}
+                 "focus": W_FOCUS, "enum": W_ENUM, "first": 0.0, "slot": W_SLOT}
 WEIGHTS_FILE = Path(__file__).with_name("reader_weights.json")
 
 
@@ -310,9 +313,40 @@ def _score_sentences(index: Index, hits: list[Hit], query: Query, qvec: np.ndarr
                 float(listing and bool(set(query.focus) & (own | section_terms))),
                 float(listing and bool(_ENUMERATES.search(sentence.text))),
                 float(sid == first),
+                _slot_filled(index, query, sid),
             ])
             out[sid] = _Candidate(sid, float(x @ weights), float(cos), float(x[1]), float(x[2]), rank, x)
     return out
+
+
+_DETERMINER = r"(?:(?:les|le|la|l'|des|du|un|une|ses|son|sa|leurs?|ces|cette|cet|ce|nos|notre|vos|votre)\s+|l')?"
+_PREPOSITION_FORMS = {"à": r"(?:à|au|aux)", "a": r"(?:à|au|aux)", "de": r"(?:de|du|des|d')", "en": r"en"}
+_DEFINING = (r"\s*(?:\([^)]*\)\s*)?(?::|,\s|\s(?:est|sont|était|désigne|signifie|consiste|correspond|permet|"
+             r"sert|regroupe|englobe|recouvre|vise))")
+
+
+def _slot_filled(index: Index, query: Query, sid: int) -> float:
+    """1.0 when the sentence holds something in the place the question asks about: after the question's
+    preposition a word the question does not say ("pour les professionnels" for "Pour qui… ?"), or a
+    definition of the defined word ("RAG): Utilisation…", "grands modèles linguistiques (LLM)")."""
+    s = index.sentences[sid]
+    text = normalize(s.text)
+    asked = set(query.terms)
+    if not (_sentence_terms(index, sid) & asked) - set(query.focus):
+        return 0.0  # the place asked about must be in a sentence about the question's other words
+    if query.defined:
+        d = re.escape(normalize(query.defined))
+        return float(bool(re.search(rf"\(\s*{d}\s*\)|\b{d}\b{_DEFINING}", text)))
+    if query.slot:
+        prep = _PREPOSITION_FORMS.get(query.slot, re.escape(query.slot))
+        for m in re.finditer(rf"(?<!\w){prep}\s*{_DETERMINER}([\w’'-]+)", text):
+            found = set(analyze(m.group(1)))
+            if found and not found & asked:
+                return 1.0
+        return 0.0
+    # (The focus noun of "Quel territoire occupe le Canada ?" names the kind of answer; the sentence that
+    # answers seldom repeats it: rewarding it cost 9 of 400 PIAF questions, so it is not a slot.)
+    return 0.0
 
 
 def _phrase_overlap(index: Index, sid: int, terms: list[str]) -> float:
@@ -422,6 +456,10 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
     # Words the corpus never uses weigh like the rarest known word: a paraphrase
     # ("gagne" for "salaire") should cost coverage, not sink it.
     capped = {t: min(w, index.idf_df(1)) for t, w in query.weights.items()}
+    if query.defined and _slot_filled(index, query, best.sid):
+        # "Que signifie le sigle LLM ?" is answered by a definition of "LLM": the other words only frame it.
+        terms = [t for t in analyze(query.defined) if t in capped] or terms
+        capped = {t: capped[t] for t in terms}
     total = sum(capped.values()) or 1.0
     near = _coverage(set(analyze(quote)) | _title_terms(index, source), terms, capped, total)
     window = _coverage(_window_terms(index, best.sid), terms, capped, total)
@@ -498,11 +536,14 @@ def _missing_type_reason(query: Query, index: Index, hits: list[Hit]) -> str:
     return f"Les passages les plus proches{subject} ne contiennent {what} qui réponde à la question."
 
 
-def _short_answer(query: Query, index: Index, source: str, start: int, end: int) -> tuple[int, int] | None:
-    """The short answer inside a quote (amount, rate, date, number, name), as document offsets, or None.
+def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
+                  phrases: bool = True) -> tuple[int, int] | None:
+    """The short answer inside a quote (amount, rate, date, number, name, else a noun phrase), as
+    document offsets, or None.
 
     Of several candidates, the one nearest to the question's words in the quote wins ("157 000 $"
-    next to "salaire médian", not "200 000 $" further on).
+    next to "salaire médian", not "200 000 $" further on). A question that asks for no number is
+    answered by the noun phrase the build found (see `_phrase_answer`) when `phrases` is set.
     """
     qtype, text = query.answer_type, index.documents[source].text
     quote = text[start:end]
@@ -525,7 +566,11 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int)
     spans = [(a, b) for a, b in spans if quote[a:b].strip() and normalize(quote[a:b]).strip() not in asked_text
              and not _in_question(quote[a:b], query)]
     if not spans:
-        return None
+        if not phrases or query.yes_no or qtype in _QUANTITIES:
+            return None
+        if qtype in ("definition", "reason", "manner"):
+            return _clause_answer(query, index, source, start, end)
+        return _phrase_answer(query, index, source, start, end)
     positions = [m.start() for m in re.finditer(r"\w+", quote)
                  if set(analyze(m.group())) & set(query.terms)]
     def distance(sp: tuple[int, int]) -> int:
@@ -534,6 +579,134 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int)
     while b > a and quote[b - 1] in " \u00a0\u202f":
         b -= 1
     return start + a, start + b
+
+
+# How a candidate phrase is scored as the short answer (see _phrase_features); fitted on half of a
+# PIAF dev subset, checked on the other half (README "Reader").
+PHRASE_WEIGHTS = {"distance": -0.35, "extra_words": -0.3, "asked_share": -2.0, "typed": 1.5, "focus": 1.0,
+                  "entity": 0.5, "after": 0.3, "slot": 1.5}
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+# Answer types whose short answer is a named thing: an entity of these labels, else a noun phrase.
+_PHRASE_LABELS = {"person": ("PER",), "organisation": ("ORG", "MISC"), "place": ("LOC",),
+                  "name": ("PER", "ORG", "LOC", "MISC")}
+
+
+def _phrase_candidates(query: Query, index: Index, source: str, start: int, end: int) -> list[tuple[int, int, dict]]:
+    """The noun phrases and entities of a quote that could answer, each with its features (document offsets).
+
+    A candidate must bring something the question does not say: a phrase made only of the
+    question's words ("le marché du travail" for "…le marché du travail…") is no answer.
+    """
+    text = index.documents[source].text
+    asked = set(query.terms)
+    focus = set(query.focus)
+    words = [(m.start() + start, m.end() + start, set(analyze(m.group()))) for m in _WORD.finditer(text[start:end])]
+    hits = [i for i, (_, _, terms) in enumerate(words) if terms & asked and not terms <= focus]
+    labels = _PHRASE_LABELS.get(query.answer_type, ())
+    spans = _entities_in(index, source, start, end)
+    slot = re.compile(rf"(?<!\w){_PREPOSITION_FORMS.get(query.slot, re.escape(query.slot))}\s*$") if query.slot else None
+    typed = [(a, b) for a, b, label in spans if label in labels]
+    out, seen = [], set()
+    for a, b, label in spans:
+        if (a, b) in seen or b - a > _MAX_ENTITY_CHARS * 2:
+            continue
+        seen.add((a, b))
+        inside = [i for i, (wa, wb, _) in enumerate(words) if wa >= a and wb <= b]
+        if not inside:
+            continue
+        terms = [t for i in inside for t in words[i][2]]
+        new = [t for t in terms if t not in asked]
+        if not new:
+            continue
+        lo, hi = inside[0], inside[-1]
+        gaps = [lo - h for h in hits if h < lo] + [h - hi for h in hits if h > hi]
+        out.append((a, b, {
+            "distance": min(gaps, default=len(words)) - 1,
+            "extra_words": max(len(inside) - 3, 0),
+            "asked_share": sum(t in asked and t not in focus for t in terms) / len(terms),
+            "typed": float(any(ta <= a and b <= tb or a <= ta and tb <= b for ta, tb in typed)),
+            "focus": float(bool(focus & set(terms)) and len(new) > 0),
+            "entity": float(label != "NP"),
+            "after": float(any(h < lo for h in hits)),
+            "slot": float(slot is not None and bool(slot.search(normalize(text[max(a - 12, 0):a])))),
+        }))
+    return out
+
+
+def _phrase_answer(query: Query, index: Index, source: str, start: int, end: int) -> tuple[int, int] | None:
+    """The noun phrase of a quote most likely to be the short answer: new to the question, of the
+    type asked, nearest to the question's words, short."""
+    candidates = _phrase_candidates(query, index, source, start, end)
+    if not candidates:
+        return None
+    a, b, _ = max(candidates, key=lambda c: (sum(PHRASE_WEIGHTS[k] * v for k, v in c[2].items()), -c[0]))
+    return a, b
+
+
+# Where an explanation starts in a sentence: what follows answers "pourquoi" / "comment" / "qu'est-ce que".
+_REASON_CUE = re.compile(r"\b(?:parce qu['’]?e?|car|afin d['’]?e?|en raison d['’]?e?|(?:due?s?|grâce) à|à cause d['’]?e?|puisqu['’]?e?|"
+                         r"pour(?= \w+(?:er|ir|re)\b)|ainsi|c['’]est pourquoi)\s*", re.IGNORECASE)
+_MANNER_CUE = re.compile(r"\b(?:grâce à|en(?= \w+ant\b)|par|au moyen d['’]?e?|à l['’]aide d['’]?e?|avec|en utilisant|"
+                         r"en s['’]appuyant sur)\s+", re.IGNORECASE)
+_DEFINITION_CUE = re.compile(r"\s*(?:\([^)]*\)\s*)?(?::\s*|,\s+|\s+(?:est|sont|désigne|signifie|consiste à|consiste en|"
+                             r"correspond à|permet de|sert à|sont chargés d['’]?e?|chargés? d['’]?e?|responsables? d['’]?e?)\s*)",
+                             re.IGNORECASE)
+_SPELLED_OUT = re.compile(r"[\s»”\"']*\(([^()]{3,80})\)")
+_CLAUSE_END = re.compile(r"[,;:.!?)](?:\s|$)|\s(?:et|mais|tandis que|alors que)\s")
+_MAX_CLAUSE_CHARS = 160
+
+
+def _clause_answer(query: Query, index: Index, source: str, start: int, end: int) -> tuple[int, int] | None:
+    """For a definition, reason or manner question, the clause of the quote that defines or explains: what
+    follows the defined word ("RAG): Utilisation de données externes…"), "car/parce que/afin de/pour…" or
+    "grâce à/en …ant/par…", up to the end of the clause; the occurrence nearest the question's words wins."""
+    text = index.documents[source].text
+    quote = text[start:end]
+    spans = []
+    if query.answer_type == "definition" and query.defined:
+        wanted = set(analyze(query.defined))
+        words = [(m.start(), m.end(), set(analyze(m.group()))) for m in _WORD.finditer(quote)]
+        for i, (_, wend, _) in enumerate(words):
+            # The defined words, as the text inflects them ("les auditeurs d'algorithmes"), end here.
+            window = set().union(*(t for _, _, t in words[max(i - len(wanted) - 1, 0):i + 1]))
+            if not wanted or not wanted <= window or not words[i][2] & wanted:
+                continue
+            spelled = _SPELLED_OUT.match(quote, wend)
+            if spelled and len(spelled.group(1).split()) >= 2:
+                # "MLOps (Machine Learning Operations)", "« cobots » (robots collaboratifs)".
+                return start + spelled.start(1), start + spelled.end(1)
+            inside = quote[max(words[i][0] - 1, 0)] == "(" and quote[wend:wend + 1] == ")"
+            cue = _DEFINITION_CUE.match(quote, wend + 1 if inside else wend)
+            if cue:
+                spans.append(cue.end())
+            elif inside and query.defined.isupper():
+                # "les grands modèles linguistiques (LLM)": the words before the parenthesis spell the
+                # acronym out, one content word per letter.
+                k, n = i - 1, 0
+                while k >= 0 and n < len(query.defined):
+                    n += bool(words[k][2])
+                    k -= 1
+                if n == len(query.defined):
+                    return start + words[k + 1][0], start + quote.rindex("(", 0, words[i][0]) - 1
+    else:
+        cue_re = _REASON_CUE if query.answer_type == "reason" else _MANNER_CUE if query.answer_type == "manner" else None
+        if cue_re is None:
+            return None
+        spans = [m.end() for m in cue_re.finditer(quote)]
+    asked = set(query.terms)
+    positions = [m.start() for m in _WORD.finditer(quote) if set(analyze(m.group())) & asked]
+    best = None
+    for a in spans:
+        stop = _CLAUSE_END.search(quote, a + 1)
+        b = min(stop.start() if stop else len(quote), a + _MAX_CLAUSE_CHARS)
+        piece = quote[a:b].rstrip()
+        new = set(analyze(piece)) - asked
+        if len(piece.split()) < 2 or not new:
+            continue
+        distance = min((abs(p - a) for p in positions), default=0)
+        if best is None or distance < best[0]:
+            best = (distance, a, a + len(piece))
+    return (start + best[1], start + best[2]) if best else None
 
 
 def _in_question(span_text: str, query: Query) -> bool:

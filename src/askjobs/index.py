@@ -24,6 +24,7 @@ import numpy as np
 
 from . import __version__
 from .files import iter_jsonl, os_reason, sha256_file, write_jsonl
+from .nlp import ANALYSIS
 from .schema import Chunk, Document, Sentence
 from .text import ANALYZER, analyze, split_sentences, unglue
 
@@ -116,7 +117,8 @@ def sentence_vectors_made(manifest: dict) -> str:
 # The named entities stored per sentence (recorded in the manifest): an index without them is refused
 # for serving and completed by `askjobs index`, so no question ever parses the corpus.
 # v2: indexes of v1 recorded the key but, through a lost argument, never stored the entities.
-ENTITIES = "spaCy fr_core_news_sm (PER, ORG, LOC, MISC) per sentence (v2)"
+# v3: noun phrases (label NP) stored beside the entities (nlp.ANALYSIS, owned by the reader).
+ENTITIES = ANALYSIS
 
 
 def passage_text(doc: Document, chunk: Chunk) -> str:
@@ -200,7 +202,8 @@ def _entities_reusing(sentences: Sequence[Sentence], reuse: "Index | None", docs
     from .nlp import sentence_entities
 
     known = {}
-    if reuse is not None and reuse.entities is not None and len(reuse.entities) == len(reuse.sentences):
+    if reuse is not None and reuse.entities is not None and len(reuse.entities) == len(reuse.sentences) \
+            and reuse.manifest.get("entities") == ENTITIES:  # an older analysis is redone, not kept
         same = {s for s, d in docs.items() if s in reuse.documents and reuse.documents[s].hash == d.hash}
         known = {(s.source, s.start, s.end): e for s, e in zip(reuse.sentences, reuse.entities) if s.source in same}
     missing = [i for i, s in enumerate(sentences) if (s.source, s.start, s.end) not in known]

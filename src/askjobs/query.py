@@ -190,7 +190,10 @@ class Query:
     answer_type: str | None = None
     type_required: bool = False  # the quote must hold the answer type (see REQUIRED_TYPES), else it is no answer
     wants_list: bool = False  # several items are asked for ("Quelles entreprises… ?")
-    focus: tuple[str, ...] = ()  # for a list question, the term of what is listed ("compétences")
+    focus: tuple[str, ...] = ()  # the term of what is asked for ("compétences", "transformation"), see _focus
+    slot: str | None = None  # the preposition the answer follows: "pour" in "Pour qui… ?", "grâce à" in "Grâce à quoi… ?"
+    defined: str = ""  # what a definition question asks about: "RAG" in "C'est quoi le RAG ?"
+    yes_no: bool = False  # a closed question ("Les compétences techniques suffisent-elles… ?"): no short answer
     constraints: Constraints = Constraints()
     about_document: str | None = None  # 'date', 'author' or 'topic'
     context: dict | None = None  # how a follow-up was resolved, None for a standalone question
@@ -201,7 +204,7 @@ class Query:
 
     def to_dict(self) -> dict:
         return {"understood": self.resolved, "answer_type": self.answer_type, "wants_list": self.wants_list,
-                "terms": list(self.terms),
+                "terms": list(self.terms), "focus": list(self.focus), "slot": self.slot, "defined": self.defined or None,
                 "constraints": self.constraints.to_dict(), "about_document": self.about_document,
                 "context": self.context}
 
@@ -225,7 +228,9 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
     required = (kind in REQUIRED_TYPES and not (kind == "organisation" and not _ASKS_ORGANISATION.search(low))) \
         or (kind == "person" and bool(_ASKS_NAMED_PERSON.search(low)))
     return Query(text=text, resolved=resolved, terms=terms, weights=weights, answer_type=kind, type_required=required,
-                 wants_list=wants_list(resolved), focus=_focus(resolved), constraints=constraints,
+                 wants_list=wants_list(resolved), focus=_focus(resolved), slot=None if _defined(resolved) else _slot(low),
+                 defined=_defined(resolved), yes_no=not _WH_WORD.search(low),
+                 constraints=constraints,
                  about_document=question_about_document(resolved), context=context)
 
 
@@ -249,14 +254,48 @@ _BEFORE_NOUN = ("nouveaux nouvelles grands grandes principaux principales meille
 
 
 def _focus(question: str) -> tuple[str, ...]:
-    """The term of what a list question asks for: the noun after "quels/quelles (sont les)"."""
-    m = re.search(r"\bquel(?:le)?s\s+(?:sont\s+)?(?:les\s+|des\s+)?(.*)", normalize(question))
+    """The term of what the question asks for: the noun after "quel(s)/quelle(s) (est/sont) (le/les)" or
+    "quel genre de": "compétences" in "Quelles compétences…", "transformation" in "Quel genre de
+    transformation…". The answer is that noun with what the question does not say ("une transformation
+    structurelle"), or what the text calls one."""
+    m = re.search(r"\bquel(?:le)?s?\s+(?:est\s+|sont\s+|était\s+|étaient\s+)?(?:les?\s+|la\s+|l'|des\s+)?"
+                  r"(?:(?:genre|type|sorte|forme|esp[èe]ce|catégorie)s?\s+(?:de\s+|d'))?(.*)", normalize(question))
     if not m:
         return ()
     for t in analyze(m.group(1)):
         if t not in _terms(_BEFORE_NOUN):
             return (t,)
     return ()
+
+
+# "Pour qui…", "Grâce à quoi…", "… repose-t-elle sur quoi ?": the answer is what follows that
+# preposition in the text ("… pour les professionnels techniques").
+_SLOT = re.compile(r"(?:^\W*(?:et\s+)?|\s)(pour|gr[âa]ce [àa]|avec|par|sur|contre|chez|aupr[èe]s de|[àa] cause de|"
+                   r"en raison de|[àa] partir de|vers|selon)\s+(?:qui|quoi|lequel|laquelle|lesquel(?:le)?s)\b")
+# ("à", "de", "en", "dans" are left out: nearly every sentence has one, so they single out nothing.)
+
+
+# A question word: without one, the question is closed (yes or no) and no phrase of the quote is "the" answer.
+_WH_WORD = re.compile(r"\b(?:qui|que|qu'|quoi|quel(?:le)?s?|lequel|laquelle|lesquel(?:le)?s|o[uù]|quand|comment|combien|"
+                      r"pourquoi|citez|cite|citer|nommez|nommer|donnez|indiquez|d[ée]cri(?:s|vez|re)|expliquez)\b")
+
+
+def _slot(low: str) -> str | None:
+    """The preposition before "qui/quoi" in a (normalised) question, as the text would write it."""
+    m = _SLOT.search(low)
+    return m.group(1).replace("grace a", "grâce à").replace("grâce a", "grâce à") if m else None
+
+
+# "Qu'est-ce que le RAG ?", "C'est quoi un LLM ?", "Que signifie le sigle LLM ?": what is to be defined.
+_DEFINED = re.compile(r"(?:qu['’]est[- ]ce\s+qu(?:e\s+|['’]\s*)|(?:c['’]est quoi|que (?:signifie|d[ée]signe|veut dire)|"
+                      r"qu['’]appelle-t-on|[àa] quoi (?:sert|servent))\s+)(?:(?:le |la |les |l['’]|une? |des )?"
+                      r"(?:sigle|acronyme|terme|mot|expression|notion|concept)\s+)?(?:le |la |les |l['’]|une? |des )?"
+                      r"(.+?)\s*\??$", re.IGNORECASE)
+
+
+def _defined(question: str) -> str:
+    m = _DEFINED.search(question.strip())
+    return m.group(1).strip(" «»\"") if m else ""
 
 
 def _role(question: str, terms: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
