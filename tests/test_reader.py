@@ -146,3 +146,38 @@ def test_definition_and_reason_questions_mark_the_defining_or_explaining_words(p
 
 def test_a_closed_question_marks_no_short_answer(places_app):
     assert _short(places_app, "Les usines misent-elles sur la maintenance prédictive ?") is None
+
+
+EVENTS = {
+    "histoire.txt": (
+        "La guerre de 1794\n"
+        "En 1794, les puissances européennes coalisées entrent en guerre contre la France.\n"
+        "Le volcan a atteint une altitude de 400 mètres avant de s'effondrer.\n"
+        "Le salaire moyen des géologues est passé de 56 000 $ en 2024 à 61 000 $ en 2025.\n"
+    ),
+}
+
+
+@pytest.fixture
+def events_app(tmp_path) -> AskJobs:
+    settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus", EVENTS), index_dir=tmp_path / "index",
+                        chunk_tokens=60, chunk_overlap=5)
+    app = AskJobs(settings, FakeEncoder())
+    app.build()
+    return app
+
+
+def test_a_subject_question_marks_the_subject_and_a_measure_keeps_its_unit(events_app):
+    assert analyse_question("Qui entre en guerre contre la France en 1794 ?").asks_subject
+    assert not analyse_question("Qui les Français affrontent-ils ?").asks_subject  # the subject follows the verb
+    # The subject, not "la France" nor "1794" (which the question already says).
+    assert _short(events_app, "Qui entre en guerre contre la France en 1794 ?").startswith("les puissances européennes")
+    assert analyse_question("Quelle altitude le volcan a-t-il atteint ?").answer_type == "number"
+    assert _short(events_app, "Quelle altitude le volcan a-t-il atteint ?") == "400 mètres"
+
+
+def test_a_figure_for_another_year_than_the_one_asked_is_refused_with_the_reason(events_app):
+    answer = events_app.ask("Quel était le salaire moyen des géologues en 2022 ?")
+    assert not answer.answerable and answer.form == "refusal"
+    assert "2022" in answer.reason and "2024" in answer.reason
+    assert events_app.ask("Quel était le salaire moyen des géologues en 2024 ?").answerable

@@ -16,6 +16,7 @@ from .index import Index
 from .query import Query, names_in
 from .retrieve import Retrieval
 from .schema import Answer, Citation, Hit, Sentence
+from .nlp import PHRASES, SUBJECT
 from .structure import ListBlock, structure_of
 from .text import FRENCH_DATE, MONTHS, analyze, is_heading, normalize
 
@@ -136,9 +137,24 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
         if found.start is not None or query.about_document != "author":
             return _answer_about_document(query, found, hits, index, settings, nearest, refuse)
 
-    best = max(candidates.values(), key=lambda c: (c.score, -c.sid))
+    ranked = sorted(candidates.values(), key=lambda c: (-c.score, c.sid))
+    best = ranked[0]
     span = _answer_span(index, best, candidates, query, settings.max_answer_chars)
     verdict = _confidence(query, index, hits, best, span)
+    if verdict.reason is not None:
+        # The best sentence fails a check of the question (no amount for the role asked, not the year
+        # asked…): a sentence scored nearly as well, sharing as many of the question's words, that
+        # passes them answers instead.
+        for other in ranked[1:3]:
+            if other.score < best.score - TIE_MARGIN:
+                break
+            if other.lexical < best.lexical:
+                continue  # it must say as much of what the question asks about
+            other_span = _answer_span(index, other, candidates, query, settings.max_answer_chars)
+            other_verdict = _confidence(query, index, hits, other, other_span)
+            if other_verdict.reason is None and other_verdict.confidence > verdict.confidence:
+                best, span, verdict = other, other_span, other_verdict
+                break
     if verdict.confidence < settings.refusal_threshold:
         return refuse(verdict.confidence, verdict.reason)
 
@@ -470,6 +486,8 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
     passages = set().union(*(_passage_terms(index, h) for h in hits))
     missing = []
     for token in c.key_tokens:
+        if token in c.years and qtype in _QUANTITIES:
+            continue  # a year asked for a figure is checked against the quote's years below
         if any(k not in passages for k in analyze(token)):
             # A proper noun ("France") seldom has another spelling in the text; an acronym
             # ("USA" for "États-Unis") or a number may well have one, so it costs less.
@@ -482,7 +500,7 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
     if absent_years and qtype in _QUANTITIES:
         # A quote giving the figure for other years answers another question; one stating no year may
         # still be about the one asked.
-        conf *= 0.35 if quote_years else 0.7
+        conf *= 0.25 if quote_years else 0.7
         reasons.append(f"Les documents ne donnent pas ce chiffre pour {_quoted(absent_years)}"
                        + (f" (seulement pour {_quoted(sorted(quote_years))})." if quote_years else "."))
     if c.decrease and not _DECREASE_SAID.search(quote):
@@ -578,13 +596,19 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
     a, b = min(spans, key=lambda sp: (distance(sp), sp[0]))
     while b > a and quote[b - 1] in " \u00a0\u202f":
         b -= 1
+    if qtype in ("number", "duration"):
+        # A number with what it counts, as the parse grouped them: "400 mètres", "19 ans".
+        unit = [(x - start, y - start) for x, y, label in _entities_in(index, source, start, end)
+                if label in PHRASES and x - start == a and b < y - start and len(text[x:y].split()) <= 4]
+        if unit:
+            b = min(unit, key=lambda u: u[1])[1]
     return start + a, start + b
 
 
 # How a candidate phrase is scored as the short answer (see _phrase_features); fitted on half of a
 # PIAF dev subset, checked on the other half (README "Reader").
 PHRASE_WEIGHTS = {"distance": -0.35, "extra_words": -0.3, "asked_share": -2.0, "typed": 1.5, "focus": 1.0,
-                  "entity": 0.5, "after": 0.3, "slot": 1.5}
+                  "entity": 0.5, "after": 0.3, "slot": 1.5, "subject": 1.0, "numeric": 0.0, "words": 0.0}
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 # Answer types whose short answer is a named thing: an entity of these labels, else a noun phrase.
 _PHRASE_LABELS = {"person": ("PER",), "organisation": ("ORG", "MISC"), "place": ("LOC",),
@@ -626,7 +650,10 @@ def _phrase_candidates(query: Query, index: Index, source: str, start: int, end:
             "asked_share": sum(t in asked and t not in focus for t in terms) / len(terms),
             "typed": float(any(ta <= a and b <= tb or a <= ta and tb <= b for ta, tb in typed)),
             "focus": float(bool(focus & set(terms)) and len(new) > 0),
-            "entity": float(label != "NP"),
+            "entity": float(label not in PHRASES),
+            "subject": float(query.asks_subject and label == SUBJECT),
+            "numeric": float(any(ch.isdigit() for ch in text[a:b])),
+            "words": float(len(inside)),
             "after": float(any(h < lo for h in hits)),
             "slot": float(slot is not None and bool(slot.search(normalize(text[max(a - 12, 0):a])))),
         }))
@@ -768,6 +795,7 @@ def _list_quotes(query: Query, index: Index, hits: list[Hit], candidates: dict[i
     return out
 
 
+TIE_MARGIN = 0.25  # sentences scored within this of the best are as good a reading: the checks decide
 LIST_MARGIN = 1.0  # a list's other quotes score within this of the best sentence
 
 

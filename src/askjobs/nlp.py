@@ -22,9 +22,11 @@ from functools import lru_cache
 MODEL = "fr_core_news_sm"
 LABELS = ("PER", "ORG", "LOC", "MISC")
 PHRASE = "NP"  # a noun phrase (not an entity): a candidate short answer
+SUBJECT = "NPS"  # … that is the subject of its verb ("La foule a tué les prisonniers")
+PHRASES = (PHRASE, SUBJECT)
 # What the stored analysis holds, recorded in the index manifest (index.ENTITIES): an index built
 # with another one is completed by `askjobs index`.
-ANALYSIS = "spaCy fr_core_news_sm (PER, ORG, LOC, MISC, NP) per sentence (v3)"
+ANALYSIS = "spaCy fr_core_news_sm (PER, ORG, LOC, MISC, NP, NPS) per sentence (v3)"
 _MAX_PHRASE_TOKENS = 12  # a longer subtree is a clause, not an answer
 # Dependents kept in a phrase's core (without its complements): "la crête", "les grands modèles linguistiques".
 _CORE_DEPS = frozenset({"det", "amod", "nummod", "flat:name", "flat:foreign", "fixed", "compound", "advmod"})
@@ -60,12 +62,12 @@ def sentence_entities(texts: Sequence[str], offsets: Sequence[int] | None = None
     for doc, base in zip(pipeline().pipe(texts, batch_size=64), offsets):
         ents = [(base + e.start_char, base + e.end_char, e.label_) for e in doc.ents
                 if e.label_ in LABELS and _plausible(e.text)]
-        ents += [(base + a, base + b, PHRASE) for a, b in noun_phrases(doc)]
+        ents += [(base + a, base + b, label) for a, b, label in noun_phrases(doc)]
         out.append(tuple(ents))
     return out
 
 
-def noun_phrases(doc) -> list[tuple[int, int]]:
+def noun_phrases(doc) -> list[tuple[int, int, str]]:
     """Character spans of a parsed text's noun phrases: for each noun, proper noun or number, its whole
     subtree ("la crête de Novara") and its core without complements ("la crête"), without a leading
     preposition or trailing punctuation, at most _MAX_PHRASE_TOKENS tokens."""
@@ -87,7 +89,8 @@ def noun_phrases(doc) -> list[tuple[int, int]]:
             while hi >= lo and doc[hi].pos_ in ("PUNCT", "ADP", "CCONJ", "SCONJ", "DET"):
                 hi -= 1
             if lo <= hi and hi - lo < _MAX_PHRASE_TOKENS:
-                spans.add((doc[lo].idx, doc[hi].idx + len(doc[hi].text)))
+                label = SUBJECT if tok.dep_ in ("nsubj", "nsubj:pass") else PHRASE
+                spans.add((doc[lo].idx, doc[hi].idx + len(doc[hi].text), label))
     return sorted(spans)
 
 

@@ -28,7 +28,10 @@ _ASKS_NUMBER = re.compile(
     r"\bcombien\b|\bquel(?:le)?s?\s+(?:est|sont|était|a été)?\s*(?:le|la|les|l')?\s*"
     r"(?:pourcentage|salaire|montant|nombre|taux|prix|chiffre|part|proportion|somme|budget|co[uû]t|"
     r"r[ée]mun[ée]ration|fourchette|valeur|taille|population|superficie|hausse|baisse|augmentation|"
-    r"plafond|plancher|niveau|progression|croissance)"
+    r"plafond|plancher|niveau|progression|croissance|"
+    # measures (PIAF: "Quelle a été l'altitude maximale du volcan ?", "À quel âge… ?")
+    r"altitude|vitesse|[âa]ge|hauteur|longueur|largeur|profondeur|poids|masse|distance|temp[ée]rature|"
+    r"surface|capacit[ée]|dimension|diam[èe]tre|[ée]paisseur|effectif|ordre de grandeur)\b"
     r"|\bà combien\b|\bquelle part\b|\bde combien\b|\bjusqu'o[uù]\b"
 )
 _ASKS_DURATION = re.compile(r"\bcombien\s+de\s+temps\b|\bquelle\s+dur[ée]e\b|\bcombien\s+d'ann[ée]es\b"
@@ -37,6 +40,7 @@ _ASKS_DATE = re.compile(  # "quand" as a question word, not as the conjunction (
     r"^\W*quand\b|\b(?:jusqu'à|jusqu'a|d'ici|de|pour|à partir de)\s+quand\b|\bquand\s*\??\s*$"
     r"|\ben quelle ann[ée]e\b|\bquelle (?:date|ann[ée]e|[ée]poque|p[ée]riode)\b|\bà quelle date\b"
     r"|\b(?:à|a) quel horizon\b|\bquel (?:si[èe]cle|jour|mois)\b"
+    r"|\bquel(?:le)? (?:est|était|fut) (?:la |l')(?:date|ann[ée]e)\b"
 )
 _ASKS_PERCENT = re.compile(
     r"\b(?:pourcentage|proportion|en proportion)\b|\bquelle part\b"
@@ -193,6 +197,7 @@ class Query:
     focus: tuple[str, ...] = ()  # the term of what is asked for ("compétences", "transformation"), see _focus
     slot: str | None = None  # the preposition the answer follows: "pour" in "Pour qui… ?", "grâce à" in "Grâce à quoi… ?"
     defined: str = ""  # what a definition question asks about: "RAG" in "C'est quoi le RAG ?"
+    asks_subject: bool = False  # the question word is the verb's subject ("Qui a tué… ?", "Quelle espèce dépense… ?")
     yes_no: bool = False  # a closed question ("Les compétences techniques suffisent-elles… ?"): no short answer
     constraints: Constraints = Constraints()
     about_document: str | None = None  # 'date', 'author' or 'topic'
@@ -230,6 +235,7 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
     return Query(text=text, resolved=resolved, terms=terms, weights=weights, answer_type=kind, type_required=required,
                  wants_list=wants_list(resolved), focus=_focus(resolved), slot=None if _defined(resolved) else _slot(low),
                  defined=_defined(resolved), yes_no=not _WH_WORD.search(low),
+                 asks_subject=bool(_ASKS_SUBJECT.search(low)),
                  constraints=constraints,
                  about_document=question_about_document(resolved), context=context)
 
@@ -278,6 +284,15 @@ _SLOT = re.compile(r"(?:^\W*(?:et\s+)?|\s)(pour|gr[âa]ce [àa]|avec|par|sur|con
 # A question word: without one, the question is closed (yes or no) and no phrase of the quote is "the" answer.
 _WH_WORD = re.compile(r"\b(?:qui|que|qu'|quoi|quel(?:le)?s?|lequel|laquelle|lesquel(?:le)?s|o[uù]|quand|comment|combien|"
                       r"pourquoi|citez|cite|citer|nommez|nommer|donnez|indiquez|d[ée]cri(?:s|vez|re)|expliquez)\b")
+
+
+# The question word stands for the subject: "Qui a tué… ?", "Qu'est-ce qui a causé… ?", "Quelle espèce dépense… ?"
+# (not "Qui est le PDG… ?", nor an inverted "Quel territoire occupe le Canada ?", whose subject follows the verb).
+_BE = r"(?:est|sont|était|étaient|fut|furent|sera|seront|serait)\b"
+_INVERTED = r"(?!.*(?:-t-|-|\s)(?:il|elle|ils|elles|on)\b)"
+_ASKS_SUBJECT = re.compile(rf"^\W*(?:qui|qu'est-ce qui|qu'est ce qui)\s+(?!{_BE}){_INVERTED}"
+                           rf"|^\W*quel(?:le)?s?\s+(?!{_BE})\w+\s+(?:\w+\s+)?(?!{_BE})(?:a|ont|avait|avaient|s'|se|"
+                           rf"\w+(?:e|ent|a|it|ait|aient))\b{_INVERTED}")
 
 
 def _slot(low: str) -> str | None:
