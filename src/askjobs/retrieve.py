@@ -47,17 +47,51 @@ def lexical_scores(index: Index, terms: tuple[str, ...]) -> np.ndarray:
     return index.bm25.get_scores(terms).astype(np.float32) if terms else np.zeros(len(index.chunks), np.float32)
 
 
-def sentence_scores(index: Index, qvec: np.ndarray) -> np.ndarray:
-    """Every chunk's best sentence cosine (-inf for a chunk without sentences): finds a passage on the
-    strength of one sentence even when the rest of it is about something else."""
-    best = np.full(len(index.chunks), -np.inf, dtype=np.float32)
-    if not len(index.sentences) or not len(index.chunks):
+def sentence_scores(index: Index, qvec: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Each chunk's best sentence cosine (-inf for a chunk without sentences), for the chunks `rows`
+    (None: every chunk): finds a passage on the strength of one sentence even when the rest of it is
+    about something else. Only the sentences of those chunks are read and multiplied."""
+    indptr, flat = chunk_sentence_table(index)
+    rows = np.arange(len(indptr) - 1) if rows is None else np.asarray(rows, np.int64)
+    best = np.full(len(rows), -np.inf, dtype=np.float32)
+    if not len(rows) or not len(flat):
         return best
-    rows, flat, starts = _chunk_sentence_layout(index)
-    sims = index.sentence_vectors @ qvec.astype(np.float32)
-    if len(rows):
-        best[rows] = np.maximum.reduceat(sims[flat], starts)  # max over each chunk's sentences
+    lengths = indptr[rows + 1] - indptr[rows]
+    has = np.flatnonzero(lengths)
+    if not len(has):
+        return best
+    starts = np.concatenate([[0], np.cumsum(lengths[has])[:-1]]).astype(np.int64)
+    # the sentence ids of every chunk of `rows`, laid end to end (no Python loop over chunks)
+    offsets = np.arange(int(lengths[has].sum())) - np.repeat(starts, lengths[has])
+    sids = flat[np.repeat(indptr[rows[has]], lengths[has]) + offsets]
+    sims = np.asarray(index.sentence_vectors[sids], np.float32) @ qvec.astype(np.float32)
+    best[has] = np.maximum.reduceat(sims, starts)  # max over each chunk's sentences
     return best
+
+
+def chunk_sentence_table(index: Index) -> tuple[np.ndarray, np.ndarray]:
+    """The sentence ids of every chunk as two arrays (CSR): chunk r holds flat[indptr[r]:indptr[r + 1]]."""
+    table = getattr(index.chunk_sentences, "table", None)  # a loaded index keeps them as arrays already
+    if table is not None:
+        return table
+    if "chunk_sentence_table" not in index.memo:
+        lengths = np.fromiter((len(s) for s in index.chunk_sentences), np.int64, len(index.chunk_sentences))
+        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        flat = np.fromiter((sid for s in index.chunk_sentences for sid in s), np.int64, int(indptr[-1]))
+        index.memo["chunk_sentence_table"] = (indptr, flat)
+    return index.memo["chunk_sentence_table"]
+
+
+def top_rows(scores: np.ndarray, n: int, *, positive: bool = False) -> np.ndarray:
+    """The rows of the n best scores and of every score tied with the n-th, ascending (only scores
+    above 0 when `positive`, only finite ones otherwise): a candidate set that does not depend on how
+    ties are broken."""
+    keep = scores > 0 if positive else np.isfinite(scores)
+    if n <= 0 or not keep.any():
+        return np.zeros(0, np.int64)
+    order = top_n(np.where(keep, scores, -np.inf), n)
+    order = order[keep[order]]
+    return np.flatnonzero(keep & (scores >= scores[order[-1]]))
 
 
 def top_n(scores: np.ndarray, n: int) -> np.ndarray:
@@ -94,17 +128,6 @@ def lexical_search(index: Index, terms: tuple[str, ...], n: int) -> Ranking:
 
 def sentence_search(index: Index, qvec: np.ndarray, n: int) -> Ranking:
     return top_ranking(sentence_scores(index, qvec), n)
-
-
-def _chunk_sentence_layout(index: Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Chunks that hold sentences, their sentence ids laid end to end, and where each chunk's begin."""
-    if "chunk_sentence_layout" not in index.memo:
-        rows = [r for r, sids in enumerate(index.chunk_sentences) if sids]
-        lengths = [len(index.chunk_sentences[r]) for r in rows]
-        flat = [sid for r in rows for sid in index.chunk_sentences[r]]
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if rows else np.zeros(0, np.int64)
-        index.memo["chunk_sentence_layout"] = (np.array(rows, dtype=np.int64), np.array(flat, dtype=np.int64), starts)
-    return index.memo["chunk_sentence_layout"]
 
 
 def spread(scores: np.ndarray, depth: int = SPREAD_DEPTH) -> float:
@@ -154,11 +177,18 @@ def retrieve(index: Index, query: Query, qvec: np.ndarray, k: int, *, candidates
     def lap(name: str) -> None:
         nonlocal t
         now = time.perf_counter()
-        timings[name] = (now - t) * 1e3
+        timings[name] = timings.get(name, 0.0) + (now - t) * 1e3
         t = now
 
-    searcher = searcher_of(index)  # the store's: every chunk in memory (FAISS folder), or candidates (Qdrant)
-    rows = searcher.candidates(qvec, query.terms, candidates)  # None: every chunk is scored
+    searcher = searcher_of(index)  # the store's: FAISS + bm25s in memory, or Qdrant
+    # The union of each retriever's best passages (at least the SPREAD_DEPTH scores fusion measures its
+    # spreads on); None: every chunk is scored (a small index).
+    rows = searcher.candidates(qvec, query.terms, max(candidates, SPREAD_DEPTH))
+    lap("candidates")
+    split = getattr(searcher, "candidate_ms", None)  # the FAISS store says what each retriever's search cost
+    for name, ms in (split() if split is not None else {}).items():
+        timings[name] = ms
+        timings["candidates"] -= ms
     dense = searcher.dense(qvec, rows)
     lap("dense")
     lexical = searcher.lexical(query.terms, rows)

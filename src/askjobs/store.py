@@ -12,6 +12,8 @@ by `FaissSearcher`) and Qdrant (`qdrant`: `store_qdrant.py`), chosen with ASKJOB
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, ContextManager, Protocol
 
@@ -133,28 +135,64 @@ class FaissStore:
 
 
 class FaissSearcher:
-    """The default store's scores, in memory, for every chunk (the functions of retrieve.py)."""
+    """The default store's scores, in memory: candidates first, then exact scores for those only.
+
+    The candidates are the union of the `n` best passages by dense cosine and by BM25 (every passage
+    tied with the n-th kept). Fusion measures each retriever's spread on its 100 best scores, so with
+    n ≥ 100 the dense and lexical spreads are those over every passage; the best-sentence cosines are
+    computed for the candidates' sentences only, not for every sentence of the corpus. An index of at
+    most `n` passages is scored whole.
+    """
 
     def __init__(self, index: "Index"):
         self.index = index
+        self._last = threading.local()  # this thread's last candidate search: its full scores, its timings
 
-    def candidates(self, qvec: np.ndarray, terms: tuple[str, ...], n: int) -> None:
-        return None  # scoring every chunk costs one matrix product: no need to pick candidates first
+    def candidates(self, qvec: np.ndarray, terms: tuple[str, ...], n: int) -> np.ndarray | None:
+        from .retrieve import dense_scores, lexical_scores, top_rows
 
-    def dense(self, qvec: np.ndarray, rows: None) -> np.ndarray:
+        if len(self.index.chunks) <= n:
+            self._last.found = None
+            return None
+        t0 = time.perf_counter()
+        dense = dense_scores(self.index, qvec)
+        by_dense = top_rows(dense, n)
+        t1 = time.perf_counter()
+        lexical = lexical_scores(self.index, terms)
+        by_lexical = top_rows(lexical, n, positive=True)
+        t2 = time.perf_counter()
+        self._last.found = (qvec, terms, dense, lexical)
+        self._last.ms = {"dense": (t1 - t0) * 1e3, "lexical": (t2 - t1) * 1e3}
+        return np.union1d(by_dense, by_lexical)
+
+    def candidate_ms(self) -> dict[str, float]:
+        """How long the last candidate search of this thread took, per retriever."""
+        return dict(getattr(self._last, "ms", None) or {})
+
+    def _found(self, qvec: np.ndarray | None = None, terms: tuple[str, ...] | None = None):
+        found = getattr(self._last, "found", None)
+        if found is None or (qvec is not None and found[0] is not qvec) or (terms is not None and found[1] != terms):
+            return None
+        return found
+
+    def dense(self, qvec: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
         from .retrieve import dense_scores
 
-        return dense_scores(self.index, qvec)
+        found = self._found(qvec=qvec)
+        scores = found[2] if found is not None else dense_scores(self.index, qvec)
+        return scores if rows is None else scores[rows]
 
-    def lexical(self, terms: tuple[str, ...], rows: None) -> np.ndarray:
+    def lexical(self, terms: tuple[str, ...], rows: np.ndarray | None) -> np.ndarray:
         from .retrieve import lexical_scores
 
-        return lexical_scores(self.index, terms)
+        found = self._found(terms=terms)
+        scores = found[3] if found is not None else lexical_scores(self.index, terms)
+        return scores if rows is None else scores[rows]
 
-    def sentences(self, qvec: np.ndarray, rows: None) -> np.ndarray:
+    def sentences(self, qvec: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
         from .retrieve import sentence_scores
 
-        return sentence_scores(self.index, qvec)
+        return sentence_scores(self.index, qvec, rows)
 
 
 def store_kind(value: str | None = None) -> str:
