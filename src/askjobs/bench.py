@@ -554,3 +554,23 @@ def cmd_bench_squad(args) -> int:
         print(f"## moyenne des {len(results)} jeux (chaque jeu compte autant)")
         print(format_macro(results))
     return 0
+
+
+def cmd_bench_scale(args) -> int:
+    """`askjobs bench scale --sizes N …`: build, load and query synthetic indexes (see bench_scale.py)."""
+    from .bench_scale import DEFAULT_PIAF, run_scale, table
+    from .store import store_kind
+
+    store = store_kind(args.store)
+    if not args.sizes or any(n < 10 for n in args.sizes):
+        raise ValueError(f"--sizes attend des nombres de passages d'au moins 10 (reçu : {args.sizes}).")
+    if args.questions < 1:
+        raise ValueError(f"--questions doit être au moins 1 (reçu : {args.questions}).")
+    piaf = Path(args.piaf) if args.piaf else DEFAULT_PIAF
+    if not piaf.is_file():
+        raise FileNotFoundError(f"Fichier PIAF introuvable : {piaf} (option --piaf)")
+    rows = run_scale(list(args.sizes), store, settings=Settings(), piaf=piaf, questions=args.questions,
+                     keep=args.keep, progress=None if args.json else
+                     lambda row: print(json.dumps(row, ensure_ascii=False), file=sys.stderr))
+    print(json.dumps(rows, ensure_ascii=False, indent=2) if args.json else table(rows))
+    return 0

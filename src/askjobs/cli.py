@@ -329,6 +329,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="dossier du rapport (Markdown + graphiques) ; avec plusieurs fichiers, un sous-dossier par jeu")
     sq.add_argument("--model", help="modèle sentence-transformers (dossier ou identifiant)")
     sq.set_defaults(func=lambda args: __import__("askjobs.bench", fromlist=["cmd_bench_squad"]).cmd_bench_squad(args))
+    sc = bench_sub.add_parser("scale", help="index synthétiques de 10^4 à 10^6 passages (texte PIAF, vecteurs e5 "
+                                            "bruités) : construction, chargement, mémoire, latence par étape")
+    sc.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="nombres de passages")
+    sc.add_argument("--store", default=None, help="stockage mesuré : faiss (défaut) ou qdrant")
+    sc.add_argument("--questions", type=int, default=200, help="questions PIAF posées à chaque taille")
+    sc.add_argument("--piaf", type=Path, default=None, help="fichier PIAF (défaut ../shared/bench/piaf-dev.json)")
+    sc.add_argument("--keep", action="store_true", help="garder les index construits (build/scale-cache/)")
+    sc.add_argument("--json", action="store_true")
+    sc.set_defaults(func=lambda args: __import__("askjobs.bench", fromlist=["cmd_bench_scale"]).cmd_bench_scale(args))
     return p
 
 

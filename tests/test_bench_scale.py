@@ -1,0 +1,69 @@
+"""`askjobs bench scale`: synthetic indexes recombined from a real index, written and read as real versions."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from askjobs.config import Settings
+from askjobs.pipeline import AskJobs
+from fakes import FakeEncoder
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """A small French index standing for PIAF (fake vectors)."""
+    from test_index_lifecycle import make_corpus
+
+    tmp = tmp_path_factory.mktemp("base")
+    app = AskJobs(Settings(corpus_dir=make_corpus(tmp, 20), index_dir=tmp / "index", chunk_tokens=40,
+                           chunk_overlap=5), FakeEncoder())
+    app.build()
+    return app
+
+
+def test_synthetic_passages_quote_their_documents_exactly(base):
+    from askjobs.bench_scale import synthetic_index
+
+    index, _ = synthetic_index(base.index, 57)
+    assert len(index.chunks) == 57 and len(index.documents) == 6  # ten passages to a document
+    assert len(index.sentences) >= 2 * 57
+    for c in index.chunks:
+        assert index.documents[c.source].text[c.start:c.end] == c.text
+    for s, ents in zip(index.sentences, index.entities):
+        assert index.documents[s.source].text[s.start:s.end] == s.text
+        for a, b, _ in ents:  # the base sentence's entities, moved with it
+            assert s.start <= a < b <= s.end
+    for row, sids in enumerate(index.chunk_sentences):
+        assert sids and all(index.chunks[row].start <= index.sentences[i].start < index.chunks[row].end for i in sids)
+    assert np.allclose(np.linalg.norm(index.chunk_vectors, axis=1), 1, atol=1e-5)
+    assert np.allclose(np.linalg.norm(index.sentence_vectors, axis=1), 1, atol=1e-5)
+
+
+def test_one_size_is_built_loaded_and_asked_like_a_real_index(base, tmp_path):
+    from askjobs.bench_scale import build_one, query_one, table
+
+    questions = ["Quel est le salaire médian des data scientists ?", "Combien de jours de télétravail ?"]
+    vectors = FakeEncoder().encode_queries(questions)
+    qfile = tmp_path / "questions.json"
+    qfile.write_text(json.dumps([{"question": q, "answers": [], "source": "", "vector": v.tolist()}
+                                 for q, v in zip(questions, vectors)], ensure_ascii=False), encoding="utf-8")
+    built = build_one(130, "faiss", tmp_path / "index", base.settings.index_dir)
+    assert built["passages"] == 130 and built["disk_mb"] > 0
+    asked = query_one("faiss", tmp_path / "index", qfile)
+    assert asked["questions"] == 2 and asked["rss_mb"] > 0
+    for stage in ("dense", "lexical", "sentence", "fuse", "read", "total"):
+        p50, p95 = asked[f"{stage}_ms"]
+        assert 0 <= p50 <= p95
+    assert "130" in table([{"store": "faiss", **built, **asked}])
+
+
+def test_bench_scale_refuses_bad_sizes_in_french(capsys):
+    from askjobs import cli
+
+    assert cli.main(["bench", "scale", "--sizes", "0"]) == 2
+    assert "--sizes" in capsys.readouterr().err
+    assert cli.main(["bench", "scale", "--store", "oracle"]) == 2
+    assert "n'est pas un stockage connu" in capsys.readouterr().err
