@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -135,3 +137,96 @@ def test_sentence_scores_for_some_chunks_equal_those_for_every_chunk(fake_app):
     expected = [max(float(index.sentence_vectors[s] @ qvec) for s in sids) if sids else -np.inf
                 for sids in index.chunk_sentences]
     assert np.allclose(everything, expected)
+
+
+# --- Loading that scales ---------------------------------------------------------------------------
+
+def test_loaded_rows_are_made_on_access_and_equal_the_built_ones(fake_app):
+    from askjobs.index import StoredDocuments, StoredRows, load_index
+
+    built = fake_app.index
+    index = load_index(fake_app.settings.index_dir)
+    assert isinstance(index.chunks, StoredRows) and isinstance(index.sentences, StoredRows)
+    assert isinstance(index.documents, StoredDocuments)
+    assert list(index.chunks) == list(built.chunks) and index.chunks[-1] == built.chunks[-1]
+    assert list(index.sentences) == list(built.sentences)
+    assert [list(s) for s in index.chunk_sentences] == [list(s) for s in built.chunk_sentences]
+    assert list(index.entities) == [tuple(tuple(e) for e in ents) for ents in built.entities]
+    assert dict(index.documents) == built.documents and "inconnu.txt" not in index.documents
+    for s in index.sentences:  # exact offsets, accents included
+        assert index.documents[s.source].text[s.start:s.end] == s.text
+    with pytest.raises(IndexError):
+        index.chunks[len(index.chunks)]
+
+
+def test_vectors_are_memory_mapped_not_read_whole(fake_app):
+    from askjobs.index import load_index
+
+    index = load_index(fake_app.settings.index_dir)
+    assert isinstance(index.sentence_vectors, np.memmap)
+    assert np.allclose(index.sentence_vectors, fake_app.index.sentence_vectors)
+    assert index.chunks.table is not None and not index.chunks.table.flags.owndata
+
+
+def test_large_files_verified_once_are_not_reread_while_unchanged(fake_app, monkeypatch):
+    import askjobs.index as ix
+
+    monkeypatch.setattr(ix, "TRUSTED_BYTES", 0)  # every file counts as large here
+    fake_app.build(rebuild=True)  # the build records what it wrote
+    version = ix.current_version(fake_app.settings.index_dir)
+    read = []
+    real = ix.sha256_file
+    monkeypatch.setattr(ix, "sha256_file", lambda path, *a, **k: read.append(Path(path).name) or real(path, *a, **k))
+    ix.load_index(fake_app.settings.index_dir)
+    assert read == ["manifest.json"]  # the manifest is always hashed; the rest was verified when written
+    # a file changed through the file system (new modification time) is read again, and the damage seen
+    vectors = version / "sentences.npy"
+    data = bytearray(vectors.read_bytes())
+    data[-1] ^= 0xFF
+    vectors.write_bytes(bytes(data))
+    with pytest.raises(ix.IndexDamagedError) as err:
+        ix.load_index(fake_app.settings.index_dir)
+    assert "sentences.npy" in str(err.value)
+
+
+def test_a_document_changed_behind_the_checks_back_is_refused_when_read(fake_app, monkeypatch):
+    """Even with its modification time put back, an altered document is never quoted: each document
+    is compared with its manifest hash when read; `askjobs index --check` reads everything."""
+    import os
+
+    import askjobs.index as ix
+
+    monkeypatch.setattr(ix, "TRUSTED_BYTES", 0)
+    fake_app.build(rebuild=True)
+    version = ix.current_version(fake_app.settings.index_dir)
+    docs = version / "documents.jsonl"
+    st = docs.stat()
+    docs.write_bytes(docs.read_bytes().replace("157 000".encode(), "957 000".encode()))
+    os.utime(docs, ns=(st.st_atime_ns, st.st_mtime_ns))
+    index = ix.load_index(fake_app.settings.index_dir)  # loads: the file looks unchanged
+    with pytest.raises(ix.IndexDamagedError):
+        index.documents["salaires.txt"]
+    with pytest.raises(ix.IndexDamagedError):
+        ix.verify_version(version, index.manifest)  # the full check reads every byte
+
+
+def test_above_the_threshold_the_dense_index_is_approximate_and_recorded(tmp_path, monkeypatch):
+    import askjobs.index as ix
+    from askjobs.config import Settings
+    from askjobs.pipeline import AskJobs
+    from fakes import FakeEncoder
+    from test_index_lifecycle import make_corpus
+
+    monkeypatch.setattr(ix, "APPROX_MIN_PASSAGES", 50)
+    settings = Settings(corpus_dir=make_corpus(tmp_path, 40), index_dir=tmp_path / "index", chunk_tokens=40,
+                        chunk_overlap=5)
+    AskJobs(settings, FakeEncoder()).build()
+    index = ix.load_index(settings.index_dir)
+    assert len(index.chunks) > 100 and not ix.is_exact(index.faiss)
+    assert index.manifest["dense_index"]["kind"] == "ivf-sq8+refine"
+    exact = np.asarray(index.chunk_vectors) @ FakeEncoder().encode_queries(["salaire médian"])[0]
+    app = AskJobs(settings, FakeEncoder())
+    found = app.search(app.analyse("Quel est le salaire médian ?"), k=5)
+    # every list is searched at this size, and the candidates re-ranked exactly: exact search's 10 best
+    assert set(found.rankings["dense"].ids[:10].tolist()) == set(np.argsort(-exact)[:10].tolist())
+    assert "55 000" in app.ask("Quel est le salaire médian des data scientists ?").answer

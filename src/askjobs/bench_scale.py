@@ -245,6 +245,14 @@ def query_one(store: str, out: Path, qfile: Path, k: int | None = None) -> dict:
     _ = app.index  # what the chat does once: load the index (and the reader's lexicon)
     app_load_s = time.perf_counter() - t1
     stages: dict[str, list[float]] = {}
+    recall = []
+    vectors = np.asarray(app.index.chunk_vectors, np.float32)
+    for q in questions:  # the dense index against exact search (the same for an exact index)
+        qvec = encoder.vectors[q["question"]]
+        truth = set(np.argsort(-(vectors @ qvec), kind="stable")[:10].tolist())
+        found = app.search(app.analyse(q["question"]), k)
+        recall.append(len(truth & set(found.rankings["dense"].ids[:10].tolist())) / 10)
+    del vectors
     for q in questions * 2:  # the first pass warms caches (the reader's per-document tables); timed: the second
         t = time.perf_counter()
         query = app.analyse(q["question"])
@@ -259,7 +267,8 @@ def query_one(store: str, out: Path, qfile: Path, k: int | None = None) -> dict:
         for name, ms in times.items():
             stages.setdefault(name, []).append(ms)
     half = len(questions)
-    return {"load_s": round(load_s, 2), "app_load_s": round(app_load_s, 2),
+    return {"dense_index": app.index.manifest.get("dense_index", {}).get("kind", "flat"),
+            "recall@10": round(float(np.mean(recall)), 4), "load_s": round(load_s, 2), "app_load_s": round(app_load_s, 2),
             "rss_mb": round(rss_mb()), "rss_after_load_mb": round(rss_load), "rss_before_load_mb": round(before),
             "questions": half,
             **{f"{name}_ms": [percentile(v[half:], 50), percentile(v[half:], 95)] for name, v in stages.items()}}
@@ -293,12 +302,12 @@ STAGES = (("dense", "dense"), ("lexical", "BM25"), ("sentence", "phrases"), ("fu
 
 def table(rows: list[dict]) -> str:
     """The README table: one row per size."""
-    head = ("| passages | sentences | store | build s | disk MB | load s | RSS MB | "
+    head = ("| passages | sentences | store (dense) | build s | disk MB | load s | RSS MB | recall@10 | "
             + " | ".join(f"{label} p50/p95 ms" for _, label in STAGES) + " |")
     lines = [head, "|" + "---|" * (8 + len(STAGES))]
     for r in rows:
-        cells = [f"{r['passages']:,}", f"{r['sentences']:,}", r["store"], f"{r['build_s']}", f"{r['disk_mb']:,}",
-                 f"{r['load_s']}", f"{r['rss_mb']:,}"]
+        cells = [f"{r['passages']:,}", f"{r['sentences']:,}", f"{r['store']} ({r.get('dense_index', '?')})",
+                 f"{r['build_s']}", f"{r['disk_mb']:,}", f"{r['load_s']}", f"{r['rss_mb']:,}", f"{r.get('recall@10', '–')}"]
         cells += [f"{r[key + '_ms'][0]:.1f} / {r[key + '_ms'][1]:.1f}" if key + "_ms" in r else "–" for key, _ in STAGES]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

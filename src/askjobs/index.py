@@ -16,7 +16,7 @@ import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -368,20 +368,62 @@ def _term_df(texts: Sequence[str]) -> dict[str, int]:
     return dict(df)
 
 
-def dense_index(vectors: np.ndarray, dim: int):
-    """Exact inner-product search over the passage vectors (normalised: cosine)."""
+# Above this many passages the dense search is approximate (see README, "Scale"): an inverted file of
+# 8-bit quantised vectors finds candidates, re-ranked by the exact vectors (kept whole beside it).
+APPROX_MIN_PASSAGES = 200_000
+APPROX_NPROBE = 32  # lists searched per query (of about 4·√n)
+APPROX_REFINE = 4  # exact re-ranking of k × this many quantised candidates
+
+
+def dense_index(vectors: np.ndarray, dim: int, *, approx_min: int | None = None):
+    """Inner-product search over the passage vectors (normalised: cosine): exact up to APPROX_MIN_PASSAGES,
+    then an IVF of 8-bit codes whose candidates are re-ranked with the exact vectors."""
     import faiss
 
-    flat = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return flat
+    n = len(vectors)
+    if n < (APPROX_MIN_PASSAGES if approx_min is None else approx_min):
+        flat = faiss.IndexFlatIP(dim)
+        if n:
+            flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        return flat
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    nlist = max(1, min(int(4 * np.sqrt(n)), n // 39))  # faiss wants ≥ 39 training points per list
+    quantizer = faiss.IndexFlatIP(dim)
+    ivf = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit,
+                                        faiss.METRIC_INNER_PRODUCT)
+    sample = vectors[np.random.default_rng(0).choice(n, size=min(n, 64 * nlist), replace=False)]
+    ivf.train(sample)
+    ivf.nprobe = min(APPROX_NPROBE, nlist)
+    refined = faiss.IndexRefineFlat(ivf)
+    refined.k_factor = APPROX_REFINE
+    refined.add(vectors)  # to the IVF (as 8-bit codes) and to the exact flat index beside it
+    return refined
+
+
+def dense_kind(searcher) -> dict:
+    """What the manifest records about the dense index."""
+    import faiss
+
+    if isinstance(searcher, faiss.IndexRefine):
+        ivf = faiss.extract_index_ivf(faiss.downcast_index(searcher.base_index))
+        return {"kind": "ivf-sq8+refine", "nlist": int(ivf.nlist), "nprobe": int(ivf.nprobe),
+                "k_factor": float(searcher.k_factor)}
+    return {"kind": "flat"}
+
+
+def is_exact(searcher) -> bool:
+    """True when the dense index scores every passage exactly (a flat index)."""
+    import faiss
+
+    return searcher is None or not isinstance(searcher, faiss.IndexRefine)
 
 
 def stored_vectors(searcher) -> np.ndarray:
     """The passage vectors a FAISS index holds, as a numpy view (no copy of what may be gigabytes)."""
     import faiss
 
+    if isinstance(searcher, faiss.IndexRefine):  # the exact vectors beside the approximate index
+        searcher = faiss.downcast_index(searcher.refine_index)
     flat = faiss.downcast_index(searcher.storage) if hasattr(searcher, "storage") else searcher
     if not flat.ntotal:
         return np.zeros((0, flat.d), np.float32)
@@ -438,6 +480,7 @@ def save_index(index: Index, index_dir: Path, keep: int = 2) -> Path:
                           "existe, est conservé tel quel.") from None
     _fsync_dir(index_dir)
     index.path = final
+    record_verified(final, index.manifest)  # checksums computed from the bytes just written
     _prune(versions, keep_names={name}, keep=keep)
     return final
 
@@ -471,9 +514,10 @@ def _write_version(index: Index, folder: Path) -> None:
     (folder / "terms.json").write_text(json.dumps(index.term_df, ensure_ascii=False), encoding="utf-8")
     if index.entities is not None:  # one line per sentence: [[start, end, label], …]
         write_jsonl(folder / "entities.jsonl", ({"e": [list(e) for e in ents]} for ents in index.entities))
+    write_rows(index, folder)
     # The manifest is written last: a folder without one is never a valid version. It records the size
     # and SHA-256 of every other file, and manifest.sha256 its own, so any damage is seen on loading.
-    manifest = {**index.manifest, "files": file_digests(folder)}
+    manifest = {**index.manifest, "dense_index": dense_kind(index.faiss), "files": file_digests(folder)}
     manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
     (folder / MANIFEST).write_bytes(manifest_bytes)
     (folder / MANIFEST_SUM).write_text(hashlib.sha256(manifest_bytes).hexdigest() + "\n", encoding="ascii")
@@ -646,9 +690,11 @@ def check_version_files(version: Path, manifest: dict) -> None:
     except (KeyError, TypeError, ValueError) as exc:
         raise IndexError_(f"Le manifeste {version / 'manifest.json'} est invalide : « counts » incomplet "
                           f"({exc}). {REBUILD_HINT}") from exc
+    approximate = manifest.get("dense_index", {}).get("kind", "flat") != "flat"
     for name, rows in expected.items():
         size, data = (version / name).stat().st_size, 4 * dim * rows  # float32 vectors after a short header
-        if not data <= size <= data + 256:
+        low = data // 2 if name == "sentences.npy" else data  # sentence vectors may be stored as float16
+        if not low <= size <= (data + 256 if not (approximate and name == "dense.faiss") else 3 * data + 2**20):
             raise IndexError_(f"Le fichier des vecteurs {version / name} ({size} octets) ne correspond pas au "
                               f"manifeste ({rows} vecteurs de dimension {dim}). {REBUILD_HINT}")
 
@@ -663,15 +709,61 @@ def file_digests(folder: Path) -> dict[str, dict]:
     return out
 
 
-def damaged_files(version: Path, manifest: dict, *, checksums: bool = True) -> dict[str, str]:
+# Files at least this large are not re-read on every load once fully verified (see damaged_files).
+TRUSTED_BYTES = 1 << 20
+VERIFIED = ".verified"  # index/.verified/<version>.json: what was last fully verified, and the files' stat
+
+
+def _stat_key(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def _verified_path(version: Path) -> Path:
+    return version.parent.parent / VERIFIED / f"{version.name}.json"
+
+
+def _verified_files(version: Path) -> dict:
+    """The large files of a version fully verified earlier, with their checksum and stat then."""
+    try:
+        return json.loads(_verified_path(version).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def record_verified(version: Path, manifest: dict) -> None:
+    """Note the stat of the large files whose checksums were just compared (or just written) in full."""
+    recorded = manifest.get("files")
+    if not isinstance(recorded, dict):
+        return
+    with contextlib.suppress(OSError):  # a read-only index is verified in full on every load instead
+        out = {name: {"sha256": entry["sha256"], "stat": _stat_key(version / name)}
+               for name, entry in recorded.items()
+               if isinstance(entry, dict) and entry.get("bytes", 0) >= TRUSTED_BYTES}
+        folder = _verified_path(version).parent
+        folder.mkdir(exist_ok=True)
+        tmp = folder / f".{version.name}.{os.getpid()}"
+        tmp.write_text(json.dumps(out), encoding="utf-8")
+        os.replace(tmp, _verified_path(version))
+        for old in folder.glob("*.json"):  # records of pruned versions
+            if not (version.parent / old.stem).is_dir():
+                old.unlink(missing_ok=True)
+
+
+def damaged_files(version: Path, manifest: dict, *, checksums: bool = True,
+                  trust_unchanged: bool = False) -> dict[str, str]:
     """Files of a version that differ from what its manifest records, each with the problem in French.
 
-    Sizes are always compared; with `checksums`, contents too (the whole index is read once).
+    Sizes are always compared; with `checksums`, contents too (the whole index is read once). With
+    `trust_unchanged` (loading), a large file whose checksum was verified in full before, on this
+    machine, and whose size, modification time and inode have not changed since, is not read again:
+    what changes a file through the file system changes its modification time.
     An index written before checksums were recorded has nothing to compare and reports nothing.
     """
     recorded = manifest.get("files")
     if not isinstance(recorded, dict):
         return {}
+    trusted = _verified_files(version) if trust_unchanged else {}
     problems: dict[str, str] = {}
     sum_path = version / MANIFEST_SUM
     try:
@@ -689,7 +781,7 @@ def damaged_files(version: Path, manifest: dict, *, checksums: bool = True) -> d
             if not isinstance(entry, dict) or size != entry.get("bytes"):
                 problems[name] = f"{size} octets au lieu des {entry.get('bytes') if isinstance(entry, dict) else '?'} " \
                                  "enregistrés dans le manifeste"
-            elif checksums and sha256_file(path) != entry.get("sha256"):
+            elif checksums and not _unchanged(path, name, entry, trusted) and sha256_file(path) != entry.get("sha256"):
                 problems[name] = "son contenu ne correspond plus à la somme de contrôle du manifeste"
         except FileNotFoundError:
             problems[name] = "le fichier manque"
@@ -702,9 +794,17 @@ def damaged_files(version: Path, manifest: dict, *, checksums: bool = True) -> d
     return problems
 
 
-def verify_version(version: Path, manifest: dict, *, checksums: bool = True) -> None:
+def _unchanged(path: Path, name: str, entry: dict, trusted: dict) -> bool:
+    seen = trusted.get(name)
+    try:
+        return bool(seen) and seen.get("sha256") == entry.get("sha256") and seen.get("stat") == _stat_key(path)
+    except OSError:
+        return False
+
+
+def verify_version(version: Path, manifest: dict, *, checksums: bool = True, trust_unchanged: bool = False) -> None:
     """Raise IndexDamagedError naming each damaged file of a version (see damaged_files)."""
-    problems = damaged_files(version, manifest, checksums=checksums)
+    problems = damaged_files(version, manifest, checksums=checksums, trust_unchanged=trust_unchanged)
     if problems:
         detail = " ; ".join(f"{version / name} : {why}" for name, why in sorted(problems.items()))
         raise IndexDamagedError(f"L'index est endommagé ({detail})", sorted(problems))
@@ -714,7 +814,10 @@ def load_index(index_dir: Path, *, model_name: str | None = None) -> Index:
     """Load the current index version; mismatches and damage raise IndexError_ with the fix.
 
     Every file is checked against the size and checksum its manifest records: damage is an error naming
-    the file and the fix, never answers drawn from altered data.
+    the file and the fix, never answers drawn from altered data. Large files already verified in full
+    and unchanged since (same size, modification time, inode) are not re-read (see damaged_files);
+    `askjobs index --check` re-reads everything. Vectors and row arrays are memory-mapped, and
+    passages, sentences and documents become Python objects only when read.
     """
     index_dir = Path(index_dir)
     version = current_version(index_dir)
@@ -734,7 +837,8 @@ def load_index(index_dir: Path, *, model_name: str | None = None) -> Index:
     if manifest.get("embedded_text") != EMBEDDED_TEXT:  # vectors of other texts would rank silently wrong
         raise IndexError_(f"Les vecteurs de l'index ont été calculés sur un texte préparé autrement "
                           f"({manifest.get('embedded_text')!r}). Lancez `askjobs index` pour le mettre à jour.")
-    verify_version(version, manifest)
+    verify_version(version, manifest, trust_unchanged=True)
+    record_verified(version, manifest)
     try:
         return _load_version(version, manifest)
     except IndexError_:
@@ -749,14 +853,206 @@ def _load_version(version: Path, manifest: dict) -> Index:
     import bm25s
 
     dim = manifest["model"]["dim"]
-    docs = _read_documents(version, manifest)
-    chunks, chunk_vectors, flat = _read_chunks(version, docs, dim)
-    sentences, sentence_vectors = _read_sentences(version, docs, dim)
-    bm25 = bm25s.BM25.load(str(version / "bm25"), show_progress=False)
+    if (version / ROWS).is_dir():  # rows as arrays: nothing is parsed per passage or sentence
+        docs, chunks, sentences, chunk_sentences, entities = read_rows(version, manifest)
+        flat = _read_faiss(version, len(chunks), dim)
+        sentence_vectors = _read_sentence_vectors(version, len(sentences), dim)
+        chunk_vectors = stored_vectors(flat)
+    else:  # an index written before the arrays
+        docs = _read_documents(version, manifest)
+        chunks, chunk_vectors, flat = _read_chunks(version, docs, dim)
+        sentences, sentence_vectors = _read_sentences(version, docs, dim)
+        chunk_sentences = _chunk_sentences(chunks, sentences)
+        entities = _read_entities(version, len(sentences))
+    bm25 = bm25s.BM25.load(str(version / "bm25"), show_progress=False, mmap=True)
     term_df = json.loads((version / "terms.json").read_text(encoding="utf-8"))
-    return Index(manifest, docs, chunks, chunk_vectors, sentences, sentence_vectors,
-                 _chunk_sentences(chunks, sentences), term_df, bm25=bm25, faiss=flat, path=version,
-                 entities=_read_entities(version, len(sentences)))
+    return Index(manifest, docs, chunks, chunk_vectors, sentences, sentence_vectors, chunk_sentences, term_df,
+                 bm25=bm25, faiss=flat, path=version, entities=entities)
+
+
+# --- Rows as arrays ------------------------------------------------------------------------------
+# What chunks.jsonl, sentences.jsonl and entities.jsonl say, also written as numpy arrays in rows/:
+# a loaded index memory-maps them and makes a Chunk or Sentence only when one is read, so loading
+# 10^6 passages and their 6 × 10^6 sentences builds no Python object per row.
+
+ROWS = "rows"
+
+
+def write_rows(index: Index, folder: Path) -> None:
+    """The row arrays of a version (see ROWS); documents.jsonl must be written already."""
+    rows = folder / ROWS
+    rows.mkdir()
+    sources = list(index.documents)
+    order = {src: i for i, src in enumerate(sources)}
+    np.save(rows / "document_sources.npy", np.array(sources, dtype=str), allow_pickle=False)
+    data = np.fromfile(folder / "documents.jsonl", np.uint8)
+    offsets = np.concatenate([[0], np.flatnonzero(data == 10) + 1]).astype(np.int64)  # one document per line
+    np.save(rows / "document_offsets.npy", offsets, allow_pickle=False)
+    spans = lambda items: np.array([(order[x.source], x.start, x.end) for x in items],  # noqa: E731
+                                   np.int64).reshape(-1, 3)
+    np.save(rows / "chunks.npy", spans(index.chunks), allow_pickle=False)
+    np.save(rows / "chunk_ids.npy", np.array([c.chunk_id for c in index.chunks], dtype=str), allow_pickle=False)
+    np.save(rows / "sentences.npy", spans(index.sentences), allow_pickle=False)
+    lengths = [len(sids) for sids in index.chunk_sentences]
+    np.save(rows / "chunk_sentence_ptr.npy", np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]).astype(np.int64),
+            allow_pickle=False)
+    np.save(rows / "chunk_sentence_ids.npy", np.array([i for sids in index.chunk_sentences for i in sids], np.int64),
+            allow_pickle=False)
+    if index.entities is not None:
+        labels = sorted({e[2] for ents in index.entities for e in ents})
+        code = {label: i for i, label in enumerate(labels)}
+        np.save(rows / "entity_labels.npy", np.array(labels, dtype=str), allow_pickle=False)
+        np.save(rows / "entity_ptr.npy", np.concatenate([[0], np.cumsum([len(e) for e in index.entities],
+                                                                           dtype=np.int64)]).astype(np.int64),
+                allow_pickle=False)
+        np.save(rows / "entities.npy", np.array([(a, b, code[label]) for ents in index.entities for a, b, label in ents],
+                                                np.int64).reshape(-1, 3), allow_pickle=False)
+
+
+class StoredDocuments(Mapping):
+    """source → Document, read from documents.jsonl (memory-mapped) when first asked for.
+
+    Each document is checked against the SHA-256 of its text the manifest records when it is read, so
+    a damaged one raises IndexDamagedError instead of being quoted. The last documents read are kept.
+    """
+
+    KEEP = 4096
+
+    def __init__(self, version: Path, sources: np.ndarray, offsets: np.ndarray, manifest: dict):
+        self.path = version / "documents.jsonl"
+        self._data = np.memmap(self.path, np.uint8, mode="r") if self.path.stat().st_size else np.zeros(0, np.uint8)
+        self._sources = [str(x) for x in sources]
+        self._position = {src: i for i, src in enumerate(self._sources)}
+        self._offsets = offsets
+        self._hashes = {e["source"]: e["hash"] for e in manifest["documents"]}
+        self._kept: dict[str, Document] = {}
+        if set(self._hashes) != set(self._position) or len(offsets) != len(self._sources) + 1:
+            raise IndexError_(f"L'index {version} contient {len(self._sources)} documents, son manifeste en "
+                              f"annonce {len(self._hashes)}. {REBUILD_HINT}")
+
+    def source_at(self, i: int) -> str:
+        return self._sources[i]
+
+    def __getitem__(self, source: str) -> Document:
+        doc = self._kept.get(source)
+        if doc is None:
+            i = self._position[source]  # KeyError for an unknown source, as a dict
+            try:
+                row = json.loads(bytes(self._data[self._offsets[i]:self._offsets[i + 1]]).decode("utf-8"))
+                doc = Document(row["source"], row["title"], row["text"], row.get("date"),
+                               tuple(row.get("pages") or ()), row.get("metadata") or {})
+            except (ValueError, KeyError, TypeError) as exc:
+                raise IndexDamagedError(f"L'index est endommagé ({self.path} : le document {source!r} est "
+                                        f"illisible, {type(exc).__name__})", ["documents.jsonl"]) from None
+            if doc.source != source or doc.hash != self._hashes[source]:
+                raise IndexDamagedError(f"L'index est endommagé ({self.path} : le document {source!r} ne "
+                                        "correspond plus au manifeste)", ["documents.jsonl"])
+            if len(self._kept) >= self.KEEP:
+                self._kept.clear()
+            self._kept[source] = doc
+        return doc
+
+    def __contains__(self, source: object) -> bool:
+        return source in self._position
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sources)
+
+    def __len__(self) -> int:
+        return len(self._sources)
+
+
+class StoredRows(Sequence):
+    """A read-only sequence whose items are made from arrays when read (index.chunks, index.sentences, …)."""
+
+    def __init__(self, n: int, make: Callable[[int], object], table: tuple | None = None):
+        self._n, self._make = n, make
+        self.table = table  # the arrays behind it, for code that works on them directly
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self._make(j) for j in range(*i.indices(self._n))]
+        i = int(i)
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError(i)
+        return self._make(i)
+
+    def __iter__(self):
+        return (self._make(i) for i in range(self._n))
+
+
+def _array(path: Path) -> np.ndarray:
+    return np.load(path, mmap_mode="r", allow_pickle=False) if path.stat().st_size > 4096 else \
+        np.load(path, allow_pickle=False)
+
+
+def read_rows(version: Path, manifest: dict):
+    """Documents, chunks, sentences, chunk sentences and entities of a version, from its row arrays."""
+    rows = version / ROWS
+    docs = StoredDocuments(version, np.load(rows / "document_sources.npy", allow_pickle=False),
+                           np.load(rows / "document_offsets.npy", allow_pickle=False), manifest)
+    cspans, cids, sspans = _array(rows / "chunks.npy"), _array(rows / "chunk_ids.npy"), _array(rows / "sentences.npy")
+    ptr, ids = _array(rows / "chunk_sentence_ptr.npy"), _array(rows / "chunk_sentence_ids.npy")
+    counts = manifest["counts"]
+    if len(cspans) != counts["chunks"] or len(cids) != len(cspans) or len(sspans) != counts["sentences"] \
+            or len(ptr) != len(cspans) + 1 or (len(ids) and (ids.min() < 0 or ids.max() >= len(sspans))):
+        raise IndexError_(f"Les tableaux de {rows} ne correspondent pas au manifeste ({counts['chunks']} passages, "
+                          f"{counts['sentences']} phrases). {REBUILD_HINT}")
+
+    def chunk(i: int) -> Chunk:
+        d, a, b = (int(x) for x in cspans[i])
+        source = docs.source_at(d)
+        return Chunk(str(cids[i]), source, a, b, docs[source].text[a:b])
+
+    def sentence(i: int) -> Sentence:
+        d, a, b = (int(x) for x in sspans[i])
+        source = docs.source_at(d)
+        return Sentence(source, a, b, docs[source].text[a:b])
+
+    chunks = StoredRows(len(cspans), chunk, cspans)
+    sentences = StoredRows(len(sspans), sentence, sspans)
+    chunk_sentences = StoredRows(len(cspans), lambda r: ids[ptr[r]:ptr[r + 1]].tolist(), (ptr, ids))
+    entities = None
+    if (rows / "entity_ptr.npy").is_file():
+        labels = [str(x) for x in np.load(rows / "entity_labels.npy", allow_pickle=False)]
+        eptr, ents = _array(rows / "entity_ptr.npy"), _array(rows / "entities.npy")
+        if len(eptr) != len(sspans) + 1:
+            raise IndexError_(f"Les entités nommées de l'index ({len(eptr) - 1} phrases) ne correspondent pas "
+                              f"aux {len(sspans)} phrases. {REBUILD_HINT}")
+        entities = StoredRows(len(sspans), lambda i: tuple((int(a), int(b), labels[int(c)])
+                                                           for a, b, c in ents[eptr[i]:eptr[i + 1]]), (eptr, ents))
+    return docs, chunks, sentences, chunk_sentences, entities
+
+
+def _read_faiss(version: Path, n: int, dim: int):
+    import faiss
+
+    try:
+        flat = faiss.read_index(str(version / "dense.faiss"), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+    except RuntimeError as exc:  # faiss reports C++ details; the user needs the file and the fix
+        raise IndexError_(f"Le fichier des vecteurs {version / 'dense.faiss'} est tronqué ou endommagé. "
+                          f"{REBUILD_HINT}") from exc
+    if flat.ntotal != n or flat.d != dim:
+        raise IndexError_(
+            f"L'index FAISS contient {flat.ntotal} vecteurs de dimension {flat.d}, le manifeste annonce "
+            f"{n} passages de dimension {dim}. {REBUILD_HINT}")
+    if isinstance(flat, faiss.IndexRefine):  # its parts, typed, so that their settings can be read
+        flat.base_index = faiss.downcast_index(flat.base_index)
+        flat.refine_index = faiss.downcast_index(flat.refine_index)
+    return flat
+
+
+def _read_sentence_vectors(version: Path, n: int, dim: int) -> np.ndarray:
+    vectors = np.load(version / "sentences.npy", mmap_mode="r", allow_pickle=False)
+    if vectors.shape != (n, dim) and n:
+        raise IndexError_(f"Les vecteurs des phrases ({vectors.shape}) ne correspondent pas au "
+                          f"manifeste ({n} phrases de dimension {dim}). {REBUILD_HINT}")
+    return vectors
 
 
 def _read_entities(version: Path, n_sentences: int) -> list | None:

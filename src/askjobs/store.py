@@ -141,7 +141,8 @@ class FaissSearcher:
     tied with the n-th kept). Fusion measures each retriever's spread on its 100 best scores, so with
     n ≥ 100 the dense and lexical spreads are those over every passage; the best-sentence cosines are
     computed for the candidates' sentences only, not for every sentence of the corpus. An index of at
-    most `n` passages is scored whole.
+    most `n` passages is scored whole. Above index.APPROX_MIN_PASSAGES the dense candidates come from
+    the approximate FAISS index, and their exact cosines from the stored vectors.
     """
 
     def __init__(self, index: "Index"):
@@ -149,14 +150,19 @@ class FaissSearcher:
         self._last = threading.local()  # this thread's last candidate search: its full scores, its timings
 
     def candidates(self, qvec: np.ndarray, terms: tuple[str, ...], n: int) -> np.ndarray | None:
+        from .index import is_exact
         from .retrieve import dense_scores, lexical_scores, top_rows
 
         if len(self.index.chunks) <= n:
             self._last.found = None
             return None
         t0 = time.perf_counter()
-        dense = dense_scores(self.index, qvec)
-        by_dense = top_rows(dense, n)
+        if is_exact(self.index.faiss):  # one matrix product: every passage's exact cosine
+            dense = dense_scores(self.index, qvec)
+            by_dense = top_rows(dense, n)
+        else:  # the approximate index's n best; their exact cosines are computed below, for the candidates
+            _, found = self.index.faiss.search(np.asarray(qvec, np.float32).reshape(1, -1), n)
+            dense, by_dense = None, np.unique(found[0][found[0] >= 0])
         t1 = time.perf_counter()
         lexical = lexical_scores(self.index, terms)
         by_lexical = top_rows(lexical, n, positive=True)
@@ -179,8 +185,11 @@ class FaissSearcher:
         from .retrieve import dense_scores
 
         found = self._found(qvec=qvec)
-        scores = found[2] if found is not None else dense_scores(self.index, qvec)
-        return scores if rows is None else scores[rows]
+        if found is not None and found[2] is not None:
+            return found[2] if rows is None else found[2][rows]
+        if rows is None:
+            return dense_scores(self.index, qvec)
+        return np.asarray(self.index.chunk_vectors[rows], np.float32) @ np.asarray(qvec, np.float32)
 
     def lexical(self, terms: tuple[str, ...], rows: np.ndarray | None) -> np.ndarray:
         from .retrieve import lexical_scores
