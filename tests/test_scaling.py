@@ -230,3 +230,17 @@ def test_above_the_threshold_the_dense_index_is_approximate_and_recorded(tmp_pat
     # every list is searched at this size, and the candidates re-ranked exactly: exact search's 10 best
     assert set(found.rankings["dense"].ids[:10].tolist()) == set(np.argsort(-exact)[:10].tolist())
     assert "55 000" in app.ask("Quel est le salaire médian des data scientists ?").answer
+
+
+def test_what_the_reader_memoises_per_document_is_read_from_the_arrays(fake_app):
+    from askjobs.answer import _source_entities, _source_sentences
+    from askjobs.index import load_index
+
+    index = load_index(fake_app.settings.index_dir)
+    for source in index.documents:
+        by_rows = (index.cached(("source_sentences", source), lambda: None),
+                   index.cached(("entities_by_source", source), lambda: None))
+        assert by_rows[0] == [i for i, s in enumerate(index.sentences) if s.source == source]
+        index.memo.clear()
+        assert _source_sentences(index, source) == by_rows[0]
+        assert _source_entities(index, source) == by_rows[1]  # the reader's own pass gives the same

@@ -82,8 +82,37 @@ class Index:
     def cached(self, key: tuple, compute):
         """Compute once per index what depends only on the indexed text (analysed terms, leads)."""
         if key not in self.memo:
-            self.memo[key] = compute()
+            known = self._from_rows(key)
+            self.memo[key] = compute() if known is None else known
         return self.memo[key]
+
+    def _from_rows(self, key: tuple):
+        """What the reader memoises per document (its sentence ids; its entities, sorted), read from a loaded
+        index's row arrays: the same values as the reader's own pass over every sentence, which at 10^6
+        passages would take seconds for each new document."""
+        if len(key) != 2 or key[0] not in ("source_sentences", "entities_by_source") \
+                or getattr(self.sentences, "table", None) is None or not isinstance(self.documents, StoredDocuments):
+            return None
+        ids = self.source_sentence_ids(key[1])
+        if key[0] == "source_sentences":
+            return ids
+        ents = sorted(e for i in ids for e in self.entities[i]) if self.entities is not None else []
+        return [e[0] for e in ents], ents
+
+    def source_sentence_ids(self, source: str) -> list[int]:
+        """Ids of the sentences of one document, in order."""
+        table = getattr(self.sentences, "table", None)
+        if table is None or not isinstance(self.documents, StoredDocuments):
+            return [i for i, s in enumerate(self.sentences) if s.source == source]
+        if "sentence_order" not in self.memo:  # sentence ids grouped by document
+            column = np.asarray(table[:, 0])
+            order = np.argsort(column, kind="stable")
+            self.memo["sentence_order"] = (order, column[order])
+        order, docs = self.memo["sentence_order"]
+        d = self.documents.position(source)
+        if d is None:
+            return []
+        return order[np.searchsorted(docs, d, "left"):np.searchsorted(docs, d, "right")].tolist()
 
     @property
     def model_name(self) -> str:
@@ -932,6 +961,9 @@ class StoredDocuments(Mapping):
 
     def source_at(self, i: int) -> str:
         return self._sources[i]
+
+    def position(self, source: str) -> int | None:
+        return self._position.get(source)
 
     def __getitem__(self, source: str) -> Document:
         doc = self._kept.get(source)
