@@ -70,8 +70,16 @@ class _AllPassages:
         return self.inner.sentences(qvec, rows)
 
 
+@pytest.fixture
+def large(monkeypatch):
+    """As for an index too large to score every sentence: only dense and BM25 propose candidates."""
+    import askjobs.store
+
+    monkeypatch.setattr(askjobs.store, "ALL_SENTENCES_MAX", 0)
+
+
 @pytest.mark.parametrize("question", BIG_QUESTIONS)
-def test_candidate_scores_equal_the_scores_over_every_passage(big_app, question):
+def test_candidate_scores_equal_the_scores_over_every_passage(big_app, question, large):
     from askjobs.retrieve import SPREAD_DEPTH, sentence_scores
     from askjobs.store import FaissSearcher
 
@@ -89,7 +97,7 @@ def test_candidate_scores_equal_the_scores_over_every_passage(big_app, question)
 
 
 @pytest.mark.parametrize("question", BIG_QUESTIONS)
-def test_candidate_only_retrieval_fuses_the_full_scores_of_the_candidates(big_app, question):
+def test_candidate_only_retrieval_fuses_the_full_scores_of_the_candidates(big_app, question, large):
     """The fused ranking is that of every passage's scores cut to the candidates; each retriever's own 100
     best passages are exactly those found by scoring every passage."""
     from askjobs.retrieve import SPREAD_DEPTH, fuse, retrieve, sentence_scores, top_n
@@ -115,6 +123,26 @@ def test_candidate_only_retrieval_fuses_the_full_scores_of_the_candidates(big_ap
         assert got.rankings[name].ids.tolist() == want.rankings[name].ids.tolist()
         assert np.array_equal(got.rankings[name].scores, want.rankings[name].scores)
     assert {"candidates", "dense", "lexical", "sentence", "fuse"} <= set(got.timings_ms)
+
+
+@pytest.mark.parametrize("question", BIG_QUESTIONS)
+def test_with_every_sentence_scored_the_candidates_give_the_fusion_of_every_passage(big_app, question):
+    from askjobs.retrieve import retrieve
+    from askjobs.store import FaissSearcher, attach_searcher
+
+    index = big_app.index
+    query = big_app.analyse(question)
+    qvec = big_app.encoder.encode_queries([query.resolved])[0]
+    try:
+        attach_searcher(index, _AllPassages(index))
+        want = retrieve(index, query, qvec, 10)
+        attach_searcher(index, FaissSearcher(index))
+        got = retrieve(index, query, qvec, 10)
+    finally:
+        attach_searcher(index, FaissSearcher(index))
+    assert [h.row for h in got.hits] == [h.row for h in want.hits]
+    for name in ("dense", "lexical", "sentence"):
+        assert got.rankings[name].ids.tolist() == want.rankings[name].ids.tolist()
 
 
 def test_top_rows_keeps_every_tie_of_the_last_place():

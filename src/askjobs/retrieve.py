@@ -186,6 +186,7 @@ def retrieve(index: Index, query: Query, qvec: np.ndarray, k: int, *, candidates
     rows = searcher.candidates(qvec, query.terms, max(candidates, SPREAD_DEPTH))
     lap("candidates")
     split = getattr(searcher, "candidate_ms", None)  # the FAISS store says what each retriever's search cost
+    # (the laps below add the cost of reading the candidates' scores)
     for name, ms in (split() if split is not None else {}).items():
         timings[name] = ms
         timings["candidates"] -= ms
