@@ -94,6 +94,9 @@ def synthetic_index(base, n: int, seed: int = 0):
 
     rng = np.random.default_rng(seed)
     dim = int(base.manifest["model"]["dim"])
+    base = Index(base.manifest, dict(base.documents), list(base.chunks), np.asarray(base.chunk_vectors, np.float32),
+                 list(base.sentences), np.asarray(base.sentence_vectors, np.float32),
+                 [list(s) for s in base.chunk_sentences], {}, entities=list(base.entities or []) or None)
     # each PIAF passage's body sentences (its heading line is replaced by the synthetic document's title)
     bodies = [[sid for sid in base.chunk_sentences[r] if not is_heading(base.sentences[sid].text)]
               for r in range(len(base.chunks))]
@@ -234,6 +237,10 @@ def query_one(store: str, out: Path, qfile: Path, k: int | None = None) -> dict:
     from .store import open_store
 
     questions = json.loads(qfile.read_text(encoding="utf-8"))
+    t = time.perf_counter()
+    import bm25s  # noqa: F401  (imports are the cold start's business: timed apart)
+    import faiss  # noqa: F401
+    imports_s = time.perf_counter() - t
     before = rss_mb()
     t0 = time.perf_counter()
     loaded = open_store(out, store).load()
@@ -248,10 +255,12 @@ def query_one(store: str, out: Path, qfile: Path, k: int | None = None) -> dict:
     t1 = time.perf_counter()
     _ = app.index  # what the chat does once: load the index (and the reader's lexicon)
     app_load_s = time.perf_counter() - t1
+    for q in questions:  # the encoder is given the question as analysed (cleaned), not as typed
+        encoder.vectors[app.analyse(q["question"]).resolved] = encoder.vectors[q["question"]]
     stages: dict[str, list[float]] = {}
     recall = []
     vectors = np.asarray(app.index.chunk_vectors, np.float32)
-    for q in questions:  # the dense index against exact search (the same for an exact index)
+    for q in questions:  # the dense index against exact search (1 for an exact index)
         qvec = encoder.vectors[q["question"]]
         truth = set(np.argsort(-(vectors @ qvec), kind="stable")[:10].tolist())
         found = app.search(app.analyse(q["question"]), k)
@@ -272,7 +281,7 @@ def query_one(store: str, out: Path, qfile: Path, k: int | None = None) -> dict:
             stages.setdefault(name, []).append(ms)
     half = len(questions)
     return {"dense_index": app.index.manifest.get("dense_index", {}).get("kind", "flat"),
-            "recall@10": round(float(np.mean(recall)), 4), "load_s": round(load_s, 2), "app_load_s": round(app_load_s, 2),
+            "recall@10": round(float(np.mean(recall)), 4), "imports_s": round(imports_s, 2), "load_s": round(load_s, 2), "app_load_s": round(app_load_s, 2),
             "rss_mb": round(rss_mb()), "rss_after_load_mb": round(rss_load), "rss_before_load_mb": round(before),
             "questions": half,
             **{f"{name}_ms": [percentile(v[half:], 50), percentile(v[half:], 95)] for name, v in stages.items()}}

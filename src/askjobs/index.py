@@ -1017,6 +1017,13 @@ class StoredRows(Sequence):
     def __iter__(self):
         return (self._make(i) for i in range(self._n))
 
+    def __eq__(self, other: object) -> bool:  # as a list would compare
+        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # mutable-like: not hashable, as a list
+
 
 def _array(path: Path) -> np.ndarray:
     return np.load(path, mmap_mode="r", allow_pickle=False) if path.stat().st_size > 4096 else \

@@ -64,7 +64,10 @@ def sentence_scores(index: Index, qvec: np.ndarray, rows: np.ndarray | None = No
     # the sentence ids of every chunk of `rows`, laid end to end (no Python loop over chunks)
     offsets = np.arange(int(lengths[has].sum())) - np.repeat(starts, lengths[has])
     sids = flat[np.repeat(indptr[rows[has]], lengths[has]) + offsets]
-    sims = np.asarray(index.sentence_vectors[sids], np.float32) @ qvec.astype(np.float32)
+    if 4 * len(sids) > len(index.sentence_vectors):  # most sentences: one product, no copy of their vectors
+        sims = (np.asarray(index.sentence_vectors) @ qvec.astype(np.float32))[sids]
+    else:  # the candidates' sentences only
+        sims = np.asarray(index.sentence_vectors[sids], np.float32) @ qvec.astype(np.float32)
     best[has] = np.maximum.reduceat(sims, starts)  # max over each chunk's sentences
     return best
 

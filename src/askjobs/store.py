@@ -134,7 +134,7 @@ class FaissStore:
         return save_index(index, self.index_dir)
 
 
-ALL_SENTENCES_MAX = 100_000  # up to this many sentences, every one is scored (≈ 4 ms; see FaissSearcher)
+ALL_SENTENCES_MAX = 20_000  # up to this many sentences, every one is scored (≈ 2 ms; see FaissSearcher)
 
 
 class FaissSearcher:
