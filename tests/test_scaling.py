@@ -28,16 +28,25 @@ def test_passage_vectors_are_read_from_faiss_without_a_copy(fake_app):
 
 # --- Candidate-only scoring --------------------------------------------------------------------
 
+def long_corpus(root: Path, n: int) -> Path:
+    """The lifecycle corpus with n reports long enough to be cut into many passages (not kept whole)."""
+    from test_index_lifecycle import french_doc, make_corpus
+
+    corpus = make_corpus(root, 0)
+    for i in range(n):
+        (corpus / f"rapport-{i:04d}.txt").write_text(french_doc(i, sentences=45), encoding="utf-8")
+    return corpus
+
+
 @pytest.fixture(scope="module")
 def big_app(tmp_path_factory):
     """Some 300 French passages with the fake encoder: more than the 100 candidates per retriever."""
     from askjobs.config import Settings
     from askjobs.pipeline import AskJobs
     from fakes import FakeEncoder
-    from test_index_lifecycle import make_corpus
 
     tmp = tmp_path_factory.mktemp("big")
-    app = AskJobs(Settings(corpus_dir=make_corpus(tmp, 100), index_dir=tmp / "index", chunk_tokens=40,
+    app = AskJobs(Settings(corpus_dir=long_corpus(tmp, 30), index_dir=tmp / "index", chunk_tokens=40,
                            chunk_overlap=5), FakeEncoder())
     app.build()
     assert len(app.index.chunks) > 250
@@ -191,7 +200,7 @@ def test_vectors_are_memory_mapped_not_read_whole(fake_app):
     from askjobs.index import load_index
 
     index = load_index(fake_app.settings.index_dir)
-    assert isinstance(index.sentence_vectors, np.memmap)
+    assert isinstance(index.sentence_vectors.base, np.memmap)  # a view of the file, not a copy in memory
     assert np.allclose(index.sentence_vectors, fake_app.index.sentence_vectors)
     assert index.chunks.table is not None and not index.chunks.table.flags.owndata
 
@@ -243,10 +252,9 @@ def test_above_the_threshold_the_dense_index_is_approximate_and_recorded(tmp_pat
     from askjobs.config import Settings
     from askjobs.pipeline import AskJobs
     from fakes import FakeEncoder
-    from test_index_lifecycle import make_corpus
 
     monkeypatch.setattr(ix, "APPROX_MIN_PASSAGES", 50)
-    settings = Settings(corpus_dir=make_corpus(tmp_path, 40), index_dir=tmp_path / "index", chunk_tokens=40,
+    settings = Settings(corpus_dir=long_corpus(tmp_path, 12), index_dir=tmp_path / "index", chunk_tokens=40,
                         chunk_overlap=5)
     AskJobs(settings, FakeEncoder()).build()
     index = ix.load_index(settings.index_dir)

@@ -1026,7 +1026,8 @@ class StoredRows(Sequence):
 
 
 def _array(path: Path) -> np.ndarray:
-    return np.load(path, mmap_mode="r", allow_pickle=False) if path.stat().st_size > 4096 else \
+    """A memory-mapped array (a plain ndarray view: np.memmap's indexing costs microseconds per call)."""
+    return np.asarray(np.load(path, mmap_mode="r", allow_pickle=False)) if path.stat().st_size > 4096 else \
         np.load(path, allow_pickle=False)
 
 
@@ -1087,7 +1088,7 @@ def _read_faiss(version: Path, n: int, dim: int):
 
 
 def _read_sentence_vectors(version: Path, n: int, dim: int) -> np.ndarray:
-    vectors = np.load(version / "sentences.npy", mmap_mode="r", allow_pickle=False)
+    vectors = np.asarray(np.load(version / "sentences.npy", mmap_mode="r", allow_pickle=False))
     if vectors.shape != (n, dim) and n:
         raise IndexError_(f"Les vecteurs des phrases ({vectors.shape}) ne correspondent pas au "
                           f"manifeste ({n} phrases de dimension {dim}). {REBUILD_HINT}")
