@@ -315,7 +315,7 @@ STAGES = (("dense", "dense"), ("lexical", "BM25"), ("sentence", "phrases"), ("fu
 
 def table(rows: list[dict]) -> str:
     """The README table: one row per size."""
-    head = ("| passages | sentences | store (dense) | build s | disk MB | load s | RSS MB | recall@10 | "
+    head = ("| passages | phrases | stockage (dense) | construction s | disque Mo | chargement s | RSS Mo | rappel@10 | "
             + " | ".join(f"{label} p50/p95 ms" for _, label in STAGES) + " |")
     lines = [head, "|" + "---|" * (8 + len(STAGES))]
     for r in rows:
