@@ -254,6 +254,7 @@ def test_above_the_threshold_the_dense_index_is_approximate_and_recorded(tmp_pat
     from fakes import FakeEncoder
 
     monkeypatch.setattr(ix, "APPROX_MIN_PASSAGES", 50)
+    monkeypatch.setattr(ix, "APPROX_PROBED", 1.0)  # every list searched: the result must be exact
     settings = Settings(corpus_dir=long_corpus(tmp_path, 12), index_dir=tmp_path / "index", chunk_tokens=40,
                         chunk_overlap=5)
     AskJobs(settings, FakeEncoder()).build()
