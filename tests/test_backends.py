@@ -106,3 +106,12 @@ def test_asking_with_onnx_never_imports_torch(real_app):
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["torch"] is False and seen["transformers"] is False
     assert "157 000 $" in seen["answer"]
+
+
+@pytest.mark.model
+def test_a_question_loads_one_tokenizer_and_a_build_the_counting_one_on_demand():
+    onnx = make_encoder(Settings(backend="onnx"))
+    onnx.encode_queries(["Quel est le salaire médian ?"])
+    assert onnx._counter is None  # parsing tokenizer.json a second time cost ~1 s per `askjobs ask`
+    long_text = FRENCH[-1]
+    assert onnx.count_tokens(long_text) > onnx.max_tokens  # untruncated: a build measures whole texts

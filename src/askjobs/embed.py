@@ -203,9 +203,6 @@ class OnnxEncoder:
             bert_cfg = folder / "sentence_bert_config.json"
             if bert_cfg.is_file():
                 self._max_tokens = int(json.loads(bert_cfg.read_text(encoding="utf-8")).get("max_seq_length", 512))
-            self._counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
-            self._counter.no_truncation()
-            self._counter.no_padding()
             tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
             tok.enable_truncation(self._max_tokens)
             pad = _pad_token(folder)
@@ -316,8 +313,24 @@ class OnnxEncoder:
 
     def count_tokens(self, text: str) -> int:
         if self._counter is None:
-            self._load_tokenizer()
+            self._counter = self._untruncated_tokenizer()
         return len(self._counter.encode(text, add_special_tokens=False).ids)
+
+    def _untruncated_tokenizer(self):
+        """A second copy of the tokenizer, without truncation or padding, for measuring texts before
+        they are split. Only builds measure texts, so a question never loads it: parsing the 17 MB
+        tokenizer.json costs about 1 s of CPU, and as much again to free at exit."""
+        if self._tokenizer is None:
+            self._load_tokenizer()
+        from tokenizers import Tokenizer
+
+        try:
+            counter = Tokenizer.from_file(str(Path(self.path) / "tokenizer.json"))
+        except Exception as exc:  # any loader failure becomes one clear message
+            raise _model_error(self.name, self.path, exc) from exc
+        counter.no_truncation()
+        counter.no_padding()
+        return counter
 
 
 def span_token_rows(offsets: Sequence[tuple[int, int]], span: tuple[int, int], shift: int = 0) -> list[int] | None:

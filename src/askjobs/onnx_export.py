@@ -39,17 +39,41 @@ def _expected_info(model_dir: Path) -> dict:
             "weights_sha256": sha256_file(_weights_file(model_dir))}
 
 
+def _weights_stat(model_dir: Path) -> list[int]:
+    """Size, modification time and inode of the weights: any rewrite of the file changes one of them."""
+    st = _weights_file(model_dir).stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
 def is_exported(model_dir: str | Path) -> bool:
-    """True when both ONNX files exist and were exported from the weights now in `model_dir`."""
-    folder = Path(model_dir) / ONNX_DIR
+    """True when both ONNX files exist and were exported from the weights now in `model_dir`.
+
+    The weights (470 MB) are hashed only when their size, time or inode differ from those recorded
+    at the last full check: hashing them at every start cost 0.3-1.5 s of each `askjobs ask`."""
+    model_dir = Path(model_dir)
+    folder = model_dir / ONNX_DIR
     try:
         info = json.loads((folder / INFO_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     if not all((folder / f).is_file() for f in FILES.values()):
         return False
-    want = _expected_info(Path(model_dir))
-    return all(info.get(k) == v for k, v in want.items())
+    if any(info.get(k) != v for k, v in (("export_version", EXPORT_VERSION), ("opset", OPSET))):
+        return False
+    try:
+        stat = _weights_stat(model_dir)
+    except FileNotFoundError:
+        return False
+    if info.get("weights_stat") == stat:
+        return True
+    if info.get("weights_sha256") != _expected_info(model_dir)["weights_sha256"]:
+        return False
+    info["weights_stat"] = stat  # the same weights, rewritten or copied: remember the new stat
+    try:
+        (folder / INFO_FILE).write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
+    except OSError:  # a read-only model folder: hash again next time
+        pass
+    return True
 
 
 def check_pooling(model_dir: Path) -> None:
@@ -78,7 +102,8 @@ def export(model_dir: str | Path, *, force: bool = False) -> Path:
         import onnxruntime
         import torch
 
-        info.update({"torch": torch.__version__, "onnxruntime": onnxruntime.__version__,
+        info.update({"weights_stat": _weights_stat(model_dir),
+                     "torch": torch.__version__, "onnxruntime": onnxruntime.__version__,
                      "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
         (tmp / INFO_FILE).write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
         if out.exists():
