@@ -115,7 +115,7 @@ class _Verdict:
     reason: str | None = None
 
 
-_NO_PASSAGE = "Aucun passage des documents ne répond à cette question ; voici les plus proches."
+_NO_PASSAGE = "Aucun passage des documents ne répond à cette question."  # the chat and the CLI then show the nearest
 
 
 def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSettings) -> Answer:
