@@ -67,3 +67,21 @@ def test_bench_scale_refuses_bad_sizes_in_french(capsys):
     assert "--sizes" in capsys.readouterr().err
     assert cli.main(["bench", "scale", "--store", "oracle"]) == 2
     assert "n'est pas un stockage connu" in capsys.readouterr().err
+
+
+def test_a_step_killed_for_lack_of_memory_is_one_french_line(capsys, monkeypatch, tmp_path):
+    """At 10^6 passages the kernel killed the build (out of memory): it printed nothing, and the
+    command used to end in a traceback with an empty message."""
+    import subprocess
+
+    from askjobs import bench_scale, cli
+
+    piaf = tmp_path / "piaf.json"
+    piaf.write_text("{}")
+    monkeypatch.setattr(bench_scale, "material", lambda settings, piaf, questions: (tmp_path, tmp_path / "q"))
+    monkeypatch.setattr(bench_scale.subprocess, "run",
+                        lambda cmd, **kw: subprocess.CompletedProcess(cmd, -9, stdout="", stderr=""))
+    assert cli.main(["bench", "scale", "--sizes", "1000000", "--piaf", str(piaf)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "signal 9" in err and "mémoire" in err and "1000000 passages" in err

@@ -558,7 +558,7 @@ def cmd_bench_squad(args) -> int:
 
 def cmd_bench_scale(args) -> int:
     """`askjobs bench scale --sizes N …`: build, load and query synthetic indexes (see bench_scale.py)."""
-    from .bench_scale import DEFAULT_PIAF, run_scale, table
+    from .bench_scale import DEFAULT_PIAF, ScaleRunError, run_scale, table
     from .store import store_kind
 
     store = store_kind(args.store)
@@ -569,8 +569,12 @@ def cmd_bench_scale(args) -> int:
     piaf = Path(args.piaf) if args.piaf else DEFAULT_PIAF
     if not piaf.is_file():
         raise FileNotFoundError(f"Fichier PIAF introuvable : {piaf} (option --piaf)")
-    rows = run_scale(list(args.sizes), store, settings=Settings(), piaf=piaf, questions=args.questions,
-                     keep=args.keep, progress=None if args.json else
-                     lambda row: print(json.dumps(row, ensure_ascii=False), file=sys.stderr))
+    try:
+        rows = run_scale(list(args.sizes), store, settings=Settings(), piaf=piaf, questions=args.questions,
+                         keep=args.keep, progress=None if args.json else
+                         lambda row: print(json.dumps(row, ensure_ascii=False), file=sys.stderr))
+    except ScaleRunError as exc:
+        print(f"askjobs : {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(rows, ensure_ascii=False, indent=2) if args.json else table(rows))
     return 0

@@ -287,6 +287,17 @@ def query_one(store: str, out: Path, qfile: Path, k: int | None = None) -> dict:
             **{f"{name}_ms": [percentile(v[half:], 50), percentile(v[half:], 95)] for name, v in stages.items()}}
 
 
+class ScaleRunError(RuntimeError):
+    """A step's fresh process failed; says how, in French (a process killed by the kernel prints nothing)."""
+
+    def __init__(self, step: str, n: int, store: str, returncode: int, stderr: str):
+        how = (f"tué par le signal {-returncode}" + (" — sans doute faute de mémoire (le noyau tue le plus gros "
+                                                      "processus) : essayez une taille plus petite" if returncode == -9 else "")
+               if returncode < 0 else f"code de sortie {returncode}")
+        detail = stderr.strip()[-3000:]
+        super().__init__(f"l'étape « {step} » à {n} passages ({store}) a échoué : {how}." + (f"\n{detail}" if detail else ""))
+
+
 def run_scale(sizes: list[int], store: str, *, settings: Settings, piaf: Path = DEFAULT_PIAF, questions: int = 200,
               keep: bool = False, progress=None) -> list[dict]:
     """Build, load and query each size, each step in a fresh process; returns one row per size."""
@@ -299,7 +310,7 @@ def run_scale(sizes: list[int], store: str, *, settings: Settings, piaf: Path = 
             cmd = [sys.executable, "-m", "askjobs.bench_scale", step, str(n), store, str(out), str(piaf_index), str(qfile)]
             done = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
             if done.returncode:
-                raise RuntimeError(f"bench scale {step} {n} ({store}) a échoué :\n{done.stderr[-3000:]}")
+                raise ScaleRunError(step, n, store, done.returncode, done.stderr)
             row.update(json.loads(done.stdout.strip().splitlines()[-1]))
         if not keep:
             shutil.rmtree(out, ignore_errors=True)
