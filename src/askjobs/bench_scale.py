@@ -259,7 +259,8 @@ def query_one(store: str, out: Path, qfile: Path, k: int | None = None) -> dict:
         encoder.vectors[app.analyse(q["question"]).resolved] = encoder.vectors[q["question"]]
     stages: dict[str, list[float]] = {}
     recall = []
-    vectors = np.asarray(app.index.chunk_vectors, np.float32)
+    stored = app.index.chunk_vectors  # an array (folder store) or rows read from Qdrant on demand
+    vectors = np.asarray(stored, np.float32) if isinstance(stored, np.ndarray) else stored.all()
     for q in questions:  # the dense index against exact search (1 for an exact index)
         qvec = encoder.vectors[q["question"]]
         truth = set(np.argsort(-(vectors @ qvec), kind="stable")[:10].tolist())
