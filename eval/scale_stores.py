@@ -26,20 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
+from askjobs.bench_scale import rss_mb
+
 WORDS = ("emploi salaire compétence métier formation entreprise recrutement télétravail données secteur région "
          "contrat ingénieur technicien cadre apprentissage automatisation intelligence artificielle étude enquête "
          "hausse baisse industrie santé commerce numérique robot algorithme modèle prime bonus recruteur "
          "analyste développeur chercheur université stage alternance diplôme carrière mobilité "
          "rémunération avantage congé horaire bureau équipe projet client produit service marché").split()
 DIM = 384
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def synthetic_index(n: int, seed: int = 0):
