@@ -36,6 +36,24 @@ def french_doc(seed: int, sentences: int = 12) -> str:
     return "\n\n".join(lines)
 
 
+def asked_during_build(builder, reader, question: str) -> tuple[list, list[str]]:
+    """Build in a thread while `reader` keeps asking `question`: the build's errors and every answer."""
+    errors, answers = [], []
+
+    def build():
+        try:
+            builder.build()
+        except Exception as exc:  # reported by the caller
+            errors.append(exc)
+
+    thread = threading.Thread(target=build)
+    thread.start()
+    while thread.is_alive():
+        answers.append(reader.ask(question).answer)
+    thread.join()
+    return errors, answers
+
+
 def make_corpus(root: Path, n: int) -> Path:
     corpus = root / "docs"
     corpus.mkdir(parents=True, exist_ok=True)
@@ -236,19 +254,7 @@ def test_a_running_app_keeps_answering_during_a_rebuild_and_picks_up_the_new_ver
     (corpus / "salaires.txt").write_text("Salaires\n\n" + SALAIRE.replace("55 000", "72 000"), encoding="utf-8")
     for i in range(0, 150, 3):
         (corpus / f"rapport-{i:04d}.txt").write_text(french_doc(1000 + i), encoding="utf-8")
-    errors, answers = [], []
-
-    def build():
-        try:
-            builder.build()
-        except Exception as exc:  # reported below
-            errors.append(exc)
-
-    thread = threading.Thread(target=build)
-    thread.start()
-    while thread.is_alive():
-        answers.append(reader.ask(question).answer)
-    thread.join()
+    errors, answers = asked_during_build(builder, reader, question)
     assert not errors
     assert answers and all("55 000" in a or "72 000" in a for a in answers)
     assert "72 000" in reader.ask(question).answer  # the new version, without restarting the reader

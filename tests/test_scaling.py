@@ -105,16 +105,15 @@ def test_candidate_scores_equal_the_scores_over_every_passage(big_app, question,
     assert np.allclose(searcher.sentences(qvec, rows), sentence_scores(index, qvec)[rows], rtol=0, atol=1e-6)
 
 
-@pytest.mark.parametrize("question", BIG_QUESTIONS)
-def test_candidate_only_retrieval_fuses_the_full_scores_of_the_candidates(big_app, question, large):
-    """The fused ranking is that of every passage's scores cut to the candidates; each retriever's own 100
-    best passages are exactly those found by scoring every passage."""
-    from askjobs.retrieve import SPREAD_DEPTH, fuse, retrieve, sentence_scores, top_n
+def _every_passage_and_candidates(app, question):
+    """The same question retrieved twice on one index: scoring every passage (want), then through the
+    FAISS searcher's candidates (got)."""
+    from askjobs.retrieve import retrieve
     from askjobs.store import FaissSearcher, attach_searcher
 
-    index = big_app.index
-    query = big_app.analyse(question)
-    qvec = big_app.encoder.encode_queries([query.resolved])[0]
+    index = app.index
+    query = app.analyse(question)
+    qvec = app.encoder.encode_queries([query.resolved])[0]
     try:
         attach_searcher(index, _AllPassages(index))
         want = retrieve(index, query, qvec, 10)
@@ -122,6 +121,17 @@ def test_candidate_only_retrieval_fuses_the_full_scores_of_the_candidates(big_ap
         got = retrieve(index, query, qvec, 10)
     finally:
         attach_searcher(index, FaissSearcher(index))
+    return index, query, qvec, want, got
+
+
+@pytest.mark.parametrize("question", BIG_QUESTIONS)
+def test_candidate_only_retrieval_fuses_the_full_scores_of_the_candidates(big_app, question, large):
+    """The fused ranking is that of every passage's scores cut to the candidates; each retriever's own 100
+    best passages are exactly those found by scoring every passage."""
+    from askjobs.retrieve import SPREAD_DEPTH, fuse, sentence_scores, top_n
+    from askjobs.store import FaissSearcher
+
+    index, query, qvec, want, got = _every_passage_and_candidates(big_app, question)
     every = _AllPassages(index)
     rows = FaissSearcher(index).candidates(qvec, query.terms, SPREAD_DEPTH)
     fused = fuse(every.dense(qvec, None)[rows], every.lexical(query.terms, None)[rows],
@@ -136,19 +146,7 @@ def test_candidate_only_retrieval_fuses_the_full_scores_of_the_candidates(big_ap
 
 @pytest.mark.parametrize("question", BIG_QUESTIONS)
 def test_with_every_sentence_scored_the_candidates_give_the_fusion_of_every_passage(big_app, question):
-    from askjobs.retrieve import retrieve
-    from askjobs.store import FaissSearcher, attach_searcher
-
-    index = big_app.index
-    query = big_app.analyse(question)
-    qvec = big_app.encoder.encode_queries([query.resolved])[0]
-    try:
-        attach_searcher(index, _AllPassages(index))
-        want = retrieve(index, query, qvec, 10)
-        attach_searcher(index, FaissSearcher(index))
-        got = retrieve(index, query, qvec, 10)
-    finally:
-        attach_searcher(index, FaissSearcher(index))
+    index, query, qvec, want, got = _every_passage_and_candidates(big_app, question)
     assert [h.row for h in got.hits] == [h.row for h in want.hits]
     for name in ("dense", "lexical", "sentence"):
         assert got.rankings[name].ids.tolist() == want.rankings[name].ids.tolist()

@@ -11,7 +11,6 @@ unreachable.
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from askjobs.pipeline import AskJobs
 from conftest import SMALL_CORPUS, write_corpus
 from docmaker import SALAIRE, TELETRAVAIL
 from fakes import FakeEncoder
-from test_index_lifecycle import french_doc
+from test_index_lifecycle import asked_during_build, french_doc
 
 pytest.importorskip("qdrant_client")
 
@@ -168,19 +167,7 @@ def test_a_reader_keeps_answering_during_a_rebuild_and_then_sees_the_new_version
     (corpus / "salaires-data.txt").write_text("Salaires\n\n" + SALAIRE.replace("55 000", "72 000"), encoding="utf-8")
     for i in range(0, 30, 3):
         (corpus / f"rapport-{i:03d}.txt").write_text(french_doc(500 + i), encoding="utf-8")
-    errors, answers = [], []
-
-    def build():
-        try:
-            builder.build()
-        except Exception as exc:  # reported below
-            errors.append(exc)
-
-    thread = threading.Thread(target=build)
-    thread.start()
-    while thread.is_alive():
-        answers.append(reader.ask(question).answer)
-    thread.join()
+    errors, answers = asked_during_build(builder, reader, question)
     assert not errors
     assert answers and all("55 000" in a or "72 000" in a for a in answers)
     assert "72 000" in reader.ask(question).answer
