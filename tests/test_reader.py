@@ -181,3 +181,68 @@ def test_a_figure_for_another_year_than_the_one_asked_is_refused_with_the_reason
     assert not answer.answerable and answer.form == "refusal"
     assert "2022" in answer.reason and "2024" in answer.reason
     assert events_app.ask("Quel était le salaire moyen des géologues en 2024 ?").answerable
+
+
+@pytest.mark.parametrize("question, kind, required", [
+    ("qui a ecrit l'article ?", "name", True),  # typed without accents
+    ("Combien gagne un ingenieur IA ?", "amount", True),
+    ("salaire prompt engineer", "amount", True),  # keywords, no question word
+    ("nombre de postes crees en 2025", "number", True),
+    ("La hausse des recrutements repose-t-elle sur de vrais budgets ?", None, False),  # a verb: not keywords
+    ("Quel journaliste de Forbes a signé l'article ?", "person", True),  # one person of a trade, named
+    ("Quels experts NVIDIA recherche-t-elle ?", "list", False),  # roles, not people
+    ("Qu'est-ce que les Romains ont construit ?", None, False),  # the object of a verb, not a definition
+])
+def test_question_types_hold_without_accents_question_words_or_for_a_named_trade(question, kind, required):
+    q = analyse_question(question)
+    assert (q.answer_type, q.type_required) == (kind, required)
+
+
+@pytest.mark.parametrize("question, defined, meaning", [
+    ("Qu'est-ce que la maintenance prédictive ?", "maintenance prédictive", True),
+    ("Le prompt engineering, concrètement, c'est quoi comme boulot ?", "prompt engineering", True),
+    ("cobot ça veut dire quoi", "cobot", True),
+    ("C'est quoi un profil hybride selon les recruteurs ?", "profil hybride", True),
+    ("À quoi sert un éthicien de l'IA ?", "éthicien de l'IA", False),  # what it is for, not what it means
+])
+def test_the_word_a_definition_question_asks_about(question, defined, meaning):
+    q = analyse_question(question)
+    assert (q.defined, q.asks_meaning) == (defined, meaning)
+
+
+FORMS = {
+    "usines.txt": (
+        "L'IA dans l'industrie\n"
+        "Dans le secteur manufacturier, l'accent est mis sur les cobots et la maintenance prédictive. "
+        "Les capteurs signalent les défaillances avant qu'elles ne se produisent, réduisant ainsi les temps d'arrêt.\n"
+        "La formation continue reste une priorité des ingénieurs.\n"
+        "Les auditeurs d'algorithmes, chargés de vérifier la conformité des systèmes, sont très recherchés.\n"
+    ),
+}
+
+
+@pytest.fixture
+def forms_app(tmp_path) -> AskJobs:
+    settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus", FORMS), index_dir=tmp_path / "index",
+                        chunk_tokens=60, chunk_overlap=5)
+    app = AskJobs(settings, FakeEncoder())
+    app.build()
+    return app
+
+
+def test_a_definition_question_is_refused_when_the_word_is_only_mentioned(forms_app):
+    answer = forms_app.ask("Qu'est-ce que la maintenance prédictive ?")
+    assert not answer.answerable
+    assert answer.reason == "Les documents mentionnent « maintenance prédictive » sans en donner de définition."
+    defined = forms_app.ask("Qu'est-ce qu'un auditeur d'algorithmes ?")
+    assert defined.answerable and "chargés de vérifier" in defined.answer
+
+
+def test_a_why_question_is_answered_with_the_sentence_that_gives_the_cause(forms_app):
+    answer = forms_app.ask("Pourquoi l'industrie mise-t-elle sur la maintenance prédictive ?")
+    # The sentence naming the subject gives no cause; the next one does, and both are quoted.
+    assert answer.answerable and "réduisant ainsi les temps d'arrêt" in answer.answer
+    c = answer.citations[0]
+    assert forms_app.index.documents[c.source].text[c.start:c.end] == c.quote
+    refused = forms_app.ask("Pourquoi la formation continue reste-t-elle une priorité des ingénieurs ?")
+    assert not refused.answerable and refused.reason == "Les passages trouvés parlent du sujet, mais ne disent pas pourquoi."

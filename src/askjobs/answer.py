@@ -141,15 +141,22 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
     best = ranked[0]
     span = _answer_span(index, best, candidates, query, settings.max_answer_chars)
     verdict = _confidence(query, index, hits, best, span)
+    if verdict.reason is not None and query.answer_type == "reason":
+        # "Dans le secteur manufacturier, l'accent est mis sur … la maintenance prédictive." names the
+        # subject; the next sentence of its passage often says why ("… pour prédire les défaillances").
+        longer = _with_next(index, best, span, settings.max_answer_chars)
+        if longer is not None and (v := _confidence(query, index, hits, best, longer)).reason is None:
+            span, verdict = longer, v
     if verdict.reason is not None:
         # The best sentence fails a check of the question (no amount for the role asked, not the year
-        # asked…): a sentence scored nearly as well, sharing as many of the question's words, that
-        # passes them answers instead.
+        # asked, no cause for a "pourquoi"…): a sentence scored nearly as well, sharing as many of the
+        # question's words, that passes them answers instead.
+        margin = REASON_MARGIN if query.answer_type == "reason" else TIE_MARGIN
         for other in ranked[1:3]:
-            if other.score < best.score - TIE_MARGIN:
+            if other.score < best.score - margin:
                 break
-            if other.lexical < best.lexical:
-                continue  # it must say as much of what the question asks about
+            if other.lexical < best.lexical - 0.05:
+                continue  # it must say as much of what the question asks about (one light word aside)
             other_span = _answer_span(index, other, candidates, query, settings.max_answer_chars)
             other_verdict = _confidence(query, index, hits, other, other_span)
             if other_verdict.reason is None and other_verdict.confidence > verdict.confidence:
@@ -509,6 +516,9 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
     if qtype is not None and query.type_required and not _typed(index, query, source, start, end):
         conf *= 0.2 if qtype == "person" else 0.35
         reasons.append(_missing_type_reason(query, index, hits))
+    elif (unmet := _form_unmet(query, index, source, start, end, best.sid)) is not None:
+        conf *= FORM_CUT
+        reasons.append(unmet)
     elif qtype == "amount" and any(t in index.term_df for t in c.role):
         # The role's words the documents use ("ingénieur", "invite") must be in the quote; a word they
         # never use ("outre-Atlantique") cannot be, and is left to the checks above.
@@ -519,6 +529,37 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
             reasons.append(_missing_type_reason(query, index, hits))
     conf = float(min(max(conf, 0.0), 1.0))
     return _Verdict(conf, reasons[0] if reasons else None)
+
+
+# A reason question is answered by a quote that gives a cause, or by one the next sentence draws a
+# consequence from ("… discriminatoires. Par conséquent, …"); "ainsi que" is a list, not a cause.
+_CAUSE = re.compile(r"\b(?:parce qu|car\b|en raison d|gr[âa]ce [àa]|afin d|pour (?:que|qu['’]|(?:s['’]|se |l['’]|les? |la |leur )?\w+(?:er|ir|re)\b)|"
+                    r"c['’]est pourquoi|du[es]? [àa]|dûe?s? [àa]|[àa] cause d|puisqu|par cons[ée]quent|[ée]tant donn[ée]|"
+                    r"vu qu|en effet|donc\b|garanti|conduit [àa]|m[èe]ne(?:nt)? [àa]|provoqu|favoris|stimul|refl[èe]te|entra[îi]ne(?:nt)?\b|expliqu|ainsi(?! qu)|de sorte qu|si bien qu)", re.IGNORECASE)
+_CONSEQUENCE = re.compile(r"^\W*(?:par cons[ée]quent|c['’]est pourquoi|donc|ainsi|de ce fait|d[èe]s lors|en cons[ée]quence)\b",
+                          re.IGNORECASE)
+FORM_CUT = 0.25  # a quote that names the subject but neither defines nor explains it, for a question that asks it to
+
+
+def _form_unmet(query: Query, index: Index, source: str, start: int, end: int, sid: int) -> str | None:
+    """Why the quote does not have the form the question asks for, or None: a "pourquoi" question needs a
+    cause, a "qu'est-ce que X" question a definition of X (not a sentence that only mentions X)."""
+    text = index.documents[source].text
+    if query.answer_type == "reason":
+        if _CAUSE.search(text[start:end]):
+            return None
+        nxt = sid + 1
+        if nxt < len(index.sentences) and index.sentences[nxt].source == source \
+                and _CONSEQUENCE.match(index.sentences[nxt].text):
+            return None
+        return "Les passages trouvés parlent du sujet, mais ne disent pas pourquoi."
+    if query.answer_type == "definition" and query.asks_meaning and len(query.defined.split()) <= 4:
+        if not set(analyze(query.defined)) <= set(analyze(text[start:end])):
+            return None  # the quote does not name the word: a paraphrase the reader cannot judge
+        if _clause_answer(query, index, source, start, end) is not None:
+            return None
+        return f"Les documents mentionnent « {query.defined} » sans en donner de définition."
+    return None
 
 
 # A quote that speaks of a loss or a fall, for a question about one (Constraints.decrease).
@@ -676,7 +717,7 @@ _REASON_CUE = re.compile(r"\b(?:parce qu['’]?e?|car|afin d['’]?e?|en raison 
 _MANNER_CUE = re.compile(r"\b(?:grâce à|en(?= \w+ant\b)|par|au moyen d['’]?e?|à l['’]aide d['’]?e?|avec|en utilisant|"
                          r"en s['’]appuyant sur)\s+", re.IGNORECASE)
 _DEFINITION_CUE = re.compile(r"\s*(?:\([^)]*\)\s*)?(?::\s*|,\s+|\s+(?:est|sont|désigne|signifie|consiste à|consiste en|"
-                             r"correspond à|permet de|sert à|sont chargés d['’]?e?|chargés? d['’]?e?|responsables? d['’]?e?)\s*)",
+                             r"correspond à|permet de|sert à|sont chargés d['’]?e?|chargés? d['’]?e?|responsables? d['’]?e?|qui)\s*)",
                              re.IGNORECASE)
 _SPELLED_OUT = re.compile(r"[\s»”\"']*\(([^()]{3,80})\)")
 _CLAUSE_END = re.compile(r"[,;:.!?)](?:\s|$)|\s(?:et|mais|tandis que|alors que)\s")
@@ -796,6 +837,20 @@ def _list_quotes(query: Query, index: Index, hits: list[Hit], candidates: dict[i
 
 
 TIE_MARGIN = 0.25  # sentences scored within this of the best are as good a reading: the checks decide
+REASON_MARGIN = 0.5  # … for a "pourquoi", whose cause is often in a sentence sharing fewer of its words
+
+
+def _with_next(index: Index, best: _Candidate, span: tuple[int, int, str], max_chars: int) -> tuple[int, int, str] | None:
+    """The span extended to the sentence after it in the same document, when that fits."""
+    start, end, source = span
+    nxt = next((i for i in range(best.sid + 1, min(best.sid + 3, len(index.sentences)))
+                if index.sentences[i].start >= end), None)
+    if nxt is None:
+        return None
+    n = index.sentences[nxt]
+    if n.source != source or is_heading(n.text) or n.end - start > max_chars:
+        return None
+    return start, n.end, source
 LIST_MARGIN = 1.0  # a list's other quotes score within this of the best sentence
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .about import question_about_document
-from .text import analyze, is_french_word, normalize, stopwords
+from .text import analyze, is_french_word, normalize, stopwords, strip_accents
 
 if TYPE_CHECKING:
     from .index import Index
@@ -59,11 +59,16 @@ _ASKS_ORGANISATION = re.compile(
 # "Qui embauche … ?" is most often answered by a company, but may be by "des universités".
 _ASKS_ORGANISATION_QUI = re.compile(
     r"^\W*qui\s+(?:embauche|recrute|emploie|cherche|propose|offre|finance|investit|publie|a publi|fabrique|vend)")
+_ONE_PERSON = (r"(?:journaliste|reporter|r[ée]dact(?:eur|rice)|[ée]conomiste|chercheu(?:r|se)|professeur|universitaire|"
+               r"d[ée]put[ée]e?|maire|s[ée]nat(?:eur|rice)|ambassad(?:eur|rice)|avocate?|juge|entrepreneu(?:r|se)|"
+               r"investisseu(?:r|se)|porte-parole|cr[ée]at(?:eur|rice)|photographe|romanci(?:er|ère)|po[èe]te|philosophe|"
+               r"historien(?:ne)?|savant|g[ée]n[ée]ral|capitaine|pr[ée]sentat(?:eur|rice))")
 _ASKS_PERSON = re.compile(
     r"^\W*(?:(?:par|de|à|avec|pour|contre|chez)\s+)?qui\b"
     r"|\bquel(?:le)?s?\s+(?:est |sont |était )?(?:la |le |les |l')?(?:personne|personnalit[ée]|auteur|autrice|pdg|"
     r"patron|fondat(?:eur|rice)|pr[ée]sident|directeur|directrice|dirigeant|ministre|roi|reine|empereur|pape|"
-    r"[ée]crivain|artiste|peintre|compositeur|joueur|entra[iî]neur|chanteur|acteur|actrice|inventeur)s?\b")
+    r"[ée]crivain|artiste|peintre|compositeur|joueur|entra[iî]neur|chanteur|acteur|actrice|inventeur)s?\b"
+    r"|\bquel(?:le)?\s+(?:est |était )?(?:la |le |l')?" + _ONE_PERSON + r"\b")
 _ASKS_PLACE = re.compile(
     r"^\W*o[uù]\b|\b(?:d'|par |vers )o[uù]\b|\bdans quel(?:le)?s? (?:pays|ville|r[ée]gion|continent|"
     r"d[ée]partement|lieu|endroit|zone|quartier)\b|\bquel(?:le)?s? (?:est |sont )?(?:le |la |les |l')?(?:pays|ville|"
@@ -88,15 +93,34 @@ _ASKS_NAMED_PERSON = re.compile(
     r"^\W*qui\s+(?:dirige|pr[ée]side|gouverne|poss[èe]de|a fond[ée]|a cr[ée]{2}|a invent[ée]|a d[ée]couvert|"
     r"(?:est|était|sont) (?:le |la |les |l')?(?:pdg|patron|fondat|pr[ée]sident|directeur|directrice|dirigeant|ceo|chef|"
     r"auteur|autrice))"
-    r"|^\W*par qui\b|\bquel(?:le)?s?\s+(?:est |sont |était )?(?:la |le |les |l')?(?:personne|pdg|patron|dirigeant)s?\b")
+    r"|^\W*par qui\b|\bquel(?:le)?s?\s+(?:est |sont |était )?(?:la |le |les |l')?(?:personne|pdg|patron|dirigeant)s?\b"
+    # One person of a trade, named: "Quel journaliste de Forbes a signé… ?" ("Quels experts…" asks for roles).
+    r"|\bquel(?:le)?\s+(?:est |était )?(?:la |le |l')?" + _ONE_PERSON + r"\b")
 # "Quelles compétences…", "Quels sont les…": the answer is several things.
 _ASKS_LIST = re.compile(r"\bquel(?:le)?s\b|\blesquel(?:le)?s\b|\bcitez\b|\b[ée]num[ée]r")
+
+
+# People often type without accents ("qui a ecrit", "salaire median", "ingenieur"): the patterns above are
+# matched on the question and the pattern both with accents folded.
+def _fold(text: str) -> str:
+    return strip_accents(normalize(text))
+
+
+def _folded(pattern: re.Pattern) -> re.Pattern:
+    return re.compile(strip_accents(pattern.pattern), pattern.flags)
+
+
+(_ASKS_NUMBER, _ASKS_DURATION, _ASKS_DATE, _ASKS_PERCENT, _ASKS_MONEY, _ASKS_PAY, _ASKS_ORGANISATION, _ASKS_ORGANISATION_QUI, _ASKS_PERSON, _ASKS_PLACE, _ASKS_NAME, _ASKS_DEFINITION, _ASKS_REASON, _ASKS_MANNER, _ASKS_NAMED_PERSON, _ASKS_LIST) = (
+    _folded(_ASKS_NUMBER), _folded(_ASKS_DURATION), _folded(_ASKS_DATE), _folded(_ASKS_PERCENT), _folded(_ASKS_MONEY), _folded(_ASKS_PAY), _folded(_ASKS_ORGANISATION), _folded(_ASKS_ORGANISATION_QUI), _folded(_ASKS_PERSON), _folded(_ASKS_PLACE), _folded(_ASKS_NAME), _folded(_ASKS_DEFINITION), _folded(_ASKS_REASON), _folded(_ASKS_MANNER), _folded(_ASKS_NAMED_PERSON), _folded(_ASKS_LIST))
 
 
 def answer_type(question: str) -> str | None:
     """What the question asks for: 'duration', 'date', 'percentage', 'amount', 'number', 'organisation',
     'person', 'place', 'name', 'definition', 'reason', 'manner', 'list' or None (an open question)."""
-    q = normalize(question)
+    q = _fold(question)
+    if _KEYWORDS.match(q) and not _WH_WORD.search(q) and not _INVERTED_VERB.search(q):
+        # "salaire median des metiers de l'IA" is typed as "Quel est le salaire médian… ?"
+        q = "quel est " + (q if re.match(r"^\W*(?:le|la|les|l')\b", q) else "le " + q)
     if _ASKS_DURATION.search(q):
         return "duration"
     if _ASKS_DATE.search(q):
@@ -114,9 +138,17 @@ def answer_type(question: str) -> str | None:
     return "list" if _ASKS_LIST.search(q) else None
 
 
+# A query typed as keywords, opening on the measure it wants: "salaire prompt engineer", "date de publication ?".
+_KEYWORDS = re.compile(r"^\W*(?:(?:le|la|les|l')\s*)?(?:salaires?|prix|couts?|montants?|taux|nombre|pourcentage|"
+                       r"part|remuneration|budget|date|annee|duree|hausse|baisse|augmentation|croissance)\b")
+
+
+_INVERTED_VERB = re.compile(r"-(?:t-)?(?:il|elle|ils|elles|on)\b|\best-ce\b")  # a verb: a sentence, not keywords
+
+
 def wants_list(question: str) -> bool:
     """The question asks for several things ("Quelles entreprises recrutent… ?")."""
-    q = normalize(question)
+    q = _fold(question)
     return bool(_ASKS_LIST.search(q)) and not _ASKS_REASON.search(q) and not _ASKS_NUMBER.search(q) \
         and not _ASKS_DATE.search(q)
 
@@ -197,6 +229,7 @@ class Query:
     focus: tuple[str, ...] = ()  # the term of what is asked for ("compétences", "transformation"), see _focus
     slot: str | None = None  # the preposition the answer follows: "pour" in "Pour qui… ?", "grâce à" in "Grâce à quoi… ?"
     defined: str = ""  # what a definition question asks about: "RAG" in "C'est quoi le RAG ?"
+    asks_meaning: bool = False  # … and it asks what the word means ("qu'est-ce que", "que signifie"), not what it is for
     asks_subject: bool = False  # the question word is the verb's subject ("Qui a tué… ?", "Quelle espèce dépense… ?")
     yes_no: bool = False  # a closed question ("Les compétences techniques suffisent-elles… ?"): no short answer
     constraints: Constraints = Constraints()
@@ -223,18 +256,22 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
     stripped = resolved.strip()
     kind = answer_type(resolved)
     low = normalize(resolved)
+    if kind == "definition" and _VERB_AFTER.search(low):
+        kind = None  # "Qu'est-ce que les Romains ont construit ?": an open question about what was done
     years = tuple(dict.fromkeys(_YEAR.findall(resolved)))
     numbers = tuple(n for n in dict.fromkeys(m.group().strip() for m in _NUMBER.finditer(resolved)) if n not in years)
-    role, role_text = _role(resolved, terms) if kind == "amount" and _ASKS_PAY.search(normalize(resolved)) else ((), "")
+    folded = _fold(resolved)
+    role, role_text = _role(resolved, terms) if kind == "amount" and _ASKS_PAY.search(folded) else ((), "")
     constraints = Constraints(key_tokens=tuple(dict.fromkeys(_KEY_TOKEN.findall(stripped))),
                               names=frozenset(names_in(resolved, all_words=True)), years=years, numbers=numbers,
                               places=tuple(dict.fromkeys(m.group(1) for m in _PLACE.finditer(resolved))),
                               role=role, role_text=role_text, decrease=bool(_DECREASE.search(low)))
-    required = (kind in REQUIRED_TYPES and not (kind == "organisation" and not _ASKS_ORGANISATION.search(low))) \
-        or (kind == "person" and bool(_ASKS_NAMED_PERSON.search(low)))
+    required = (kind in REQUIRED_TYPES and not (kind == "organisation" and not _ASKS_ORGANISATION.search(folded))) \
+        or (kind == "person" and bool(_ASKS_NAMED_PERSON.search(folded)))
     return Query(text=text, resolved=resolved, terms=terms, weights=weights, answer_type=kind, type_required=required,
                  wants_list=wants_list(resolved), focus=_focus(resolved), slot=None if _defined(resolved) else _slot(low),
-                 defined=_defined(resolved), yes_no=not _WH_WORD.search(low),
+                 defined=_defined(resolved), asks_meaning=bool(_defined(resolved)) and not _PURPOSE.search(low),
+                 yes_no=not _WH_WORD.search(low),
                  asks_subject=bool(_ASKS_SUBJECT.search(low)),
                  constraints=constraints,
                  about_document=question_about_document(resolved), context=context)
@@ -308,9 +345,30 @@ _DEFINED = re.compile(r"(?:qu['’]est[- ]ce\s+qu(?:e\s+|['’]\s*)|(?:c['’]es
                       r"(.+?)\s*\??$", re.IGNORECASE)
 
 
+# "Le prompt engineering, c'est quoi comme boulot ?", "cobot ça veut dire quoi": the word comes first.
+_DEFINED_FIRST = re.compile(r"^\W*(?:le |la |les |l['’]|une? |des )?(.+?)\s*,?\s*(?:concr[èe]tement\s*,?\s*)?"
+                            r"(?:c['’]est quoi|[çc]a (?:veut dire|signifie|d[ée]signe) quoi|[çc]a sert [àa] quoi)\b",
+                            re.IGNORECASE)
+# What follows the word only frames the question ("… pour les recruteurs", "… concrètement").
+_DEFINED_TAIL = re.compile(r"\s*,?\s+(?:selon|d['’]apr[èe]s|aujourd['’]hui|en pratique|exactement|"
+                           r"concr[èe]tement|au juste|comme)\b.*$", re.IGNORECASE)
+
+
+_PURPOSE = re.compile(r"\b(?:à|a) quoi (?:sert|servent)\b|[çc]a sert [àa] quoi")
+# "Qu'est-ce que les Romains ont construit ?" asks for the object of a verb, not for a definition.
+_VERB_AFTER = re.compile(r"qu['’]est[- ]ce\s+qu(?:e\s+|['’]\s*)[^?]*?\b(?:a|ont|avait|avaient|aura|auront|est|sont|"
+                         r"était|étaient|fut|furent|sera|seront|fait|font|faisait|peut|peuvent|pourrait|doit|doivent|"
+                         r"va|vont|veut|veulent|faut|il|elle|ils|elles|on|je|tu|nous|vous)\b", re.IGNORECASE)
+
+
 def _defined(question: str) -> str:
-    m = _DEFINED.search(question.strip())
-    return m.group(1).strip(" «»\"") if m else ""
+    text = question.strip()
+    if _VERB_AFTER.search(text):
+        return ""
+    m = _DEFINED_FIRST.search(text) or _DEFINED.search(text)
+    if not m:
+        return ""
+    return _DEFINED_TAIL.sub("", m.group(1)).strip(" ,«»\"")
 
 
 def _role(question: str, terms: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
