@@ -69,8 +69,9 @@ _RELATIVE_YEAR = re.compile(r"\b(?:(?P<n>\d{1,2}|" + "|".join(_NUMBER_WORDS) + r
                             r"|(?P<year>l'année\s+(?:d'avant|précédente|d'après|suivante)))", re.IGNORECASE)
 _DISLOCATION = re.compile(r"^\s*(?:et\s+)?((?:le|la|les|l')\s*[^,?]{2,40}?)\s*,\s*(?:il|elle|ils|elles)\s+",
                           re.IGNORECASE)
-_REFERENCE = re.compile(r"\b(?:ce|cet|cette|ces)\s+(?!document|article|texte|site|page)\w+|^\s*(?:c'|ça\b|cela\b)",
-                        re.IGNORECASE)
+# "ce"/"ces" + a noun, not the "ce" of "est-ce que".
+_REFERENCE = re.compile(r"(?<![\w-])(?:ce|cet|cette|ces)\s+(?!document|article|texte|site|page)\w+"
+                        r"|^\s*(?:c'|ça\b|cela\b)", re.IGNORECASE)
 # A name in a question: capitalised, not its first word, not "IA" ("NVIDIA", "Meta", "Google Cloud").
 _NAME = re.compile(r"(?<=\S\s)(?!IA\b)[A-ZÀ-Þ][\w-]*[A-Za-zÀ-ÿ](?:\s+[A-ZÀ-Þ][\w-]+)*")
 _CONTINUATION = re.compile(r"^\s*(?:pour|dans|avec|chez|depuis|par|selon|sur|en|à)\s+"
