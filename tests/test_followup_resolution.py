@@ -92,3 +92,13 @@ def test_the_question_word_given_way_is_recorded():
     r = resolve_followup("Et dans quels secteurs ?", [turn("Comment les entreprises utilisent-elles l'IA ?")])
     assert r.context["kind"] == "ellipsis" and r.context["replaced"] == {"question_word": "Comment"}
     assert r.context["carried"] == {"question": "les entreprises utilisent-elles l'IA"}
+
+
+@pytest.mark.parametrize("previous,question,expected", [
+    ("Et pourquoi les entreprises investissent-elles dans l'IA ?", "Et dans quels secteurs ?",
+     "Dans quels secteurs les entreprises investissent-elles dans l'IA ?"),
+    ("Et les entreprises adoptent-elles l'IA ?", "Et depuis quand ?",
+     "Depuis quand les entreprises adoptent-elles l'IA ?"),
+])
+def test_a_previous_question_answered_as_typed_is_read_without_its_et(previous, question, expected):
+    assert resolve_followup(question, [turn(previous)]).question == expected

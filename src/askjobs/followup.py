@@ -352,6 +352,8 @@ def resolve_followup(question: str, history: list | None) -> Resolution:
     led = bool(lead and lead.group().strip())
 
     prev_body, prev_punct = _split_question(previous)
+    # A previous follow-up answered as typed keeps its "Et": "Et que cherche NVIDIA ?" then "Et combien ?"
+    prev_body = re.sub(_CONJUNCTION, "", prev_body, flags=re.IGNORECASE)
     # 0. A year counted from the previous one: "Et l'année d'avant ?", "C'était combien dix ans plus tôt ?"
     relative = _RELATIVE_YEAR.search(body)
     old_years = _YEAR.findall(prev_body)
