@@ -66,6 +66,7 @@ def test_what_was_replaced_is_recorded():
     "Quelle est la capitale de l'Australie ?",
     "Combien y a-t-il d'offres d'emploi en IA ?",  # impersonal "il"
     "Faut-il un diplôme pour devenir ingénieur en IA ?",
+    "Qu'est-ce que le RAG ?",  # the "ce" of "est-ce que" refers to nothing
     "Et qui encadre les usages responsables ?",  # a question of its own after "Et"
     "Et ?",
 ])

@@ -6,14 +6,19 @@ question (as it was understood) and the answer quoted for it — and records wha
 When the reference could mean several things ("ils" after a question about two roles, "elle"
 after an answer naming four companies), it returns the choices instead of guessing.
 
+A follow-up with a verb of its own ("Et que cherche NVIDIA ?") is a question of its own and is left
+as typed; a question word without a verb ("Et dans quels secteurs ?", "Pour quels projets ?") asks
+the previous question again with that question word.
+
 Pure functions over strings and dicts, no model: French word lists, a few patterns, and
-simplemma lemmas (through askjobs.text) to recognise role nouns in their plural forms.
+simplemma lemmas to recognise role nouns in their plural forms and verbs by their inflection.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .text import is_french_word, normalize, stopwords, strip_accents
 
@@ -48,8 +53,8 @@ _STOP_NP = frozenset(("aux", "au", "dans", "chez", "selon", "entre", "pour", "et
                       "va", "vont", "reste", "restent", "semble", "semblent", "utilise", "utilisent", "il", "ils", "elle",
                       "elles", "on", "en", "est-ce", "qu'est-ce"))
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-_LEAD = re.compile(r"^\s*(?:et|mais|puis|ok|d'accord|alors|sinon)\b[\s,]*(?:(?:pour|concernant|quant à)\s+)?",
-                   re.IGNORECASE)
+_CONJUNCTION = r"^\s*(?:et|mais|puis|ok|d'accord|alors|sinon)\b[\s,]*"
+_LEAD = re.compile(_CONJUNCTION + r"(?:(?:pour|concernant|quant à)\s+)?", re.IGNORECASE)
 _FRAGMENT_YEAR = re.compile(r"^(?:(?:en|pour|au cours de|durant|pendant|à partir de|depuis)\s+)?(?:l'année\s+)?"
                             r"((?:19|20)\d\d)$", re.IGNORECASE)
 # A prepositional phrase that adds a place, an organisation, a sector or a source to the question.
@@ -69,12 +74,36 @@ _RELATIVE_YEAR = re.compile(r"\b(?:(?P<n>\d{1,2}|" + "|".join(_NUMBER_WORDS) + r
                             r"|(?P<year>l'année\s+(?:d'avant|précédente|d'après|suivante)))", re.IGNORECASE)
 _DISLOCATION = re.compile(r"^\s*(?:et\s+)?((?:le|la|les|l')\s*[^,?]{2,40}?)\s*,\s*(?:il|elle|ils|elles)\s+",
                           re.IGNORECASE)
-_REFERENCE = re.compile(r"\b(?:ce|cet|cette|ces)\s+(?!document|article|texte|site|page)\w+|^\s*(?:c'|ça\b|cela\b)",
-                        re.IGNORECASE)
+# "ce"/"ces" + a noun, not the "ce" of "est-ce que".
+_REFERENCE = re.compile(r"(?<![\w-])(?:ce|cet|cette|ces)\s+(?!document|article|texte|site|page)\w+"
+                        r"|^\s*(?:c'|ça\b|cela\b)", re.IGNORECASE)
 # A name in a question: capitalised, not its first word, not "IA" ("NVIDIA", "Meta", "Google Cloud").
 _NAME = re.compile(r"(?<=\S\s)(?!IA\b)[A-ZÀ-Þ][\w-]*[A-Za-zÀ-ÿ](?:\s+[A-ZÀ-Þ][\w-]+)*")
-_CONTINUATION = re.compile(r"^\s*(?:pour|dans|avec|chez|depuis|par|selon|sur|en|à)\s+"
-                           r"(?:quel|quelle|quels|quelles|qui|quoi|combien|quand)\b", re.IGNORECASE)
+_PREPOSITION = (r"(?:d'ici|d'|jusqu'à|jusqu'en|à partir de|auprès de|grâce à|pour|dans|avec|chez|depuis|par|"
+                r"selon|sur|en|à|de|vers|contre|entre)")
+_AFTER_PREPOSITION = r"(?:\s+|(?<='))"
+# A question phrase that is a whole follow-up: "Pour quels projets", "Et depuis quand", "Et combien de postes".
+# A bare "quel langage", "qui" or "quoi" is left out: it could be a subject or an object, not an adverbial.
+_HOW_MANY = r"combien(?:\s+de\s+[\w-]+|\s+d'[\w-]+)?"
+_WH_FRAGMENT = re.compile(
+    rf"^(?:{_PREPOSITION}{_AFTER_PREPOSITION}(?:(?:quel|quelle|quels|quelles)\s+[\w-]+|{_HOW_MANY}|qui|quoi|quand|où)"
+    rf"|{_HOW_MANY}|quand|où|pourquoi|comment)(?![\w'-])", re.IGNORECASE)
+# What may follow it without naming anything: "Et dans quels secteurs en particulier ?", "Et pourquoi autant ?"
+_WH_FILLERS = frozenset(("en", "particulier", "exactement", "précisément", "donc", "alors", "au", "juste", "ça",
+                         "cela", "encore", "environ", "autant", "ainsi", "toujours", "surtout", "davantage", "plutôt"))
+# A previous question word that only adds a circumstance (why, how, where, when, in which sector) and
+# gives way to the new one: "Pourquoi les entreprises investissent-elles…" → "Dans quels secteurs les…".
+_ADJUNCT_FRAME = re.compile(
+    rf"^(?:{_PREPOSITION}{_AFTER_PREPOSITION}(?:quel|quelle|quels|quelles)\s+[\w-]+"
+    r"(?:\s+(?:en particulier|exactement|précisément))?"
+    r"|pour quelles? raisons?|de quelle (?:manière|façon)|(?:(?:depuis|jusqu'à|d'ici)\s+)?(?:pourquoi|comment|quand)"
+    r"|(?:d')?où)(?![\w'-])", re.IGNORECASE)
+# A question that asks something (its subject, its object, an amount): the new question word is added after it.
+_ASKS_WORD = re.compile(
+    rf"^(?:{_PREPOSITION}{_AFTER_PREPOSITION})?(?:qu'|que|qui|quoi|quel|quelle|quels|quelles|lequel|laquelle|lesquels|"
+    r"lesquelles|où|quand|comment|combien|pourquoi)(?![\w-])"
+    r"|\b(?:quel|quelle|quels|quelles|combien|comment|pourquoi|quand|où|quoi)(?![\w'-])", re.IGNORECASE)
+_WHICH_NOUN = re.compile(r"^(?:quels|quelles)\s+(?!sont\b|étaient\b|seront\b)([\w-]+)", re.IGNORECASE)
 _AUXILIARIES = frozenset(("est", "sont", "a", "ont", "était", "étaient", "sera", "seront", "avait", "avaient"))
 
 
@@ -323,6 +352,8 @@ def resolve_followup(question: str, history: list | None) -> Resolution:
     led = bool(lead and lead.group().strip())
 
     prev_body, prev_punct = _split_question(previous)
+    # A previous follow-up answered as typed keeps its "Et": "Et que cherche NVIDIA ?" then "Et combien ?"
+    prev_body = re.sub(_CONJUNCTION, "", prev_body, flags=re.IGNORECASE)
     # 0. A year counted from the previous one: "Et l'année d'avant ?", "C'était combien dix ans plus tôt ?"
     relative = _RELATIVE_YEAR.search(body)
     old_years = _YEAR.findall(prev_body)
@@ -359,17 +390,26 @@ def resolve_followup(question: str, history: list | None) -> Resolution:
     if reference and not any(not np.generic for np in noun_phrases(body)):
         return _resolved(f"{body}, à propos de « {prev_body} »", punct, base, "reference", {"topic": prev_body})
 
-    # 4. A question that continues the previous one: "Pour quels projets ?", "Depuis quand ?"
-    if _CONTINUATION.match(body) and len(body.split()) <= 5:
-        return _resolved(f"{prev_body}, {body[:1].lower()}{body[1:]}", punct, base, "ellipsis",
-                         {"question": prev_body})
-    if not (led or _is_fragment(fragment)):
+    # 4. A question of its own: its own verb ("Et que cherche NVIDIA ?", "Et qu'est-ce que le RAG ?",
+    #    "Et les architectes gagnent-ils plus ?"), or a question word and its own subject named.
+    conjunction = re.match(_CONJUNCTION, body, re.IGNORECASE)
+    asked = body[conjunction.end():].strip() if conjunction else body.strip()
+    if _has_verb(asked) or (_ASKS_WORD.search(asked) and _names_subject(asked)):
         return Resolution(question)
 
-    if led and _QUESTION_WORD.match(fragment) and len(fragment.split()) > 3:
-        return Resolution(question)  # "Et qui encadre les usages responsables ?" is a question of its own
+    # 5. A question word without a verb asks the previous question again: "Pour quels projets ?",
+    #    "Et dans quels secteurs en particulier ?", "Et depuis quand ?", "Et combien ?"
+    wh = _WH_FRAGMENT.match(asked)
+    if wh and all(w.lower() in _WH_FILLERS for w in asked[wh.end():].split()):
+        return _ask_again(asked, prev_body, punct, base)
+    if not (led or _is_fragment(fragment)):
+        return Resolution(question)
+    if wh or led and _QUESTION_WORD.match(fragment) and len(fragment.split()) > 3:
+        # "Et dans quels secteurs chez Google ?", "Et quel salaire pour un architecte senior ?": they name what they
+        # ask about; nothing in the previous question to complete.
+        return Resolution(question)
 
-    # 5. Ellipsis: "Et en 2024 ?", "Et dans les grandes entreprises ?", "Et pour les architectes ?"
+    # 6. Ellipsis: "Et en 2024 ?", "Et dans les grandes entreprises ?", "Et pour les architectes ?"
     year = _FRAGMENT_YEAR.match(fragment)
     if year:
         new = year.group(1)
@@ -421,6 +461,86 @@ def resolve_followup(question: str, history: list | None) -> Resolution:
         return _resolved(f"{new_subject} {_de(target.plain())}", "?", base, "ellipsis",
                          {"subject": target.plain()}, {"asked": new_subject})
     return Resolution(question)
+
+
+def _ask_again(asked: str, prev_body: str, punct: str, base: dict) -> Resolution:
+    """The previous question with the follow-up's question word: "Pourquoi X ?" + "Et dans quels secteurs ?"."""
+    asked = asked[:1].lower() + asked[1:]
+    frame = _ADJUNCT_FRAME.match(prev_body)
+    rest = prev_body[frame.end():].strip(" ,") if frame else ""
+    if frame and rest:  # why, how, when, where: the new question word takes its place
+        return _resolved(f"{asked} {rest}", punct, base, "ellipsis", {"question": rest},
+                         {"question_word": frame.group()})
+    which = _WHICH_NOUN.match(prev_body)
+    if which and asked.lower() == "combien":  # "Quelles entreprises recrutent…" + "Et combien ?": how many of them
+        noun = which.group(1)
+        rest = prev_body[which.end():].strip()
+        elided = "d'" if noun[:1].lower() in "aeiouyéèêàâîôûh" else "de "
+        return _resolved(f"combien {elided}{noun} {rest}", punct, base, "ellipsis", {"question": rest},
+                         {"question_word": prev_body[:which.start(1)].strip()})
+    if not _ASKS_WORD.search(prev_body):  # yes/no: "Les entreprises adoptent-elles l'IA ?" + "Depuis quand ?"
+        first = _WORD.match(prev_body)
+        lower = first and (first.group().endswith("'") or is_french_word(first.group().split("-")[0]))
+        text = prev_body[:1].lower() + prev_body[1:] if lower and not first.group().isupper() else prev_body
+        return _resolved(f"{asked} {text}", punct, base, "ellipsis", {"question": prev_body})
+    # The previous question word is what it asks (a subject, an object, an amount): both stay.
+    return _resolved(f"{prev_body}, {asked}", punct, base, "ellipsis", {"question": prev_body})
+
+
+# Finite forms a question leans on; simplemma reads a few of them as nouns ("fait") or adverbs.
+_FINITE = frozenset(("est", "sont", "était", "étaient", "sera", "seront", "serait", "seraient", "a", "ont", "avait",
+                     "avaient", "aura", "auront", "fait", "font", "va", "vont", "peut", "peuvent", "doit", "doivent",
+                     "faut", "existe", "existent", "vaut", "valent", "veut", "veulent"))
+_ARTICLES = frozenset(("le", "la", "les", "l'", "un", "une", "des", "du", "de", "d'", "ce", "cet", "cette", "ces",
+                       "son", "sa", "ses", "leur", "leurs", "au", "aux"))
+# After these a word is a noun: "la recherche", "quelles offres".
+_NOUN_SLOT = _ARTICLES | {"quel", "quelle", "quels", "quelles", "chaque", "plusieurs", "quelques", "mon", "ma", "mes",
+                          "notre", "nos", "votre", "vos"}
+_QUESTION_PRONOUNS = frozenset(("que", "qu'", "qui", "où", "comment", "pourquoi", "quand", "combien"))
+_RELATIVES = frozenset(("qui", "que", "qu'", "dont", "où"))
+_INFLECTED_VERB = re.compile(r"\w-(?:t-)?(?:il|elle|ils|elles|on|ce)\b", re.IGNORECASE)  # "gagnent-ils", "est-ce"
+_NOT_VERB_END = re.compile(r"(?:é|ée|és|ées|ant|es|ment)$")  # participles, plural nouns, adverbs
+
+
+@lru_cache(maxsize=4096)
+def _lemma(word: str) -> str:
+    import simplemma
+
+    return simplemma.lemmatize(word, lang="fr")
+
+
+def _has_verb(text: str) -> bool:
+    """Whether a question has a verb of its own ("que cherche NVIDIA", "les architectes gagnent combien").
+
+    No tagger: a verb is a finite form of a common verb, an inverted verb ("gagnent-ils"), a word right
+    after an interrogative pronoun ("qui embauche", "comment devenir"), or a word that simplemma reads as an
+    inflected form of a verb ("recrutent" → "recruter"). A word after an article is a noun ("la recherche");
+    a relative clause is not the question's verb ("les architectes qui débutent").
+    """
+    if _INFLECTED_VERB.search(text):
+        return True
+    words = [w.lower() for w, _, _ in _words(text)]
+    for i, w in enumerate(words):
+        prev = words[i - 1] if i else ""
+        if i > 0 and w in _RELATIVES and not re.fullmatch(_PREPOSITION, prev):
+            return False
+        if w in _FINITE and prev not in _ARTICLES:
+            return True
+        if prev in _NOUN_SLOT or w in stopwords() or w in _WH_FILLERS or not w.isalpha() or w.endswith("ment"):
+            continue  # a noun after its article, a function word, an adverb
+        if prev in ("se", "s'") or prev in _QUESTION_PRONOUNS and is_french_word(w):
+            return True
+        lemma = _lemma(w)
+        if lemma.endswith(("er", "ir", "re", "oir")) and not w.startswith(lemma) and not _NOT_VERB_END.search(w):
+            return True
+    return False
+
+
+def _names_subject(text: str) -> bool:
+    """A name that is not the object of a preposition: "NVIDIA" in "combien NVIDIA", not "Meta" in "chez Meta"."""
+    words = [w for w, _, _ in _words(text)]
+    return any(w[:1].isupper() and w != "IA" and not w.endswith("'")
+               and not re.fullmatch(_PREPOSITION, words[i - 1], re.IGNORECASE) for i, w in enumerate(words) if i)
 
 
 def _is_fragment(text: str) -> bool:

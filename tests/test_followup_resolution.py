@@ -1,0 +1,104 @@
+"""Which follow-ups borrow from the previous question, and how: a question of its own stays as it is,
+a question word without a verb asks the previous question again with it, an ellipsis fills in the rest.
+
+Each case is (previous question, follow-up, expected question); STANDALONE means the follow-up is
+answered as typed, with nothing carried over (context None).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from askjobs.followup import resolve_followup
+
+STANDALONE = None
+
+
+def turn(question: str) -> dict:
+    return {"question": question, "answer": {"question": question, "answerable": False, "citations": []}}
+
+
+@pytest.mark.parametrize("previous,question,expected", [
+    # "Et" + a question with its own question word and verb (or named subject): nothing to borrow.
+    ("Quelles entreprises recrutent des experts en IA ?", "Et que cherche NVIDIA ?", STANDALONE),
+    ("Quelles entreprises recrutent des experts en IA ?", "Et que recherche Meta ?", STANDALONE),
+    ("Quelles entreprises recrutent des experts en IA ?", "Et qui embauche des ingénieurs en robotique ?", STANDALONE),
+    ("Que font les chercheurs scientifiques en IA ?", "Et qu'est-ce que le RAG ?", STANDALONE),
+    ("Que font les chercheurs scientifiques en IA ?", "Qu'est-ce que le RAG ?", STANDALONE),
+    ("Que font les chercheurs scientifiques en IA ?", "Et comment devenir architecte IA ?", STANDALONE),
+    ("Qui vérifie la conformité des systèmes intelligents ?", "Et qui encadre les usages responsables ?",
+     STANDALONE),
+    ("Quel est le salaire d'un chef de produit IA ?", "Et quel est celui d'un architecte ?", STANDALONE),
+    ("Quelles entreprises recrutent des ingénieurs en IA ?", "Et les architectes gagnent combien ?", STANDALONE),
+    ("Combien gagnent les chercheurs scientifiques en IA ?", "Et les architectes gagnent-ils plus ?", STANDALONE),
+    # A question word without a verb: the previous question asked with it. Its own question word, when
+    # it only says how or why, gives way ("Pourquoi …" → "Dans quels secteurs …").
+    ("Pourquoi les entreprises investissent-elles dans l'IA ?", "Et dans quels secteurs en particulier ?",
+     "Dans quels secteurs en particulier les entreprises investissent-elles dans l'IA ?"),
+    ("Comment les entreprises utilisent-elles l'IA ?", "Et dans quels secteurs ?",
+     "Dans quels secteurs les entreprises utilisent-elles l'IA ?"),
+    ("Où travaillent les chercheurs scientifiques en IA ?", "Et depuis quand ?",
+     "Depuis quand travaillent les chercheurs scientifiques en IA ?"),
+    ("Quand l'IA remplacera-t-elle les emplois de bureau ?", "Et pourquoi ?",
+     "Pourquoi l'IA remplacera-t-elle les emplois de bureau ?"),
+    # ... a yes/no question gets the question word in front.
+    ("Les institutions financières adoptent-elles l'IA ?", "Et pour quelles raisons ?",
+     "Pour quelles raisons les institutions financières adoptent-elles l'IA ?"),
+    ("Les offres d'emploi liées à l'IA ont-elles augmenté selon LinkedIn ?", "Et de combien ?",
+     "De combien les offres d'emploi liées à l'IA ont-elles augmenté selon LinkedIn ?"),
+    ("Faut-il un diplôme pour devenir ingénieur en IA ?", "Et pourquoi ?",
+     "Pourquoi faut-il un diplôme pour devenir ingénieur en IA ?"),
+    ("Les chercheurs scientifiques en IA travaillent-ils chez Meta ?", "Et depuis combien de temps ?",
+     "Depuis combien de temps les chercheurs scientifiques en IA travaillent-ils chez Meta ?"),
+    # ... "combien" after "quels N" asks how many N.
+    ("Quelles entreprises recrutent des ingénieurs en IA ?", "Et combien ?",
+     "Combien d'entreprises recrutent des ingénieurs en IA ?"),
+    # ... a question word that is the subject or the thing asked stays, the new one follows it.
+    ("Quelle entreprise recrute des ingénieurs en robotique ?", "Et pour quels projets ?",
+     "Quelle entreprise recrute des ingénieurs en robotique, pour quels projets ?"),
+    ("De combien ont augmenté les offres de spécialistes IA dans la santé ?", "Et depuis quand ?",
+     "De combien ont augmenté les offres de spécialistes IA dans la santé, depuis quand ?"),
+    ("Combien de nouveaux emplois l'IA va-t-elle créer dans le monde ?", "Et d'ici quand ?",
+     "Combien de nouveaux emplois l'IA va-t-elle créer dans le monde, d'ici quand ?"),
+    ("Combien gagnent les chercheurs scientifiques en IA ?", "Et pourquoi autant ?",
+     "Combien gagnent les chercheurs scientifiques en IA, pourquoi autant ?"),
+    # Ellipses with no verb and no question word of their own: resolved as before.
+    ("Quelle est la fourchette de salaire des architectes IA ?", "Et pour les chercheurs scientifiques en IA ?",
+     "Quelle est la fourchette de salaire des chercheurs scientifiques en IA ?"),
+    ("Combien gagnent les chercheurs scientifiques en IA ?", "Et pour les architectes qui débutent ?",
+     "Combien gagnent les architectes qui débutent ?"),  # the verb of a relative clause is not its own
+    ("Quel est le salaire moyen d'un ingénieur en IA aux États-Unis en 2025 ?", "Et en 2024 ?",
+     "Quel est le salaire moyen d'un ingénieur en IA aux États-Unis en 2024 ?"),
+    ("Quel est le salaire des ingénieurs IA dans la finance ?", "Et la recherche ?",
+     "Quel est le salaire des ingénieurs IA dans la recherche ?"),
+    ("Quelles entreprises recrutent des ingénieurs en IA ?", "Et chez Meta ?",
+     "Quelles entreprises recrutent des ingénieurs en IA chez Meta ?"),
+    ("Quelle entreprise recrute des ingénieurs en robotique ?", "Pour quels projets ?",
+     "Quelle entreprise recrute des ingénieurs en robotique, pour quels projets ?"),
+    ("Quels frameworks d'apprentissage automatique faut-il connaître ?", "Et quel langage ?", STANDALONE),
+    ("Quelles compétences faut-il pour devenir ingénieur en IA ?", "Et quelles certifications ?", STANDALONE),
+])
+def test_a_follow_up_borrows_only_what_it_leaves_out(previous, question, expected):
+    r = resolve_followup(question, [turn(previous)])
+    assert not r.ambiguous
+    if expected is STANDALONE:
+        assert (r.question, r.context) == (question, None)
+    else:
+        assert r.question == expected
+        assert r.context["previous"] == previous and r.context["resolved"] == expected
+
+
+def test_the_question_word_given_way_is_recorded():
+    r = resolve_followup("Et dans quels secteurs ?", [turn("Comment les entreprises utilisent-elles l'IA ?")])
+    assert r.context["kind"] == "ellipsis" and r.context["replaced"] == {"question_word": "Comment"}
+    assert r.context["carried"] == {"question": "les entreprises utilisent-elles l'IA"}
+
+
+@pytest.mark.parametrize("previous,question,expected", [
+    ("Et pourquoi les entreprises investissent-elles dans l'IA ?", "Et dans quels secteurs ?",
+     "Dans quels secteurs les entreprises investissent-elles dans l'IA ?"),
+    ("Et les entreprises adoptent-elles l'IA ?", "Et depuis quand ?",
+     "Depuis quand les entreprises adoptent-elles l'IA ?"),
+])
+def test_a_previous_question_answered_as_typed_is_read_without_its_et(previous, question, expected):
+    assert resolve_followup(question, [turn(previous)]).question == expected
