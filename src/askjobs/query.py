@@ -103,7 +103,15 @@ _ASKS_LIST = re.compile(r"\bquel(?:le)?s\b|\blesquel(?:le)?s\b|\bcitez\b|\b[ée]
 # People often type without accents ("qui a ecrit", "salaire median", "ingenieur"): the patterns above are
 # matched on the question and the pattern both with accents folded.
 def _fold(text: str) -> str:
-    return strip_accents(normalize(text))
+    return strip_accents(_unled(normalize(text)))
+
+
+# "Et qui encadre… ?", "Mais pourquoi… ?": a conjunction before the question word hides it from the patterns.
+_LEAD = re.compile(r"^\W*(?:et|mais|alors|donc|bon|ok|sinon|puis)\b[\s,]*(?=\S)", re.IGNORECASE)
+
+
+def _unled(low: str) -> str:
+    return _LEAD.sub("", low, count=1)
 
 
 def _folded(pattern: re.Pattern) -> re.Pattern:
@@ -255,7 +263,7 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
     weights = {t: index.idf(t) for t in terms} if index is not None else {t: 1.0 for t in terms}
     stripped = resolved.strip()
     kind = answer_type(resolved)
-    low = normalize(resolved)
+    low = _unled(normalize(resolved))
     if kind == "definition" and _VERB_AFTER.search(low):
         kind = None  # "Qu'est-ce que les Romains ont construit ?": an open question about what was done
     years = tuple(dict.fromkeys(_YEAR.findall(resolved)))
