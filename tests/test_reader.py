@@ -246,3 +246,36 @@ def test_a_why_question_is_answered_with_the_sentence_that_gives_the_cause(forms
     assert forms_app.index.documents[c.source].text[c.start:c.end] == c.quote
     refused = forms_app.ask("Pourquoi la formation continue reste-t-elle une priorité des ingénieurs ?")
     assert not refused.answerable and refused.reason == "Les passages trouvés parlent du sujet, mais ne disent pas pourquoi."
+
+
+LISTS = {
+    "llm.txt": (
+        "IA générative et flux de travail\n"
+        "En définitive, l'IA exige une montée en compétences continue.\n"
+        "Savoir travailler avec des LLM est désormais une compétence exigée. Ceci inclus:\n"
+        "Intégration API: Connecter des LLM aux logiciels existants. "
+        "RAG: Donner aux LLM des données externes pour fiabiliser les résultats. "
+        "IA agentique: Développer des agents autonomes à partir de LLM.\n"
+        "Des formations en éthique sont en plein essor.\n"
+        "Les nouveaux métiers sont variés. Parmi eux, on trouve:\n"
+        "Ingénieurs: conçoivent les algorithmes. Éthiciens: encadrent les usages.\n"
+    ),
+}
+
+
+def test_a_list_question_gets_the_items_the_documents_announce_for_it(tmp_path):
+    settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus", LISTS), index_dir=tmp_path / "index",
+                        chunk_tokens=200, chunk_overlap=5)
+    app = AskJobs(settings, FakeEncoder())
+    app.build()
+    answer = app.ask("Quelles compétences liées aux LLM sont exigées ?")
+    assert answer.form == "list"
+    assert [c.quote.split(":")[0] for c in answer.citations] == ["Intégration API", "RAG", "IA agentique"]
+    # The list after "Parmi eux, on trouve:" is about jobs: its paragraph does not speak of training.
+    from askjobs.answer import _announced_list
+    query = app.analyse("Quelles formations sont en plein essor ?")
+    retrieval = app.search(query)
+    from askjobs.answer import _score_sentences
+    ranked = sorted(_score_sentences(app.index, list(retrieval.hits), query, retrieval.qvec).values(),
+                    key=lambda c: -c.score)
+    assert _announced_list(app.index, query, ranked, ranked[0]) is None

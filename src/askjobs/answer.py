@@ -808,6 +808,19 @@ def _list_quotes(query: Query, index: Index, hits: list[Hit], candidates: dict[i
         used += len(text)
         return True
 
+    # A list the documents announce ("… Ceci inclus:" then its items) about what is asked is the answer,
+    # even when a loose sentence scored higher: its items are what a reader would quote.
+    announced = _announced_list(index, query, ranked, best)
+    if announced is not None:
+        source, block, cand = announced
+        for item in block.items:
+            a, b = _item_span(index, source, item, settings)
+            add(a, b, source, cand)
+        if len(out) >= 2:
+            return out
+        out.clear()
+        used = 0
+
     for rank, cand in enumerate(ranked[:12]):
         if cand.score < best.score - LIST_MARGIN or len(out) >= settings.max_list_items:
             break
@@ -836,6 +849,29 @@ def _list_quotes(query: Query, index: Index, hits: list[Hit], candidates: dict[i
     return out
 
 
+def _announced_list(index: Index, query: Query, ranked: list[_Candidate], best: _Candidate):
+    """(source, block, candidate) of the best-ranked list block about what a list question asks, or None.
+
+    About it: the focus noun ("compétences") and most of the question's other words are in the list's
+    introduction, with the sentences of its paragraph before it."""
+    total = sum(query.weights.get(t, 1.0) for t in query.terms if t not in query.focus) or 1.0
+    for cand in ranked[:12]:
+        if cand.score < best.score - LIST_MARGIN:
+            break
+        s = index.sentences[cand.sid]
+        block = structure_of(index, s.source).list_holding(s.start, s.end)
+        if block is None or len(block.items) < 2:
+            continue
+        around = _intro_terms(index, s.source, block, paragraph=True)
+        if query.focus and not set(query.focus) & around:
+            continue
+        said = sum(query.weights.get(t, 1.0) for t in query.terms if t not in query.focus and t in around)
+        if said / total >= ANNOUNCED_SHARE:
+            return s.source, block, cand
+    return None
+
+
+ANNOUNCED_SHARE = 0.35  # of the question's words (IDF-weighted, focus aside) a list's introduction must say
 TIE_MARGIN = 0.25  # sentences scored within this of the best are as good a reading: the checks decide
 REASON_MARGIN = 0.5  # … for a "pourquoi", whose cause is often in a sentence sharing fewer of its words
 
@@ -905,7 +941,7 @@ def _section_terms(index: Index, sid: int) -> set[str]:
     return index.cached(("section", sid), compute)
 
 
-def _intro_terms(index: Index, source: str, block: ListBlock) -> set[str]:
+def _intro_terms(index: Index, source: str, block: ListBlock, paragraph: bool = False) -> set[str]:
     """Terms of a list's introduction and of the sentences before it up to their heading (at most
     three): "L'essor de l'IA générative a modifié les exigences en matière de compétences … Ceci inclus:"."""
     text = index.documents[source].text
@@ -913,10 +949,13 @@ def _intro_terms(index: Index, source: str, block: ListBlock) -> set[str]:
     sids = _source_sentences(index, source)
     starts = [index.sentences[i].start for i in sids]
     k = bisect.bisect_left(starts, block.intro.start) - 1
+    start = block.intro.start
     for j in range(k, max(k - 3, -1), -1):
-        if is_heading(index.sentences[sids[j]].text):
-            break
+        prev = index.sentences[sids[j]]
+        if is_heading(prev.text) or (paragraph and "\n" in text[prev.end:start]):
+            break  # (with `paragraph`, the introduction's own paragraph only)
         out |= _sentence_terms(index, sids[j])
+        start = prev.start
     return out
 
 
