@@ -252,7 +252,7 @@ LISTS = {
     "llm.txt": (
         "IA générative et flux de travail\n"
         "En définitive, l'IA exige une montée en compétences continue.\n"
-        "Savoir travailler avec des LLM est désormais une compétence exigée. Ceci inclus:\n"
+        "Savoir travailler avec des LLM est désormais une compétence clé. Ceci inclus:\n"
         "Intégration API: Connecter des LLM aux logiciels existants. "
         "RAG: Donner aux LLM des données externes pour fiabiliser les résultats. "
         "IA agentique: Développer des agents autonomes à partir de LLM.\n"
@@ -263,19 +263,24 @@ LISTS = {
 }
 
 
+def _ranked(app, question):
+    from askjobs.answer import _score_sentences
+    query = app.analyse(question)
+    retrieval = app.search(query)
+    cands = _score_sentences(app.index, list(retrieval.hits), query, retrieval.qvec)
+    return query, sorted(cands.values(), key=lambda c: (-c.score, c.sid))
+
+
 def test_a_list_question_gets_the_items_the_documents_announce_for_it(tmp_path):
+    from askjobs.answer import _announced_list
     settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus", LISTS), index_dir=tmp_path / "index",
                         chunk_tokens=200, chunk_overlap=5)
     app = AskJobs(settings, FakeEncoder())
     app.build()
-    answer = app.ask("Quelles compétences liées aux LLM sont exigées ?")
-    assert answer.form == "list"
-    assert [c.quote.split(":")[0] for c in answer.citations] == ["Intégration API", "RAG", "IA agentique"]
+    text = app.index.documents["llm.txt"].text
+    query, ranked = _ranked(app, "Quelles compétences liées aux LLM sont exigées ?")
+    source, block, _ = _announced_list(app.index, query, ranked, ranked[0])
+    assert [text[i.start:i.end].split(":")[0] for i in block.items] == ["Intégration API", "RAG", "IA agentique"]
     # The list after "Parmi eux, on trouve:" is about jobs: its paragraph does not speak of training.
-    from askjobs.answer import _announced_list
-    query = app.analyse("Quelles formations sont en plein essor ?")
-    retrieval = app.search(query)
-    from askjobs.answer import _score_sentences
-    ranked = sorted(_score_sentences(app.index, list(retrieval.hits), query, retrieval.qvec).values(),
-                    key=lambda c: -c.score)
+    query, ranked = _ranked(app, "Quelles formations sont en plein essor ?")
     assert _announced_list(app.index, query, ranked, ranked[0]) is None
