@@ -252,7 +252,7 @@ LISTS = {
     "llm.txt": (
         "IA générative et flux de travail\n"
         "En définitive, l'IA exige une montée en compétences continue.\n"
-        "Savoir travailler avec des LLM est désormais une compétence clé. Ceci inclus:\n"
+        "Les compétences liées aux LLM sont désormais exigées. Ceci inclus:\n"
         "Intégration API: Connecter des LLM aux logiciels existants. "
         "RAG: Donner aux LLM des données externes pour fiabiliser les résultats. "
         "IA agentique: Développer des agents autonomes à partir de LLM.\n"
