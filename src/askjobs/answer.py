@@ -535,9 +535,13 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
 # consequence from ("… discriminatoires. Par conséquent, …"); "ainsi que" is a list, not a cause.
 _CAUSE = re.compile(r"\b(?:parce qu|car\b|en raison d|gr[âa]ce [àa]|afin d|pour (?:que|qu['’]|(?:s['’]|se |l['’]|les? |la |leur )?\w+(?:er|ir|re)\b)|"
                     r"c['’]est pourquoi|du[es]? [àa]|dûe?s? [àa]|[àa] cause d|puisqu|par cons[ée]quent|[ée]tant donn[ée]|"
-                    r"vu qu|en effet|donc\b|garanti|conduit [àa]|m[èe]ne(?:nt)? [àa]|provoqu|favoris|stimul|refl[èe]te|entra[îi]ne(?:nt)?\b|expliqu|ainsi(?! qu)|de sorte qu|si bien qu)", re.IGNORECASE)
+                    r"vu qu|en effet|donc\b|raison|caus[ée]|(?:à la )?suite (?:[àa]|d)|aboutiss|r[ée]sult|provien|faute d|sous l['’]effet|"
+                    r"dans le but|en vue d|motiv|oblig|contrain|garanti|conduit [àa]|m[èe]ne(?:nt)? [àa]|provoqu|favoris|stimul|refl[èe]te|entra[îi]ne(?:nt)?\b|expliqu|ainsi(?! qu)|de sorte qu|si bien qu)", re.IGNORECASE)
 _CONSEQUENCE = re.compile(r"^\W*(?:par cons[ée]quent|c['’]est pourquoi|donc|ainsi|de ce fait|d[èe]s lors|en cons[ée]quence)\b",
                           re.IGNORECASE)
+# A definition phrased otherwise than "X est / X : / X (…)": "Il s'agit d'un numéro de série désignant…".
+_DEFINING_WORDS = re.compile(r"\bil s['’]agit d|c['’]est-à-dire|\bd[ée]sign|\bsignifi|\bconsist|\bappel[ée]e?s?\b|"
+                             r"\bnomm[ée]e?s?\b|\bd[ée]fini", re.IGNORECASE)
 FORM_CUT = 0.25  # a quote that names the subject but neither defines nor explains it, for a question that asks it to
 
 
@@ -556,7 +560,7 @@ def _form_unmet(query: Query, index: Index, source: str, start: int, end: int, s
     if query.answer_type == "definition" and query.asks_meaning and len(query.defined.split()) <= 4:
         if not set(analyze(query.defined)) <= set(analyze(text[start:end])):
             return None  # the quote does not name the word: a paraphrase the reader cannot judge
-        if _clause_answer(query, index, source, start, end) is not None:
+        if _clause_answer(query, index, source, start, end) is not None or _DEFINING_WORDS.search(text[start:end]):
             return None
         return f"Les documents mentionnent « {query.defined} » sans en donner de définition."
     return None

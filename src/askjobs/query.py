@@ -84,7 +84,7 @@ _ASKS_DEFINITION = re.compile(
     r"|\bde quoi s'occupen?t?\b|\bqui sont les\b")
 _ASKS_REASON = re.compile(
     r"^\W*pourquoi\b|\bpourquoi\b|\bpour quelles? raisons?\b|\bà cause de quoi\b"
-    r"|\bqu'est-ce qui (?:explique|pousse|motive|justifie|cause|a )|\bquel(?:le)?s? (?:est |sont )?(?:la |les |le )?"
+    r"|\bqu'est-ce qui (?:explique|pousse|motive|justifie|cause|a (?:caus|provoqu|entra[iî]n|pouss|motiv|conduit|men[ée]))|\bquel(?:le)?s? (?:est |sont )?(?:la |les |le )?"
     r"(?:raison|cause|motif|risque|effet|cons[ée]quence|impact)s?\b")
 _ASKS_MANNER = re.compile(r"^\W*comment\b(?! s'appel)|\bde quelle (?:mani[èe]re|fa[çc]on)\b|\bpar quels? moyens?\b")
 # A person question the answer must name someone for ("Qui dirige NVIDIA ?"); a bare "qui" may be
