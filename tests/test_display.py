@@ -67,3 +67,13 @@ def test_the_cli_prints_quotes_and_file_names_safely():
     assert "[1] Titre — note\ufffd[31m.txt, caractères 0–" in shown
     assert "\u202e" not in shown and "\x1b" not in shown
     assert quote == c.quote  # the stored quote and its offsets are untouched
+
+
+def test_the_terminal_says_the_confidence_in_the_same_words_as_the_chat():
+    from askjobs.cli import format_answer
+    from askjobs.schema import Answer, Citation
+    c = Citation(n=1, source="a.txt", title="A", chunk_id="x", start=0, end=5, quote="Texte", passage="Texte",
+                 passage_start=0, passage_end=5, score=1.0)
+    assert format_answer(Answer("q", "Texte", True, 0.9, (c,)), bold=False).startswith("Réponse sûre (confiance 0.90)")
+    assert format_answer(Answer("q", "Texte", True, 0.55, (c,)), bold=False).startswith("Réponse probable (confiance 0.55)")
+    assert format_answer(Answer("q", "Texte", True, 0.45, (c,)), bold=False).startswith("Réponse incertaine (confiance 0.45)")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .display import safe_display as _shown
 from .threads import start_loading
+from .ui import confidence_words
 
 
 def _settings(args):
@@ -147,7 +148,7 @@ def format_answer(answer, bold: bool | None = None) -> str:
     bold = sys.stdout.isatty() if bold is None else bold
     lines = []
     if answer.answerable:
-        lines.append(f"Réponse (confiance {answer.confidence:.2f}) :")
+        lines.append(f"{confidence_words(answer.confidence)[1].capitalize()} (confiance {answer.confidence:.2f}) :")
         for c in answer.citations:
             bullet = "• " if answer.form == "list" else ""
             lines.append(f"{bullet}« {_highlighted(c, bold)} » [{c.n}]")
