@@ -284,3 +284,10 @@ def test_a_list_question_gets_the_items_the_documents_announce_for_it(tmp_path):
     # The list after "Parmi eux, on trouve:" is about jobs: its paragraph does not speak of training.
     query, ranked = _ranked(app, "Quelles formations sont en plein essor ?")
     assert _announced_list(app.index, query, ranked, ranked[0]) is None
+
+
+def test_a_year_is_no_count():
+    from askjobs.answer import _matches_type
+    assert _matches_type("Certains postes ont connu un déclin jusqu'en 2030.", "number") == 0.0
+    assert _matches_type("En 2030, 20 millions de postes auront disparu.", "number") == 1.0
+    assert _matches_type("Publié en 2025.", "date") == 1.0

@@ -240,6 +240,9 @@ def _matches_type(text: str, qtype: str | None, asked_names: frozenset = frozens
         return 1.0 if new else 0.0
     if qtype == "amount":
         return 1.0 if _HAS_MONEY.search(text) or (_HAS_PERCENT.search(text) and _PAY_CONTEXT.search(text)) else 0.0
+    if qtype == "number":
+        # A year is no count: "jusqu'en 2030" does not say how many jobs were cut.
+        text = re.sub(r"\b(?:1[5-9]\d\d|20\d\d)\b", " ", text)
     pattern = {"number": _HAS_NUMBER, "date": _HAS_DATE, "duration": _HAS_DURATION, "percentage": _HAS_PERCENT,
                "definition": _DEFINES, "reason": _EXPLAINS, "manner": _MANNER}[qtype]
     return 1.0 if pattern.search(text) else 0.0
