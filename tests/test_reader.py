@@ -291,3 +291,10 @@ def test_a_year_is_no_count():
     assert _matches_type("Certains postes ont connu un déclin jusqu'en 2030.", "number") == 0.0
     assert _matches_type("En 2030, 20 millions de postes auront disparu.", "number") == 1.0
     assert _matches_type("Publié en 2025.", "date") == 1.0
+
+
+def test_a_cost_question_needs_the_thing_priced_in_the_quote(jobs_app):
+    q = analyse_question("Combien coûte un master en IA ?")
+    assert (q.answer_type, q.constraints.priced) == ("amount", "master en IA")
+    answer = jobs_app.ask("Combien coûte un master en IA ?")
+    assert not answer.answerable and answer.reason == "Les documents ne donnent aucun prix pour « master en IA »."

@@ -522,6 +522,9 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
     elif (unmet := _form_unmet(query, index, source, start, end, best.sid)) is not None:
         conf *= FORM_CUT
         reasons.append(unmet)
+    elif qtype == "amount" and c.priced_head and c.priced_head not in set(analyze(quote)):
+        conf *= 0.35  # a salary does not say what a master's degree costs
+        reasons.append(f"Les documents ne donnent aucun prix pour « {c.priced} ».")
     elif qtype == "amount" and any(t in index.term_df for t in c.role):
         # The role's words the documents use ("ingénieur", "invite") must be in the quote; a word they
         # never use ("outre-Atlantique") cannot be, and is left to the checks above.

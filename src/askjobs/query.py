@@ -215,11 +215,14 @@ class Constraints:
     places: tuple[str, ...] = ()  # "en France", "aux États-Unis": the place the answer must be about
     role: tuple[str, ...] = ()  # a pay question's role ("ingénieur d'invite"), as analysed terms
     role_text: str = ""  # … as written in the question, for the refusal's reason
+    priced: str = ""  # what a cost question asks the price of ("un master en IA"), as written
+    priced_head: str = ""  # … its head noun, analysed ("master"): the quote must name it
     decrease: bool = False  # the question asks about a loss or a fall ("détruire", "perdre", "baisser")
 
     def to_dict(self) -> dict:
         return {"key_tokens": list(self.key_tokens), "names": sorted(self.names), "years": list(self.years),
                 "numbers": list(self.numbers), "places": list(self.places), "role": self.role_text or None,
+                "priced": self.priced or None,
                 "decrease": self.decrease}
 
 
@@ -273,7 +276,8 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
     constraints = Constraints(key_tokens=tuple(dict.fromkeys(_KEY_TOKEN.findall(stripped))),
                               names=frozenset(names_in(resolved, all_words=True)), years=years, numbers=numbers,
                               places=tuple(dict.fromkeys(m.group(1) for m in _PLACE.finditer(resolved))),
-                              role=role, role_text=role_text, decrease=bool(_DECREASE.search(low)))
+                              role=role, role_text=role_text, decrease=bool(_DECREASE.search(low)),
+                              **(_priced(resolved) if kind == "amount" and not role else {}))
     required = (kind in REQUIRED_TYPES and not (kind == "organisation" and not _ASKS_ORGANISATION.search(folded))) \
         or (kind == "person" and bool(_ASKS_NAMED_PERSON.search(folded)))
     return Query(text=text, resolved=resolved, terms=terms, weights=weights, answer_type=kind, type_required=required,
@@ -377,6 +381,18 @@ def _defined(question: str) -> str:
     if not m:
         return ""
     return _DEFINED_TAIL.sub("", m.group(1)).strip(" ,«»\"")
+
+
+# "Combien coûte un master en IA ?", "le prix d'une formation": what the price is asked of.
+_COST = re.compile(r"(?:\bco[uû]ten?t?(?:-(?:il|elle|ils|elles))?\s+|\b(?:co[uû]t|prix|tarif|budget)s?\s+"
+                   r"(?:d'une?\s+|des\s+|du\s+|de la\s+|de l'|d'|de\s+))(?:une?\s+|les?\s+|la\s+|l')?([^?!.,;]+)",
+                   re.IGNORECASE)
+
+
+def _priced(question: str) -> dict:
+    m = _COST.search(question.replace("’", "'"))
+    head = next(iter(analyze(m.group(1))), "") if m else ""
+    return {"priced": m.group(1).strip(), "priced_head": head} if head else {}
 
 
 def _role(question: str, terms: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
