@@ -298,3 +298,14 @@ def test_a_cost_question_needs_the_thing_priced_in_the_quote(jobs_app):
     assert (q.answer_type, q.constraints.priced) == ("amount", "master en IA")
     answer = jobs_app.ask("Combien coûte un master en IA ?")
     assert not answer.answerable and answer.reason == "Les documents ne donnent aucun prix pour « master en IA »."
+
+
+def test_a_role_written_with_an_acronym_the_documents_spell_out_is_the_same_role(tmp_path):
+    docs = {"ia.txt": "L'intelligence artificielle (IA) change les métiers.\n"
+                      "Architectes IA: Ils conçoivent l'infrastructure. Leur salaire se situe entre 196 000 $ et 320 000 $.\n"}
+    settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus", docs), index_dir=tmp_path / "index",
+                        chunk_tokens=60, chunk_overlap=5)
+    app = AskJobs(settings, FakeEncoder())
+    app.build()
+    answer = app.ask("Combien gagne un architecte en intelligence artificielle ?")
+    assert answer.answerable and "196 000 $" in answer.answer

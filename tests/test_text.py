@@ -76,3 +76,14 @@ def test_clean_words_names_and_acronyms_stay_whole():
     clean = ("LinkedIn et YouTube à Montmartre : M. Dupont, Batmale et Chicagoland, le RGPD, les cobots "
              "agentiques, nomadisaient, www.cnil.fr, 157 000 $, 25,2 %.")
     assert unglue(clean) == clean
+
+
+def test_acronyms_a_document_spells_out():
+    from askjobs.text import acronyms
+    found = acronyms("L’intelligence artificielle (IA) transforme le travail. Le règlement général sur la protection "
+                     "des données (RGPD) s'applique. Une expertise en MLOps (Machine Learning Operations) aide. "
+                     "Un rôle (clé) et les grands modèles linguistiques (LLM).")
+    assert found["ia"] == {"intelligent", "artificiel"}
+    assert found["rgpd"] == {"regl", "general", "protect", "don"}
+    assert "mlop" in found
+    assert "llm" not in found and "cle" not in found  # initials that do not spell it, a word in brackets

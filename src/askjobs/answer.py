@@ -18,7 +18,7 @@ from .retrieve import Retrieval
 from .schema import Answer, Citation, Hit, Sentence
 from .nlp import PHRASES, SUBJECT
 from .structure import ListBlock, structure_of
-from .text import FRENCH_DATE, MONTHS, analyze, is_heading, normalize
+from .text import FRENCH_DATE, MONTHS, acronyms, analyze, is_heading, normalize
 
 NOT_FOUND = "Je n'ai pas trouvé la réponse dans les documents."
 
@@ -487,7 +487,9 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
         terms = [t for t in analyze(query.defined) if t in capped] or terms
         capped = {t: capped[t] for t in terms}
     total = sum(capped.values()) or 1.0
-    near = _coverage(set(analyze(quote)) | _title_terms(index, source), terms, capped, total)
+    sources = {h.chunk.source for h in hits} | {source}
+    quote_terms = _with_acronyms(index, sources, set(analyze(quote)))
+    near = _coverage(quote_terms | _title_terms(index, source), terms, capped, total)
     window = _coverage(_window_terms(index, best.sid), terms, capped, total)
     lexical = max(near, window)
     semantic = min(max((best.cosine - 0.80) / 0.12, 0.0), 1.0)
@@ -529,7 +531,7 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
         # The role's words the documents use ("ingénieur", "invite") must be in the quote; a word they
         # never use ("outre-Atlantique") cannot be, and is left to the checks above.
         role = [t for t in c.role if t in index.term_df]
-        found = set(analyze(quote))
+        found = quote_terms
         if sum(capped[t] for t in role if t in found) / (sum(capped[t] for t in role) or 1.0) < 0.5:
             conf *= 0.35
             reasons.append(_missing_type_reason(query, index, hits))
@@ -570,6 +572,19 @@ def _form_unmet(query: Query, index: Index, source: str, start: int, end: int, s
             return None
         return f"Les documents mentionnent « {query.defined} » sans en donner de définition."
     return None
+
+
+def _with_acronyms(index: Index, sources: set[str], terms: set[str]) -> set[str]:
+    """Terms with what the documents' acronyms stand for: "ia" brings "intelligent" and "artificiel" where a
+    retrieved document writes "l'intelligence artificielle (IA)", and those words bring "ia"."""
+    out = set(terms)
+    for src in sorted(sources):
+        for acr, words in index.cached(("acronyms", src), lambda src=src: acronyms(index.documents[src].text)).items():
+            if acr in terms:
+                out |= words
+            elif words <= terms:
+                out.add(acr)
+    return out
 
 
 # A quote that speaks of a loss or a fall, for a question about one (Constraints.decrease).

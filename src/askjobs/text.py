@@ -297,3 +297,47 @@ def analyze(text: str) -> list[str]:
     # memory that grow with its length, and its tail never matches a question anyway.
     words = [w[:MAX_TERM_CHARS] for w in _TOKEN_RE.findall(normalize(unglue(text))) if w not in stopwords() and w != "_"]
     return [strip_accents(s) for s in _stemmer().stemWords([lemma(w) for w in words])]
+
+
+# --- Acronyms a document spells out ------------------------------------------------
+# "L'intelligence artificielle (IA)", "le règlement général sur la protection des données (RGPD)",
+# "MLOps (Machine Learning Operations)": the acronym and its words say the same thing, so a question
+# about "l'intelligence artificielle" is about "IA" in a document that writes it so.
+_ACRONYM_AFTER = re.compile(r"\(\s*([A-ZÀ-Þ][A-Za-zÀ-ÿ0-9]{1,9})\s*\)")
+_ACRONYM_BEFORE = re.compile(r"\b([A-ZÀ-Þ][A-Za-zÀ-ÿ0-9]{1,9})\s*[»”\"]?\s*\(([^()]{3,100})\)")
+_LINK_WORDS = frozenset(("de", "des", "du", "d", "la", "le", "les", "l", "et", "en", "à", "a", "au", "aux", "sur",
+                         "pour", "par", "of", "the", "and", "for"))
+
+
+def _initials_match(letters: str, words: list[str]) -> bool:
+    content = [w for w in words if w.lower() not in _LINK_WORDS]
+    return len(content) == len(letters) and all(
+        strip_accents(w[0]).lower() == c for w, c in zip(content, letters))
+
+
+def acronyms(text: str) -> dict[str, frozenset[str]]:
+    """Acronyms a text spells out, as analysed terms: {"ia": {"intelligent", "artificiel"}, …}."""
+    out: dict[str, frozenset[str]] = {}
+    for m in _ACRONYM_AFTER.finditer(text):
+        acr = m.group(1)
+        letters = strip_accents("".join(c for c in acr if c.isupper())).lower()
+        if len(letters) < 2:
+            continue
+        words = _TOKEN_RE.findall(text[max(0, m.start() - 200):m.start()])
+        content, taken = 0, 0
+        for w in reversed(words):  # back to as many content words as the acronym has capitals
+            taken += 1
+            content += w.lower() not in _LINK_WORDS
+            if content == len(letters):
+                break
+        if content == len(letters) and _initials_match(letters, words[-taken:]):
+            out.setdefault(analyze(acr)[0] if analyze(acr) else acr.lower(),
+                           frozenset(analyze(" ".join(words[-taken:]))))
+    for m in _ACRONYM_BEFORE.finditer(text):
+        acr, spelled = m.group(1), m.group(2)
+        letters = strip_accents("".join(c for c in acr if c.isupper())).lower()
+        if len(letters) >= 2 and _initials_match(letters, _TOKEN_RE.findall(spelled)):
+            key = analyze(acr)
+            if key:
+                out.setdefault(key[0], frozenset(analyze(spelled)))
+    return out
