@@ -309,3 +309,16 @@ def test_a_role_written_with_an_acronym_the_documents_spell_out_is_the_same_role
     app.build()
     answer = app.ask("Combien gagne un architecte en intelligence artificielle ?")
     assert answer.answerable and "196 000 $" in answer.answer
+
+
+def test_a_where_question_is_not_answered_by_a_sentence_that_says_nowhere(tmp_path):
+    docs = {"offres.txt": "Les offres d'emploi liées à l'IA ont augmenté de 38 % entre 2020 et 2024 selon LinkedIn.\n"
+                          "On peut se former à l'IA dans les universités et sur des plateformes en ligne.\n"}
+    settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus", docs), index_dir=tmp_path / "index",
+                        chunk_tokens=60, chunk_overlap=5)
+    app = AskJobs(settings, FakeEncoder())
+    app.build()
+    refused = app.ask("Où les offres d'emploi liées à l'IA ont-elles augmenté ?")
+    assert not refused.answerable and refused.reason == "Les passages trouvés parlent du sujet, mais ne disent pas où."
+    answered = app.ask("Où peut-on se former à l'IA ?")
+    assert answered.answerable and "dans les universités" in answered.answer

@@ -550,6 +550,9 @@ _CONSEQUENCE = re.compile(r"^\W*(?:par cons[ée]quent|c['’]est pourquoi|donc|a
 # A definition phrased otherwise than "X est / X : / X (…)": "Il s'agit d'un numéro de série désignant…".
 _DEFINING_WORDS = re.compile(r"\bil s['’]agit d|c['’]est-à-dire|\bd[ée]sign|\bsignifi|\bconsist|\bappel[ée]e?s?\b|"
                              r"\bnomm[ée]e?s?\b|\bd[ée]fini", re.IGNORECASE)
+_LOCATIVE = re.compile(r"\b(?:dans|en|chez|sur|vers|hors de|près de|auprès de|à travers)\s+"
+                       r"(?:l['’]|les?\s|la\s|des\s|du\s|d['’]|une?\s|ses\s|leurs?\s)?\s*([^\W\d][\w-]{2,}(?:\s+[^\W\d][\w-]{2,})?)"
+                       r"|\b(?:à|au|aux)\s+((?-i:[A-ZÀ-Þ])[\w-]+)", re.IGNORECASE)
 FORM_CUT = 0.25  # a quote that names the subject but neither defines nor explains it, for a question that asks it to
 
 
@@ -565,6 +568,13 @@ def _form_unmet(query: Query, index: Index, source: str, start: int, end: int, s
                 and _CONSEQUENCE.match(index.sentences[nxt].text):
             return None
         return "Les passages trouvés parlent du sujet, mais ne disent pas pourquoi."
+    if query.answer_type == "place" and not query.type_required:
+        # An open "où" may be answered by a place or by where in an institution ("dans les universités",
+        # "en ligne", "chez Amazon"); a sentence with neither says nothing of where.
+        if _typed(index, query, source, start, end) or any(
+                not set(analyze(m.group(1) or m.group(2))) <= set(query.terms) for m in _LOCATIVE.finditer(text[start:end])):
+            return None
+        return "Les passages trouvés parlent du sujet, mais ne disent pas où."
     if query.answer_type == "definition" and query.asks_meaning and len(query.defined.split()) <= 4:
         if not set(analyze(query.defined)) <= set(analyze(text[start:end])):
             return None  # the quote does not name the word: a paraphrase the reader cannot judge
