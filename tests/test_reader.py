@@ -322,3 +322,16 @@ def test_a_where_question_is_not_answered_by_a_sentence_that_says_nowhere(tmp_pa
     assert not refused.answerable and refused.reason == "Les passages trouvés parlent du sujet, mais ne disent pas où."
     answered = app.ask("Où peut-on se former à l'IA ?")
     assert answered.answerable and "dans les universités" in answered.answer
+
+
+def test_the_short_answer_is_the_amount_of_the_clause_that_says_what_is_asked(tmp_path):
+    docs = {"salaires.txt": "Aux États-Unis, le salaire médian pour les postes liés à l'IA est d'environ 157 000 $, "
+                            "mais les postes spécialisés dépassent souvent 200 000 $ en salaire de base.\n"
+                            "Le marché devrait atteindre 60,7 milliards de dollars d'ici 2034, contre 5,94 milliards "
+                            "de dollars en 2024.\n"}
+    settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus", docs), index_dir=tmp_path / "index",
+                        chunk_tokens=80, chunk_overlap=5)
+    app = AskJobs(settings, FakeEncoder())
+    app.build()
+    assert _short(app, "Quel est le salaire médian des postes liés à l'IA aux États-Unis ?") == "157 000 $"
+    assert _short(app, "Combien valait le marché en 2024 ?") == "5,94 milliards de dollars"

@@ -669,7 +669,19 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
                  if set(analyze(m.group())) & set(query.terms)]
     def distance(sp: tuple[int, int]) -> int:
         return min((abs(p - sp[0]) for p in positions), default=0)
-    a, b = min(spans, key=lambda sp: (distance(sp), sp[0]))
+
+    def said(sp: tuple[int, int]) -> float:
+        # How much of the question the span's clause says: in "… le salaire médian … est d'environ
+        # 157 000 $, mais les postes spécialisés dépassent souvent 200 000 $ en salaire de base", the
+        # median is the first clause's amount, though "salaire" stands nearer the second.
+        cuts = [0] + [m.end() for m in _SPAN_CLAUSE.finditer(quote)] + [len(quote)]
+        k = bisect.bisect_right(cuts, sp[0]) - 1
+        clause = quote[cuts[k]:cuts[min(k + 1, len(cuts) - 1)]]
+        found = set(analyze(clause))
+        year = any(y in clause for y in query.constraints.years)  # the year asked outweighs any word
+        return 100.0 * year + sum(w for t, w in query.weights.items() if t in found)
+
+    a, b = min(spans, key=lambda sp: (-said(sp), distance(sp), sp[0]))
     while b > a and quote[b - 1] in " \u00a0\u202f":
         b -= 1
     if qtype in ("number", "duration"):
@@ -679,6 +691,9 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
         if unit:
             b = min(unit, key=lambda u: u[1])[1]
     return start + a, start + b
+
+
+_SPAN_CLAUSE = re.compile(r"[,;:](?=\s)|\s(?:mais|tandis que|alors que|contre|et)\s")
 
 
 # How a candidate phrase is scored as the short answer (see _phrase_features); fitted on half of a

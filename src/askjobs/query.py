@@ -49,7 +49,7 @@ _ASKS_PERCENT = re.compile(
 # A number question about money ("combien gagne…", "quel salaire…") wants an amount or a rate,
 # not any number: "20 millions de travailleurs" does not say what robotics engineers earn.
 _ASKS_MONEY = re.compile(r"\b(?:gagn|salai|r[ée]mun[ée]r|pay[ée]|co[uû]t|prix|budget|montant|tarif|"
-                         r"factur|d[ée]pens|investi|rapporte|touch|vaudr|vaut|valoir)")
+                         r"factur|d[ée]pens|investi|rapporte|touch|vaudr|vaut|valoir|valai)")
 _ASKS_PAY = re.compile(r"\b(?:gagn|salai|r[ée]mun[ée]r|pay[ée]|touch)")
 _ASKS_ORGANISATION = re.compile(
     r"\bquel(?:le)?s?\s+(?:est |sont )?(?:la |le |les |l')?(?:entreprise|soci[ée]t[ée]|groupe|bo[iî]te|firme|"
