@@ -541,10 +541,13 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
 
 # A reason question is answered by a quote that gives a cause, or by one the next sentence draws a
 # consequence from ("… discriminatoires. Par conséquent, …"); "ainsi que" is a list, not a cause.
-_CAUSE = re.compile(r"\b(?:parce qu|car\b|en raison d|gr[âa]ce [àa]|afin d|pour (?:que|qu['’]|(?:s['’]|se |l['’]|les? |la |leur )?\w+(?:er|ir|re)\b)|"
-                    r"c['’]est pourquoi|du[es]? [àa]|dûe?s? [àa]|[àa] cause d|puisqu|par cons[ée]quent|[ée]tant donn[ée]|"
-                    r"vu qu|en effet|donc\b|raison|caus[ée]|(?:à la )?suite (?:[àa]|d)|aboutiss|r[ée]sult|provien|faute d|sous l['’]effet|"
-                    r"dans le but|en vue d|motiv|oblig|contrain|garanti|conduit [àa]|m[èe]ne(?:nt)? [àa]|provoqu|favoris|stimul|refl[èe]te|entra[îi]ne(?:nt)?\b|expliqu|ainsi(?! qu)|de sorte qu|si bien qu)", re.IGNORECASE)
+_CAUSE = re.compile(
+    r"\b(?:parce qu|car\b|en raison d|gr[âa]ce [àa]|afin d|pour (?:que|qu['’]|(?:s['’]|se |l['’]|les? |la |leur )?"
+    r"\w+(?:er|ir|re)\b)|c['’]est pourquoi|du[es]? [àa]|dûe?s? [àa]|[àa] cause d|puisqu|par cons[ée]quent|"
+    r"[ée]tant donn[ée]|vu qu|en effet|donc\b|raison|caus[ée]|(?:à la )?suite (?:[àa]|d)|aboutiss|r[ée]sult|provien|"
+    r"faute d|sous l['’]effet|dans le but|en vue d|motiv|oblig|contrain|garanti|conduit [àa]|m[èe]ne(?:nt)? [àa]|"
+    r"provoqu|favoris|stimul|refl[èe]te|entra[îi]ne(?:nt)?\b|expliqu|ainsi(?! qu)|de sorte qu|si bien qu)",
+    re.IGNORECASE)
 _CONSEQUENCE = re.compile(r"^\W*(?:par cons[ée]quent|c['’]est pourquoi|donc|ainsi|de ce fait|d[èe]s lors|en cons[ée]quence)\b",
                           re.IGNORECASE)
 # A definition phrased otherwise than "X est / X : / X (…)": "Il s'agit d'un numéro de série désignant…".
@@ -558,7 +561,8 @@ FORM_CUT = 0.25  # a quote that names the subject but neither defines nor explai
 
 def _form_unmet(query: Query, index: Index, source: str, start: int, end: int, sid: int) -> str | None:
     """Why the quote does not have the form the question asks for, or None: a "pourquoi" question needs a
-    cause, a "qu'est-ce que X" question a definition of X (not a sentence that only mentions X)."""
+    cause, an open "où" a place or a locative phrase, a "qu'est-ce que X" question a definition of X (not
+    a sentence that only mentions X)."""
     text = index.documents[source].text
     if query.answer_type == "reason":
         if _CAUSE.search(text[start:end]):
