@@ -22,13 +22,18 @@ JOBS = {
 }
 
 
-@pytest.fixture
-def jobs_app(tmp_path) -> AskJobs:
-    settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus", JOBS), index_dir=tmp_path / "index",
-                        chunk_tokens=60, chunk_overlap=5)
+def built_app(tmp_path, documents: dict[str, str], chunk_tokens: int = 60) -> AskJobs:
+    """An app over a small French corpus, with the fake encoder, built."""
+    settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus", documents), index_dir=tmp_path / "index",
+                        chunk_tokens=chunk_tokens, chunk_overlap=5)
     app = AskJobs(settings, FakeEncoder())
     app.build()
     return app
+
+
+@pytest.fixture
+def jobs_app(tmp_path) -> AskJobs:
+    return built_app(tmp_path, JOBS)
 
 
 @pytest.mark.parametrize("question, kind, required", [
@@ -107,11 +112,7 @@ PLACES = {
 
 @pytest.fixture
 def places_app(tmp_path) -> AskJobs:
-    settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus", PLACES), index_dir=tmp_path / "index",
-                        chunk_tokens=60, chunk_overlap=5)
-    app = AskJobs(settings, FakeEncoder())
-    app.build()
-    return app
+    return built_app(tmp_path, PLACES)
 
 
 def _sid(app, words: str) -> int:
@@ -160,11 +161,7 @@ EVENTS = {
 
 @pytest.fixture
 def events_app(tmp_path) -> AskJobs:
-    settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus", EVENTS), index_dir=tmp_path / "index",
-                        chunk_tokens=60, chunk_overlap=5)
-    app = AskJobs(settings, FakeEncoder())
-    app.build()
-    return app
+    return built_app(tmp_path, EVENTS)
 
 
 def test_a_subject_question_marks_the_subject_and_a_measure_keeps_its_unit(events_app):
@@ -223,11 +220,7 @@ FORMS = {
 
 @pytest.fixture
 def forms_app(tmp_path) -> AskJobs:
-    settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus", FORMS), index_dir=tmp_path / "index",
-                        chunk_tokens=60, chunk_overlap=5)
-    app = AskJobs(settings, FakeEncoder())
-    app.build()
-    return app
+    return built_app(tmp_path, FORMS)
 
 
 def test_a_definition_question_is_refused_when_the_word_is_only_mentioned(forms_app):
@@ -273,10 +266,7 @@ def _ranked(app, question):
 
 def test_a_list_question_gets_the_items_the_documents_announce_for_it(tmp_path):
     from askjobs.answer import _announced_list
-    settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus", LISTS), index_dir=tmp_path / "index",
-                        chunk_tokens=200, chunk_overlap=5)
-    app = AskJobs(settings, FakeEncoder())
-    app.build()
+    app = built_app(tmp_path, LISTS, chunk_tokens=200)
     text = app.index.documents["llm.txt"].text
     query, ranked = _ranked(app, "Quelles compétences liées aux LLM sont exigées ?")
     source, block, _ = _announced_list(app.index, query, ranked, ranked[0])
@@ -303,10 +293,7 @@ def test_a_cost_question_needs_the_thing_priced_in_the_quote(jobs_app):
 def test_a_role_written_with_an_acronym_the_documents_spell_out_is_the_same_role(tmp_path):
     docs = {"ia.txt": "L'intelligence artificielle (IA) change les métiers.\n"
                       "Architectes IA: Ils conçoivent l'infrastructure. Leur salaire se situe entre 196 000 $ et 320 000 $.\n"}
-    settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus", docs), index_dir=tmp_path / "index",
-                        chunk_tokens=60, chunk_overlap=5)
-    app = AskJobs(settings, FakeEncoder())
-    app.build()
+    app = built_app(tmp_path, docs)
     answer = app.ask("Combien gagne un architecte en intelligence artificielle ?")
     assert answer.answerable and "196 000 $" in answer.answer
 
@@ -314,10 +301,7 @@ def test_a_role_written_with_an_acronym_the_documents_spell_out_is_the_same_role
 def test_a_where_question_is_not_answered_by_a_sentence_that_says_nowhere(tmp_path):
     docs = {"offres.txt": "Les offres d'emploi liées à l'IA ont augmenté de 38 % entre 2020 et 2024 selon LinkedIn.\n"
                           "On peut se former à l'IA dans les universités et sur des plateformes en ligne.\n"}
-    settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus", docs), index_dir=tmp_path / "index",
-                        chunk_tokens=60, chunk_overlap=5)
-    app = AskJobs(settings, FakeEncoder())
-    app.build()
+    app = built_app(tmp_path, docs)
     refused = app.ask("Où les offres d'emploi liées à l'IA ont-elles augmenté ?")
     assert not refused.answerable and refused.reason == "Les passages trouvés parlent du sujet, mais ne disent pas où."
     answered = app.ask("Où peut-on se former à l'IA ?")
@@ -329,9 +313,6 @@ def test_the_short_answer_is_the_amount_of_the_clause_that_says_what_is_asked(tm
                             "mais les postes spécialisés dépassent souvent 200 000 $ en salaire de base.\n"
                             "Le marché devrait atteindre 60,7 milliards de dollars d'ici 2034, contre 5,94 milliards "
                             "de dollars en 2024.\n"}
-    settings = Settings(corpus_dir=write_corpus(tmp_path / "corpus", docs), index_dir=tmp_path / "index",
-                        chunk_tokens=80, chunk_overlap=5)
-    app = AskJobs(settings, FakeEncoder())
-    app.build()
+    app = built_app(tmp_path, docs, chunk_tokens=80)
     assert _short(app, "Quel est le salaire médian des postes liés à l'IA aux États-Unis ?") == "157 000 $"
     assert _short(app, "Combien valait le marché en 2024 ?") == "5,94 milliards de dollars"
