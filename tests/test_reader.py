@@ -316,3 +316,12 @@ def test_the_short_answer_is_the_amount_of_the_clause_that_says_what_is_asked(tm
     app = built_app(tmp_path, docs, chunk_tokens=80)
     assert _short(app, "Quel est le salaire médian des postes liés à l'IA aux États-Unis ?") == "157 000 $"
     assert _short(app, "Combien valait le marché en 2024 ?") == "5,94 milliards de dollars"
+
+
+def test_a_causal_verb_answers_why_its_effect_happens_not_why_its_cause_does(tmp_path):
+    app = built_app(tmp_path, {"usines.txt": "Le marché de l'IA manufacturière grandit. Cet investissement garantit que "
+                                             "les rôles de maintenance des machines resteront très demandés.\n"})
+    answer = app.ask("Pourquoi les rôles de maintenance des machines resteront-ils demandés ?")
+    assert answer.answerable and "garantit" in answer.answer
+    refused = app.ask("Pourquoi cet investissement dans le marché de l'IA manufacturière ?")
+    assert not refused.answerable and refused.reason == "Les passages trouvés parlent du sujet, mais ne disent pas pourquoi."

@@ -544,10 +544,12 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
 _CAUSE = re.compile(
     r"\b(?:parce qu|car\b|en raison d|gr[âa]ce [àa]|afin d|pour (?:que|qu['’]|(?:s['’]|se |l['’]|les? |la |leur )?"
     r"\w+(?:er|ir|re)\b)|c['’]est pourquoi|du[es]? [àa]|dûe?s? [àa]|[àa] cause d|puisqu|par cons[ée]quent|"
-    r"[ée]tant donn[ée]|vu qu|en effet|donc\b|raison|caus[ée]|(?:à la )?suite (?:[àa]|d)|aboutiss|r[ée]sult|provien|"
-    r"faute d|sous l['’]effet|dans le but|en vue d|motiv|oblig|contrain|garanti|conduit [àa]|m[èe]ne(?:nt)? [àa]|"
-    r"provoqu|favoris|stimul|refl[èe]te|entra[îi]ne(?:nt)?\b|expliqu|ainsi(?! qu)|de sorte qu|si bien qu)",
-    re.IGNORECASE)
+    r"[ée]tant donn[ée]|vu qu|en effet|donc\b|raison|caus[ée]|(?:à la )?suite (?:[àa]|d)|r[ée]sult|provien|"
+    r"faute d|sous l['’]effet|dans le but|en vue d|ainsi(?! qu)|de sorte qu|si bien qu)", re.IGNORECASE)
+# A verb whose subject is the cause and whose object the effect: "Cet investissement garantit que les rôles…
+# resteront demandés" says why the roles stay in demand, not why firms invest.
+_CAUSE_VERB = re.compile(r"\b(?:garanti|conduit [àa]|m[èe]ne(?:nt)? [àa]|provoqu|favoris|stimul|refl[èe]te|"
+                         r"entra[îi]ne(?:nt)?\b|expliqu|aboutiss|motiv|oblig|contrain)", re.IGNORECASE)
 _CONSEQUENCE = re.compile(r"^\W*(?:par cons[ée]quent|c['’]est pourquoi|donc|ainsi|de ce fait|d[èe]s lors|en cons[ée]quence)\b",
                           re.IGNORECASE)
 # A definition phrased otherwise than "X est / X : / X (…)": "Il s'agit d'un numéro de série désignant…".
@@ -565,7 +567,8 @@ def _form_unmet(query: Query, index: Index, source: str, start: int, end: int, s
     a sentence that only mentions X)."""
     text = index.documents[source].text
     if query.answer_type == "reason":
-        if _CAUSE.search(text[start:end]):
+        quote = text[start:end]
+        if _CAUSE.search(quote) or any(_says_after(query, quote, m.end()) for m in _CAUSE_VERB.finditer(quote)):
             return None
         nxt = sid + 1
         if nxt < len(index.sentences) and index.sentences[nxt].source == source \
@@ -586,6 +589,14 @@ def _form_unmet(query: Query, index: Index, source: str, start: int, end: int, s
             return None
         return f"Les documents mentionnent « {query.defined} » sans en donner de définition."
     return None
+
+
+def _says_after(query: Query, quote: str, at: int) -> bool:
+    """The question's words weigh more after position `at` of the quote than before it: the question is
+    about the effect a causal verb there brings about."""
+    before, after = set(analyze(quote[:at])), set(analyze(quote[at:]))
+    return sum(w for t, w in query.weights.items() if t in after and t not in before) > \
+        sum(w for t, w in query.weights.items() if t in before and t not in after)
 
 
 def _with_acronyms(index: Index, sources: set[str], terms: set[str]) -> set[str]:
