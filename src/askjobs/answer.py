@@ -141,7 +141,7 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
     best = ranked[0]
     span = _answer_span(index, best, candidates, query, settings.max_answer_chars)
     verdict = _confidence(query, index, hits, best, span)
-    if verdict.reason is not None and query.answer_type == "reason":
+    if verdict.reason is not None and query.asks_cause:
         # "Dans le secteur manufacturier, l'accent est mis sur … la maintenance prédictive." names the
         # subject; the next sentence of its passage often says why ("… pour prédire les défaillances").
         longer = _with_next(index, best, span, settings.max_answer_chars)
@@ -151,7 +151,7 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
         # The best sentence fails a check of the question (no amount for the role asked, not the year
         # asked, no cause for a "pourquoi"…): a sentence scored nearly as well, sharing as many of the
         # question's words, that passes them answers instead.
-        margin = REASON_MARGIN if query.answer_type == "reason" else TIE_MARGIN
+        margin = REASON_MARGIN if query.asks_cause else TIE_MARGIN
         for other in ranked[1:3]:
             if other.score < best.score - margin:
                 break
@@ -566,7 +566,7 @@ def _form_unmet(query: Query, index: Index, source: str, start: int, end: int, s
     cause, an open "où" a place or a locative phrase, a "qu'est-ce que X" question a definition of X (not
     a sentence that only mentions X)."""
     text = index.documents[source].text
-    if query.answer_type == "reason":
+    if query.asks_cause:
         quote = text[start:end]
         if _CAUSE.search(quote) or any(_says_after(query, quote, m.end()) for m in _CAUSE_VERB.finditer(quote)):
             return None
@@ -585,8 +585,9 @@ def _form_unmet(query: Query, index: Index, source: str, start: int, end: int, s
     if query.answer_type == "definition" and query.asks_meaning and len(query.defined.split()) <= 4:
         if not set(analyze(query.defined)) <= set(analyze(text[start:end])):
             return None  # the quote does not name the word: a paraphrase the reader cannot judge
-        if _clause_answer(query, index, source, start, end) is not None or _DEFINING_WORDS.search(text[start:end]):
-            return None
+        if _clause_answer(query, index, source, start, end) is not None or _DEFINING_WORDS.search(text[start:end]) \
+                or re.search(rf"\(\s*{re.escape(normalize(query.defined))}s?\s*\)", normalize(text[start:end])):
+            return None  # (the last: a name glossed by the word, "Cholécalciférol (vitamine D3)")
         return f"Les documents mentionnent « {query.defined} » sans en donner de définition."
     return None
 
@@ -694,7 +695,8 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
         clause = quote[cuts[k]:cuts[min(k + 1, len(cuts) - 1)]]
         found = set(analyze(clause))
         year = any(y in clause for y in query.constraints.years)  # the year asked outweighs any word
-        return 100.0 * year + sum(w for t, w in query.weights.items() if t in found)
+        words = sum(w for t, w in query.weights.items() if t in found) if qtype in ("amount", "percentage") else 0.0
+        return 100.0 * year + words
 
     a, b = min(spans, key=lambda sp: (-said(sp), distance(sp), sp[0]))
     while b > a and quote[b - 1] in " \u00a0\u202f":

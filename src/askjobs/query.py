@@ -19,12 +19,18 @@ from .text import analyze, is_french_word, normalize, stopwords, strip_accents
 if TYPE_CHECKING:
     from .index import Index
 
+# People often type without accents ("qui a ecrit", "salaire median", "ingenieur"): the question-type
+# patterns below are compiled with accents folded and matched on the question with accents folded (_fold).
+def _pattern(source: str) -> re.Pattern:
+    return re.compile(strip_accents(source))
+
+
 # --- Expected answer type -------------------------------------------------------
 # The question word and the noun it governs say what kind of answer is wanted. These patterns
 # are read on the normalised question (lower case, plain apostrophes). They were checked against
 # spaCy's tagger on the eval questions: the question word decides the type better than the
 # tagger's parse of a short question, and costs no model at query time.
-_ASKS_NUMBER = re.compile(
+_ASKS_NUMBER = _pattern(
     r"\bcombien\b|\bquel(?:le)?s?\s+(?:est|sont|était|a été)?\s*(?:le|la|les|l')?\s*"
     r"(?:pourcentage|salaire|montant|nombre|taux|prix|chiffre|part|proportion|somme|budget|co[uû]t|"
     r"r[ée]mun[ée]ration|fourchette|valeur|taille|population|superficie|hausse|baisse|augmentation|"
@@ -34,62 +40,67 @@ _ASKS_NUMBER = re.compile(
     r"surface|capacit[ée]|dimension|diam[èe]tre|[ée]paisseur|effectif|ordre de grandeur)\b"
     r"|\bà combien\b|\bquelle part\b|\bde combien\b|\bjusqu'o[uù]\b"
 )
-_ASKS_DURATION = re.compile(r"\bcombien\s+de\s+temps\b|\bquelle\s+dur[ée]e\b|\bcombien\s+d'ann[ée]es\b"
+_ASKS_DURATION = _pattern(r"\bcombien\s+de\s+temps\b|\bquelle\s+dur[ée]e\b|\bcombien\s+d'ann[ée]es\b"
                             r"|\bdepuis\s+(?:quand|combien)\b")
-_ASKS_DATE = re.compile(  # "quand" as a question word, not as the conjunction ("quand les entreprises…")
+_ASKS_DATE = _pattern(  # "quand" as a question word, not as the conjunction ("quand les entreprises…")
     r"^\W*quand\b|\b(?:jusqu'à|jusqu'a|d'ici|de|pour|à partir de)\s+quand\b|\bquand\s*\??\s*$"
     r"|\ben quelle ann[ée]e\b|\bquelle (?:date|ann[ée]e|[ée]poque|p[ée]riode)\b|\bà quelle date\b"
     r"|\b(?:à|a) quel horizon\b|\bquel (?:si[èe]cle|jour|mois)\b"
     r"|\bquel(?:le)? (?:est|était|fut) (?:la |l')(?:date|ann[ée]e)\b"
 )
-_ASKS_PERCENT = re.compile(
+_ASKS_PERCENT = _pattern(
     r"\b(?:pourcentage|proportion|en proportion)\b|\bquelle part\b"
     r"|\bquel(?:le)?\s+(?:a été|était|est|fut)?\s*(?:la |le |l')?(?:hausse|baisse|augmentation|progression|croissance)\b"
     r"|\bde combien\b.*\b(?:augment|progress|hauss|cr[uû]|bondi|baiss|recul|diminu)")
 # A number question about money ("combien gagne…", "quel salaire…") wants an amount or a rate,
 # not any number: "20 millions de travailleurs" does not say what robotics engineers earn.
-_ASKS_MONEY = re.compile(r"\b(?:gagn|salai|r[ée]mun[ée]r|pay[ée]|co[uû]t|prix|budget|montant|tarif|"
+_ASKS_MONEY = _pattern(r"\b(?:gagn|salai|r[ée]mun[ée]r|pay[ée]|co[uû]t|prix|budget|montant|tarif|"
                          r"factur|d[ée]pens|investi|rapporte|touch|vaudr|vaut|valoir|valai)")
-_ASKS_PAY = re.compile(r"\b(?:gagn|salai|r[ée]mun[ée]r|pay[ée]|touch)")
-_ASKS_ORGANISATION = re.compile(
+_ASKS_PAY = _pattern(r"\b(?:gagn|salai|r[ée]mun[ée]r|pay[ée]|touch)")
+_ASKS_ORGANISATION = _pattern(
     r"\bquel(?:le)?s?\s+(?:est |sont )?(?:la |le |les |l')?(?:entreprise|soci[ée]t[ée]|groupe|bo[iî]te|firme|"
     r"organisation|cabinet|employeur|g[ée]ant|institution|organisme|universit[ée]|[ée]cole|r[ée]seau|start-?up|"
     r"constructeur|banque|compagnie|club|[ée]quipe|parti|association|minist[èe]re|agence|marque|journal|magazine|"
     r"plateforme|laboratoire|fabricant|éditeur)s?\b")
 # "Qui embauche … ?" is most often answered by a company, but may be by "des universités".
-_ASKS_ORGANISATION_QUI = re.compile(
+_ASKS_ORGANISATION_QUI = _pattern(
     r"^\W*qui\s+(?:embauche|recrute|emploie|cherche|propose|offre|finance|investit|publie|a publi|fabrique|vend)")
 _ONE_PERSON = (r"(?:journaliste|reporter|r[ée]dact(?:eur|rice)|[ée]conomiste|chercheu(?:r|se)|professeur|universitaire|"
                r"d[ée]put[ée]e?|maire|s[ée]nat(?:eur|rice)|ambassad(?:eur|rice)|avocate?|juge|entrepreneu(?:r|se)|"
                r"investisseu(?:r|se)|porte-parole|cr[ée]at(?:eur|rice)|photographe|romanci(?:er|ère)|po[èe]te|philosophe|"
                r"historien(?:ne)?|savant|g[ée]n[ée]ral|capitaine|pr[ée]sentat(?:eur|rice))")
-_ASKS_PERSON = re.compile(
+_ASKS_PERSON = _pattern(
     r"^\W*(?:(?:par|de|à|avec|pour|contre|chez)\s+)?qui\b"
     r"|\bquel(?:le)?s?\s+(?:est |sont |était )?(?:la |le |les |l')?(?:personne|personnalit[ée]|auteur|autrice|pdg|"
     r"patron|fondat(?:eur|rice)|pr[ée]sident|directeur|directrice|dirigeant|ministre|roi|reine|empereur|pape|"
     r"[ée]crivain|artiste|peintre|compositeur|joueur|entra[iî]neur|chanteur|acteur|actrice|inventeur)s?\b"
     r"|\bquel(?:le)?\s+(?:est |était )?(?:la |le |l')?" + _ONE_PERSON + r"\b")
-_ASKS_PLACE = re.compile(
+_ASKS_PLACE = _pattern(
     r"^\W*o[uù]\b|\b(?:d'|par |vers )o[uù]\b|\bdans quel(?:le)?s? (?:pays|ville|r[ée]gion|continent|"
     r"d[ée]partement|lieu|endroit|zone|quartier)\b|\bquel(?:le)?s? (?:est |sont )?(?:le |la |les |l')?(?:pays|ville|"
     r"r[ée]gion|continent|lieu|endroit|capitale|d[ée]partement|province|commune|fleuve|rivi[èe]re|montagne|[îi]le)s?\b")
-_ASKS_NAME = re.compile(
+_ASKS_NAME = _pattern(
     r"\bquel(?:le)?s?\s+(?:est|sont)?\s*(?:la|le|les|l')?\s*(?:nom|titre|surnom)s?\b|\bcomment s'appel"
     r"|\bqui\s+(?:a|ont|avait)\s+(?:écrit|rédigé|signé|fondé|créé|inventé|découvert|réalisé|composé|peint)\b"
 )
-_ASKS_DEFINITION = re.compile(
+_ASKS_DEFINITION = _pattern(
     r"\bqu'est-ce qu(?:e|')\s*(?:un|une|le|la|les|l'|des)\b|\bc'est quoi\b|\bque (?:signifie|d[ée]signe|veut dire)\b"
     r"|\bqu'appelle-t-on\b|\bà quoi (?:sert|servent)\b|\bquel(?:le)?s? (?:est |sont )?(?:le |la |les |l')?"
     r"(?:r[ôo]le|mission|fonction|t[âa]che|d[ée]finition)s?\b|\bque (?:font|fait)\s+(?:un|une|le|la|les|l')"
     r"|\bde quoi s'occupen?t?\b|\bqui sont les\b")
-_ASKS_REASON = re.compile(
+_ASKS_REASON = _pattern(
     r"^\W*pourquoi\b|\bpourquoi\b|\bpour quelles? raisons?\b|\bà cause de quoi\b"
     r"|\bqu'est-ce qui (?:explique|pousse|motive|justifie|cause|a (?:caus|provoqu|entra[iî]n|pouss|motiv|conduit|men[ée]))|\bquel(?:le)?s? (?:est |sont )?(?:la |les |le )?"
     r"(?:raison|cause|motif|risque|effet|cons[ée]quence|impact)s?\b")
-_ASKS_MANNER = re.compile(r"^\W*comment\b(?! s'appel)|\bde quelle (?:mani[èe]re|fa[çc]on)\b|\bpar quels? moyens?\b")
+# Of the reason questions, those that ask for a cause ("Quelle est la conséquence… ?" asks for an effect).
+_ASKS_CAUSE = _pattern(
+    r"\bpourquoi\b|\bpour quelles? raisons?\b|\b(?:à|a) cause de quoi\b|\bqu'est-ce qui (?:explique|pousse|motive|justifie|"
+    r"cause|a (?:caus|provoqu|entra[iî]n|pouss|motiv|conduit|men))|\bquel(?:le)?s? (?:est |sont )?(?:la |les |le )?"
+    r"(?:raison|cause|motif|origine)s?\b")
+_ASKS_MANNER = _pattern(r"^\W*comment\b(?! s'appel)|\bde quelle (?:mani[èe]re|fa[çc]on)\b|\bpar quels? moyens?\b")
 # A person question the answer must name someone for ("Qui dirige NVIDIA ?"); a bare "qui" may be
 # answered by a role ("Qui est chargé d'encadrer… ?" → "les éthiciens de l'IA").
-_ASKS_NAMED_PERSON = re.compile(
+_ASKS_NAMED_PERSON = _pattern(
     r"^\W*qui\s+(?:dirige|pr[ée]side|gouverne|poss[èe]de|a fond[ée]|a cr[ée]{2}|a invent[ée]|a d[ée]couvert|"
     r"(?:est|était|sont) (?:le |la |les |l')?(?:pdg|patron|fondat|pr[ée]sident|directeur|directrice|dirigeant|ceo|chef|"
     r"auteur|autrice))"
@@ -97,11 +108,9 @@ _ASKS_NAMED_PERSON = re.compile(
     # One person of a trade, named: "Quel journaliste de Forbes a signé… ?" ("Quels experts…" asks for roles).
     r"|\bquel(?:le)?\s+(?:est |était )?(?:la |le |l')?" + _ONE_PERSON + r"\b")
 # "Quelles compétences…", "Quels sont les…": the answer is several things.
-_ASKS_LIST = re.compile(r"\bquel(?:le)?s\b|\blesquel(?:le)?s\b|\bcitez\b|\b[ée]num[ée]r")
+_ASKS_LIST = _pattern(r"\bquel(?:le)?s\b|\blesquel(?:le)?s\b|\bcitez\b|\b[ée]num[ée]r")
 
 
-# People often type without accents ("qui a ecrit", "salaire median", "ingenieur"): the patterns above are
-# matched on the question and the pattern both with accents folded.
 def _fold(text: str) -> str:
     return strip_accents(_unled(normalize(text)))
 
@@ -113,13 +122,6 @@ _LEAD = re.compile(r"^\W*(?:et|mais|alors|donc|bon|ok|sinon|puis)\b[\s,]*(?=\S)"
 def _unled(low: str) -> str:
     return _LEAD.sub("", low, count=1)
 
-
-def _folded(pattern: re.Pattern) -> re.Pattern:
-    return re.compile(strip_accents(pattern.pattern), pattern.flags)
-
-
-(_ASKS_NUMBER, _ASKS_DURATION, _ASKS_DATE, _ASKS_PERCENT, _ASKS_MONEY, _ASKS_PAY, _ASKS_ORGANISATION, _ASKS_ORGANISATION_QUI, _ASKS_PERSON, _ASKS_PLACE, _ASKS_NAME, _ASKS_DEFINITION, _ASKS_REASON, _ASKS_MANNER, _ASKS_NAMED_PERSON, _ASKS_LIST) = (
-    _folded(_ASKS_NUMBER), _folded(_ASKS_DURATION), _folded(_ASKS_DATE), _folded(_ASKS_PERCENT), _folded(_ASKS_MONEY), _folded(_ASKS_PAY), _folded(_ASKS_ORGANISATION), _folded(_ASKS_ORGANISATION_QUI), _folded(_ASKS_PERSON), _folded(_ASKS_PLACE), _folded(_ASKS_NAME), _folded(_ASKS_DEFINITION), _folded(_ASKS_REASON), _folded(_ASKS_MANNER), _folded(_ASKS_NAMED_PERSON), _folded(_ASKS_LIST))
 
 
 def answer_type(question: str) -> str | None:
@@ -241,6 +243,7 @@ class Query:
     slot: str | None = None  # the preposition the answer follows: "pour" in "Pour qui… ?", "grâce à" in "Grâce à quoi… ?"
     defined: str = ""  # what a definition question asks about: "RAG" in "C'est quoi le RAG ?"
     asks_meaning: bool = False  # … and it asks what the word means ("qu'est-ce que", "que signifie"), not what it is for
+    asks_cause: bool = False  # a reason question that asks why ("pourquoi", "quelle raison"), not for an effect
     asks_subject: bool = False  # the question word is the verb's subject ("Qui a tué… ?", "Quelle espèce dépense… ?")
     yes_no: bool = False  # a closed question ("Les compétences techniques suffisent-elles… ?"): no short answer
     constraints: Constraints = Constraints()
@@ -283,6 +286,7 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
     return Query(text=text, resolved=resolved, terms=terms, weights=weights, answer_type=kind, type_required=required,
                  wants_list=wants_list(resolved), focus=_focus(resolved), slot=None if _defined(resolved) else _slot(low),
                  defined=_defined(resolved), asks_meaning=bool(_defined(resolved)) and not _PURPOSE.search(low),
+                 asks_cause=kind == "reason" and bool(_ASKS_CAUSE.search(folded)),
                  yes_no=not _WH_WORD.search(low),
                  asks_subject=bool(_ASKS_SUBJECT.search(low)),
                  constraints=constraints,
