@@ -88,15 +88,13 @@ _ASKS_DEFINITION = _pattern(
     r"|\bqu'appelle-t-on\b|\bà quoi (?:sert|servent)\b|\bquel(?:le)?s? (?:est |sont )?(?:le |la |les |l')?"
     r"(?:r[ôo]le|mission|fonction|t[âa]che|d[ée]finition)s?\b|\bque (?:font|fait)\s+(?:un|une|le|la|les|l')"
     r"|\bde quoi s'occupen?t?\b|\bqui sont les\b")
-_ASKS_REASON = _pattern(
-    r"^\W*pourquoi\b|\bpourquoi\b|\bpour quelles? raisons?\b|\bà cause de quoi\b"
-    r"|\bqu'est-ce qui (?:explique|pousse|motive|justifie|cause|a (?:caus|provoqu|entra[iî]n|pouss|motiv|conduit|men[ée]))|\bquel(?:le)?s? (?:est |sont )?(?:la |les |le )?"
-    r"(?:raison|cause|motif|risque|effet|cons[ée]quence|impact)s?\b")
-# Of the reason questions, those that ask for a cause ("Quelle est la conséquence… ?" asks for an effect).
-_ASKS_CAUSE = _pattern(
-    r"\bpourquoi\b|\bpour quelles? raisons?\b|\b(?:à|a) cause de quoi\b|\bqu'est-ce qui (?:explique|pousse|motive|justifie|"
-    r"cause|a (?:caus|provoqu|entra[iî]n|pouss|motiv|conduit|men))|\bquel(?:le)?s? (?:est |sont )?(?:la |les |le )?"
-    r"(?:raison|cause|motif|origine)s?\b")
+# Questions that ask for a cause, and (below) those that ask for a cause or an effect.
+_WHY = (r"\bpourquoi\b|\bpour quelles? raisons?\b|\b(?:à|a) cause de quoi\b|\bqu'est-ce qui (?:explique|pousse|motive|"
+        r"justifie|cause|a (?:caus|provoqu|entra[iî]n|pouss|motiv|conduit|men))")
+_ASKS_CAUSE = _pattern(_WHY + r"|\bquel(?:le)?s? (?:est |sont )?(?:la |les |le )?(?:raison|cause|motif|origine)s?\b")
+# "Quelle est la conséquence… ?" is a reason question too, but it asks for an effect.
+_ASKS_REASON = _pattern(_WHY + r"|\bquel(?:le)?s? (?:est |sont )?(?:la |les |le )?"
+                        r"(?:raison|cause|motif|origine|risque|effet|cons[ée]quence|impact)s?\b")
 _ASKS_MANNER = _pattern(r"^\W*comment\b(?! s'appel)|\bde quelle (?:mani[èe]re|fa[çc]on)\b|\bpar quels? moyens?\b")
 # A person question the answer must name someone for ("Qui dirige NVIDIA ?"); a bare "qui" may be
 # answered by a role ("Qui est chargé d'encadrer… ?" → "les éthiciens de l'IA").
