@@ -161,6 +161,24 @@ def test_top_rows_keeps_every_tie_of_the_last_place():
     assert top_rows(np.full(3, -np.inf, np.float32), 2).tolist() == []
 
 
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("positive", [False, True])
+def test_top_rows_are_the_n_best_kept_rows_with_their_ties(seed, positive):
+    """BM25 scores are mostly 0 and sentence scores may be -inf: the candidates are the kept rows whose
+    score reaches the n-th best kept score (every tie of it), whatever the fillers around them."""
+    from askjobs.retrieve import top_rows
+
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, 6, 3000).astype(np.float32)  # many ties and zeros
+    scores[rng.random(3000) < 0.5] = -np.inf
+    keep = scores > 0 if positive else np.isfinite(scores)
+    for n in (1, 5, 100, int(keep.sum()), 5000):
+        order = np.argsort(-np.where(keep, scores, -np.inf), kind="stable")[:n]
+        order = order[keep[order]]
+        want = np.flatnonzero(keep & (scores >= scores[order[-1]])) if len(order) else []
+        assert top_rows(scores, n, positive=positive).tolist() == list(want)
+
 def test_sentence_scores_for_some_chunks_equal_those_for_every_chunk(fake_app):
     from askjobs.retrieve import sentence_scores
 
