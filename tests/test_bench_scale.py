@@ -24,10 +24,18 @@ def base(tmp_path_factory):
     return app
 
 
-def test_synthetic_passages_quote_their_documents_exactly(base):
-    from askjobs.bench_scale import synthetic_index
+def synthetic(base, tmp_path, n: int, **kw):
+    """The synthetic index of n passages, published as a version and loaded by the store."""
+    from askjobs.bench_scale import write_synthetic
+    from askjobs.index import publish_version
+    from askjobs.store import open_store
 
-    index, _ = synthetic_index(base.index, 57)
+    publish_version(tmp_path, lambda folder: write_synthetic(base.index, n, folder, **kw)[0])
+    return open_store(tmp_path, "faiss").load()
+
+
+def test_synthetic_passages_quote_their_documents_exactly(base, tmp_path):
+    index = synthetic(base, tmp_path, 57)
     assert len(index.chunks) == 57 and len(index.documents) == 6  # ten passages to a document
     assert len(index.sentences) >= 2 * 57
     for c in index.chunks:
@@ -36,10 +44,36 @@ def test_synthetic_passages_quote_their_documents_exactly(base):
         assert index.documents[s.source].text[s.start:s.end] == s.text
         for a, b, _ in ents:  # the base sentence's entities, moved with it
             assert s.start <= a < b <= s.end
+    assert sum(len(e) for e in index.entities) > 0
     for row, sids in enumerate(index.chunk_sentences):
         assert sids and all(index.chunks[row].start <= index.sentences[i].start < index.chunks[row].end for i in sids)
     assert np.allclose(np.linalg.norm(index.chunk_vectors, axis=1), 1, atol=1e-5)
     assert np.allclose(np.linalg.norm(index.sentence_vectors, axis=1), 1, atol=1e-5)
+    assert index.bm25.scores["num_docs"] == 57 and index.term_df
+
+
+def test_writing_in_batches_writes_the_same_files_as_at_once(base, tmp_path):
+    """At 10^6 passages the build writes a few thousand documents at a time; the batch boundaries
+    must not show in the index (every file byte for byte, the manifest's records of them too)."""
+    small = synthetic(base, tmp_path / "small", 75, batch=2)
+    whole = synthetic(base, tmp_path / "whole", 75, batch=10**6)
+    assert small.manifest["files"] == whole.manifest["files"]
+    assert small.manifest["counts"] == whole.manifest["counts"]
+    assert [c.text for c in small.chunks] == [c.text for c in whole.chunks]
+
+
+def test_the_synthetic_version_is_what_a_real_build_writes(base, tmp_path):
+    """The same files as index.py writes for a built index (the loader checks them all), and the
+    same answers to `askjobs index --check`: the load timed is a real one."""
+    from askjobs.index import check_version_files, current_version, verify_version
+
+    index = synthetic(base, tmp_path, 30)
+    version = current_version(tmp_path)
+    real = current_version(base.settings.index_dir)
+    assert sorted(index.manifest["files"]) == sorted(base.index.manifest["files"])
+    check_version_files(version, index.manifest)
+    verify_version(version, index.manifest)  # every checksum re-read
+    assert {p.name for p in version.iterdir()} == {p.name for p in real.iterdir()}
 
 
 def test_one_size_is_built_loaded_and_asked_like_a_real_index(base, tmp_path):

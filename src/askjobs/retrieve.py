@@ -92,9 +92,11 @@ def top_rows(scores: np.ndarray, n: int, *, positive: bool = False) -> np.ndarra
     keep = scores > 0 if positive else np.isfinite(scores)
     if n <= 0 or not keep.any():
         return np.zeros(0, np.int64)
-    order = top_n(np.where(keep, scores, -np.inf), n)
-    order = order[keep[order]]
-    return np.flatnonzero(keep & (scores >= scores[order[-1]]))
+    # The n-th best among the kept scores only: partitioning an array mostly of equal fillers (BM25's
+    # zeros made -inf) took 16 ms at 10^5 passages, 10 × the rest of the lexical search.
+    kept = scores[keep]
+    threshold = kept.min() if len(kept) <= n else np.partition(kept, len(kept) - n)[len(kept) - n]
+    return np.flatnonzero(keep & (scores >= threshold))
 
 
 def top_n(scores: np.ndarray, n: int) -> np.ndarray:
