@@ -575,7 +575,7 @@ def _form_unmet(query: Query, index: Index, source: str, start: int, end: int, s
                 and _CONSEQUENCE.match(index.sentences[nxt].text):
             return None
         return "Les passages trouvés parlent du sujet, mais ne disent pas pourquoi."
-    if query.answer_type == "place" and not query.type_required:
+    if query.asks_where:
         # An open "où" may be answered by a place or by where in an institution ("dans les universités",
         # "en ligne", "chez Amazon"); a sentence with neither says nothing of where.
         if _typed(index, query, source, start, end) or any(

@@ -242,6 +242,7 @@ class Query:
     defined: str = ""  # what a definition question asks about: "RAG" in "C'est quoi le RAG ?"
     asks_meaning: bool = False  # … and it asks what the word means ("qu'est-ce que", "que signifie"), not what it is for
     asks_cause: bool = False  # a reason question that asks why ("pourquoi", "quelle raison"), not for an effect
+    asks_where: bool = False  # an "où" question ("Quel pays… ?" is a place question too, answered by a name)
     asks_subject: bool = False  # the question word is the verb's subject ("Qui a tué… ?", "Quelle espèce dépense… ?")
     yes_no: bool = False  # a closed question ("Les compétences techniques suffisent-elles… ?"): no short answer
     constraints: Constraints = Constraints()
@@ -285,6 +286,7 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
                  wants_list=wants_list(resolved), focus=_focus(resolved), slot=None if _defined(resolved) else _slot(low),
                  defined=_defined(resolved), asks_meaning=bool(_defined(resolved)) and not _PURPOSE.search(low),
                  asks_cause=kind == "reason" and bool(_ASKS_CAUSE.search(folded)),
+                 asks_where=kind == "place" and bool(re.match(r"^\W*(?:d'|par |jusqu'|vers )?ou\b", folded)),
                  yes_no=not _WH_WORD.search(low),
                  asks_subject=bool(_ASKS_SUBJECT.search(low)),
                  constraints=constraints,
