@@ -134,3 +134,22 @@ def test_askjobs_ask_from_the_command_line_prints_the_whole_answer_and_imports_n
     if real_app.encoder.backend.startswith("onnx"):
         loaded = _imported(f"from askjobs import cli; assert cli.main({args!r}) == 0")
         assert not {"gradio", "torch", "transformers", "sentence_transformers", "spacy"} & set(loaded)
+
+
+def test_the_chat_imports_gradio_without_rereading_its_sources_to_write_type_stubs():
+    """Gradio rewrites the `.pyi` stubs of its ~80 components at each import (0.9 s of CPU, the GIL held
+    while the model loads); the chat's import skips that, and the page still builds (test_app_ui)."""
+    code = ("import pathlib, sys; sys.path.insert(0, '.')\n"
+            "read = []\n"
+            "original = pathlib.Path.read_text\n"
+            "def spy(self, *a, **k):\n"
+            "    read.append(self.name)\n"
+            "    return original(self, *a, **k)\n"
+            "pathlib.Path.read_text = spy\n"
+            "import app\n"
+            "gr = app._gradio()\n"
+            "assert gr.Textbox and gr.Blocks\n"
+            "print(len([n for n in read if n.endswith(('.py', '.pyi'))]))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "0"
