@@ -136,6 +136,24 @@ def test_askjobs_ask_from_the_command_line_prints_the_whole_answer_and_imports_n
         assert not {"gradio", "torch", "transformers", "sentence_transformers", "spacy"} & set(loaded)
 
 
+def test_the_french_word_frequencies_are_wordfreqs_own_to_the_last_bit_without_importing_wordfreq():
+    """The frequency list is read from wordfreq's data file (its import costs a cold start 0.15 s):
+    the same words with the same zipf values, so glued words are split exactly as before."""
+    code = "from askjobs import text; text.load_lexicon(); import sys; assert 'wordfreq' not in sys.modules"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+
+    import math
+
+    from wordfreq import get_frequency_dict
+
+    from askjobs import text
+
+    theirs = {w: math.log10(f) + 9 for w, f in get_frequency_dict("fr", wordlist="best").items()}
+    assert text._word_frequencies() == theirs
+    assert text.unglue("Voiciquelques règles simplesà respecter") == "Voici quelques règles simples à respecter"
+
+
 def test_the_chat_imports_gradio_without_rereading_its_sources_to_write_type_stubs():
     """Gradio rewrites the `.pyi` stubs of its ~80 components at each import (0.9 s of CPU, the GIL held
     while the model loads); the chat's import skips that, and the page still builds (test_app_ui)."""
