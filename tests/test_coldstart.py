@@ -171,3 +171,35 @@ def test_the_chat_imports_gradio_without_rereading_its_sources_to_write_type_stu
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "0"
+
+
+def test_the_onnx_tokenizer_loads_while_the_session_is_built_and_its_error_still_wins(tmp_path, monkeypatch):
+    """onnxruntime builds its session without the GIL: the tokenizer loads beside it, not before it."""
+    from askjobs import embed
+
+    tokenizer_loaded = threading.Event()
+
+    def load_tokenizer(self):
+        self._tokenizer = "tokenizer"
+        tokenizer_loaded.set()
+
+    def load_session(self, kind):
+        # One after the other, the tokenizer would not be loaded yet: this waits for it in parallel.
+        assert tokenizer_loaded.wait(timeout=30), "the tokenizer did not load while the session was built"
+        return f"session {kind}"
+
+    monkeypatch.setattr(embed.OnnxEncoder, "_load_tokenizer", load_tokenizer)
+    monkeypatch.setattr(embed.OnnxEncoder, "_load_session", load_session)
+    encoder = embed.OnnxEncoder("modèle-local", str(tmp_path))
+    assert encoder.model == "session onnx" and encoder._tokenizer == "tokenizer"
+
+    def broken_tokenizer(self):
+        raise embed.ModelError("tokenizer.json illisible")
+
+    def broken_session(self, kind):
+        raise embed.ModelError("model.onnx illisible")
+
+    monkeypatch.setattr(embed.OnnxEncoder, "_load_tokenizer", broken_tokenizer)
+    monkeypatch.setattr(embed.OnnxEncoder, "_load_session", broken_session)
+    with pytest.raises(embed.ModelError, match="tokenizer.json"):
+        _ = embed.OnnxEncoder("modèle-local", str(tmp_path)).model
