@@ -4,8 +4,8 @@ The page only formats what the library returns (see src/askjobs/ui.py); question
 `AskJobs.ask`, the same call the CLI makes, with the previous turns for follow-up questions.
 The "Documents" sidebar lists what is indexed and lets a person add, remove and re-index files
 (hidden with --read-only). Importing this file loads no model, nor Gradio (imported by create_app):
-`python app.py` serves the page first, then loads the model and the index in a background thread
-(the page says so meanwhile; a question asked then waits for them).
+`python app.py` loads the model and the index in background threads while it imports Gradio and
+serves the page (a page served before they are loaded says so; a question asked then waits for them).
 """
 
 from __future__ import annotations
@@ -763,15 +763,17 @@ def main(argv: list[str] | None = None) -> int:
     from askjobs.index import IndexError_
 
     askjobs = AskJobs(Settings().with_(corpus_dir=args.corpus, index_dir=args.index))
-    # The page first, then the model and the index: both hold the GIL most of the time (the tokenizer
-    # for ~1 s at a stretch), so loading them during Gradio's import delayed the page by the whole load.
-    startup = Startup(askjobs, log=lambda msg: print(msg, file=sys.stderr))
+    # The model and the index load while Gradio is imported and the page is built: onnxruntime builds
+    # its session without the GIL, so it overlaps Gradio's import; the tokenizer, the index and Gradio
+    # take turns. Waiting for the page first left the second core idle for ~2 s, and the chat was
+    # ready that much later. The page still says « Chargement… » if it is served first.
+    startup = Startup(askjobs, log=lambda msg: print(msg, file=sys.stderr)).start()
     url = f"http://{args.host}:{args.port}" + (" (lecture seule)" if args.read_only else "")
     demo = create_app(askjobs, feedback_path=args.feedback, read_only=args.read_only, startup=startup)
     launch(demo, args.host, args.port, max_file_mb=askjobs.settings.max_file_mb, quiet=True, prevent_thread_lock=True)
-    print(f"Page ouverte : {url} — chargement du modèle et de l'index ({askjobs.settings.index_dir})…",
-          file=sys.stderr)
-    startup.start()
+    if not startup.ready:
+        print(f"Page ouverte : {url} — chargement du modèle et de l'index ({askjobs.settings.index_dir})…",
+              file=sys.stderr)
     try:
         startup.wait()
     except StartupError:
