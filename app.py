@@ -4,8 +4,8 @@ The page only formats what the library returns (see src/askjobs/ui.py); question
 `AskJobs.ask`, the same call the CLI makes, with the previous turns for follow-up questions.
 The "Documents" sidebar lists what is indexed and lets a person add, remove and re-index files
 (hidden with --read-only). Importing this file loads no model, nor Gradio (imported by create_app):
-`python app.py` serves the page first, then loads the model and the index in a background thread
-(the page says so meanwhile; a question asked then waits for them).
+`python app.py` loads the model and the index in background threads while it imports Gradio and
+serves the page (a page served before they are loaded says so; a question asked then waits for them).
 """
 
 from __future__ import annotations
@@ -57,13 +57,44 @@ def _turn_of(history: list[dict], index: int) -> int:
 
 
 def _gradio():
-    """Import Gradio (~2 s of CPU) on first use, as this module's global `gr`: Gradio resolves the
+    """Import Gradio (~1.3 s of CPU) on first use, as this module's global `gr`: Gradio resolves the
     handlers' type hints (gr.SelectData, gr.LikeData, gr.Request) in this module's namespace."""
     global gr
+    if "gradio" not in sys.modules:
+        sys.meta_path.insert(0, _NoStubWriting())
     import gradio
 
     gr = gradio
     return gradio
+
+
+class _NoStubWriting:
+    """Import finder that makes Gradio's import skip writing type stubs (`create_or_modify_pyi`).
+
+    Gradio 6 re-reads and `ast.parse`s its own source file for each of its ~80 component classes as it
+    defines them, to write `.pyi` stubs for type checkers beside them (into site-packages, errors ignored):
+    0.9 s of the 2.2 s of CPU its import costs, holding the GIL while the model loads. The stubs are
+    shipped with Gradio; nothing at run time reads them. Any other Gradio module loads untouched; a
+    Gradio without that function is left as it is.
+    """
+
+    def find_spec(self, name, path, target=None):
+        if name != "gradio.component_meta":
+            return None
+        sys.meta_path.remove(self)
+        from importlib.machinery import PathFinder
+
+        spec = PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        run = spec.loader.exec_module
+
+        def exec_module(module) -> None:
+            run(module)
+            if callable(getattr(module, "create_or_modify_pyi", None)):
+                module.create_or_modify_pyi = lambda *args, **kwargs: None
+        spec.loader.exec_module = exec_module
+        return spec
 
 
 def env_flag(name: str) -> bool:
@@ -732,15 +763,17 @@ def main(argv: list[str] | None = None) -> int:
     from askjobs.index import IndexError_
 
     askjobs = AskJobs(Settings().with_(corpus_dir=args.corpus, index_dir=args.index))
-    # The page first, then the model and the index: both hold the GIL most of the time (the tokenizer
-    # for ~1 s at a stretch), so loading them during Gradio's import delayed the page by the whole load.
-    startup = Startup(askjobs, log=lambda msg: print(msg, file=sys.stderr))
+    # The model and the index load while Gradio is imported and the page is built: onnxruntime builds
+    # its session without the GIL, so it overlaps Gradio's import; the tokenizer, the index and Gradio
+    # take turns. Waiting for the page first left the second core idle for ~2 s, and the chat was
+    # ready that much later. The page still says « Chargement… » if it is served first.
+    startup = Startup(askjobs, log=lambda msg: print(msg, file=sys.stderr)).start()
     url = f"http://{args.host}:{args.port}" + (" (lecture seule)" if args.read_only else "")
     demo = create_app(askjobs, feedback_path=args.feedback, read_only=args.read_only, startup=startup)
     launch(demo, args.host, args.port, max_file_mb=askjobs.settings.max_file_mb, quiet=True, prevent_thread_lock=True)
-    print(f"Page ouverte : {url} — chargement du modèle et de l'index ({askjobs.settings.index_dir})…",
-          file=sys.stderr)
-    startup.start()
+    if not startup.ready:
+        print(f"Page ouverte : {url} — chargement du modèle et de l'index ({askjobs.settings.index_dir})…",
+              file=sys.stderr)
     try:
         startup.wait()
     except StartupError:

@@ -134,3 +134,72 @@ def test_askjobs_ask_from_the_command_line_prints_the_whole_answer_and_imports_n
     if real_app.encoder.backend.startswith("onnx"):
         loaded = _imported(f"from askjobs import cli; assert cli.main({args!r}) == 0")
         assert not {"gradio", "torch", "transformers", "sentence_transformers", "spacy"} & set(loaded)
+
+
+def test_the_french_word_frequencies_are_wordfreqs_own_to_the_last_bit_without_importing_wordfreq():
+    """The frequency list is read from wordfreq's data file (its import costs a cold start 0.15 s):
+    the same words with the same zipf values, so glued words are split exactly as before."""
+    code = "from askjobs import text; text.load_lexicon(); import sys; assert 'wordfreq' not in sys.modules"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+
+    import math
+
+    from wordfreq import get_frequency_dict
+
+    from askjobs import text
+
+    theirs = {w: math.log10(f) + 9 for w, f in get_frequency_dict("fr", wordlist="best").items()}
+    assert text._word_frequencies() == theirs
+    assert text.unglue("Voiciquelques règles simplesà respecter") == "Voici quelques règles simples à respecter"
+
+
+def test_the_chat_imports_gradio_without_rereading_its_sources_to_write_type_stubs():
+    """Gradio rewrites the `.pyi` stubs of its ~80 components at each import (0.9 s of CPU, the GIL held
+    while the model loads); the chat's import skips that, and the page still builds (test_app_ui)."""
+    code = ("import pathlib, sys; sys.path.insert(0, '.')\n"
+            "read = []\n"
+            "original = pathlib.Path.read_text\n"
+            "def spy(self, *a, **k):\n"
+            "    read.append(self.name)\n"
+            "    return original(self, *a, **k)\n"
+            "pathlib.Path.read_text = spy\n"
+            "import app\n"
+            "gr = app._gradio()\n"
+            "assert gr.Textbox and gr.Blocks\n"
+            "print(len([n for n in read if n.endswith(('.py', '.pyi'))]))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "0"
+
+
+def test_the_onnx_tokenizer_loads_while_the_session_is_built_and_its_error_still_wins(tmp_path, monkeypatch):
+    """onnxruntime builds its session without the GIL: the tokenizer loads beside it, not before it."""
+    from askjobs import embed
+
+    tokenizer_loaded = threading.Event()
+
+    def load_tokenizer(self):
+        self._tokenizer = "tokenizer"
+        tokenizer_loaded.set()
+
+    def load_session(self, kind):
+        # One after the other, the tokenizer would not be loaded yet: this waits for it in parallel.
+        assert tokenizer_loaded.wait(timeout=30), "the tokenizer did not load while the session was built"
+        return f"session {kind}"
+
+    monkeypatch.setattr(embed.OnnxEncoder, "_load_tokenizer", load_tokenizer)
+    monkeypatch.setattr(embed.OnnxEncoder, "_load_session", load_session)
+    encoder = embed.OnnxEncoder("modèle-local", str(tmp_path))
+    assert encoder.model == "session onnx" and encoder._tokenizer == "tokenizer"
+
+    def broken_tokenizer(self):
+        raise embed.ModelError("tokenizer.json illisible")
+
+    def broken_session(self, kind):
+        raise embed.ModelError("model.onnx illisible")
+
+    monkeypatch.setattr(embed.OnnxEncoder, "_load_tokenizer", broken_tokenizer)
+    monkeypatch.setattr(embed.OnnxEncoder, "_load_session", broken_session)
+    with pytest.raises(embed.ModelError, match="tokenizer.json"):
+        _ = embed.OnnxEncoder("modèle-local", str(tmp_path)).model

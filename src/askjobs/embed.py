@@ -163,6 +163,7 @@ class OnnxEncoder:
         self._prompts = {"query": "", "passage": ""}
         self._max_tokens = 512
         self._dim = 0
+        self._folder_ready = False  # the built-in model checked (hashing its 72 MB source) once per process
         # Sentence vectors pooled out of the passages' pass (encode_passages_with_spans) instead of a second
         # encoding: half the build, but worse sentence picking on PIAF dev, so off (README, "Speed").
         self.pool_sentences = False
@@ -180,20 +181,59 @@ class OnnxEncoder:
         kind = ONNX_BACKENDS[self.backend][role]
         if kind not in self._sessions:
             if self._tokenizer is None:
-                self._load_tokenizer()
-            self._sessions[kind] = self._load_session(kind)
+                self._sessions[kind] = self._load_with_tokenizer(kind)
+            else:
+                self._sessions[kind] = self._load_session(kind)
         return self._sessions[kind]
 
-    def _load_tokenizer(self) -> None:
-        import json
+    def _load_with_tokenizer(self, kind: str):
+        """The tokenizer and a session, side by side: onnxruntime builds its session without holding the
+        GIL (0.9 s of CPU), the tokenizer holds it (0.75 s, its 250 000 pieces), so on two cores the
+        pair takes the time of the longer, not of both. The tokenizer's error wins, as when it loaded first."""
+        import threading
 
+        self._ensure_folder()  # the session needs the model built and exported first
+        failed: list[BaseException] = []
+
+        def tokenizer() -> None:
+            try:
+                self._load_tokenizer()
+            except BaseException as exc:  # re-raised below, in the thread that asked
+                failed.append(exc)
+
+        worker = threading.Thread(target=tokenizer, name="askjobs-tokenizer", daemon=True)
+        worker.start()
+        try:
+            session = self._load_session(kind)
+        except BaseException:
+            worker.join()
+            if failed:
+                raise failed[0] from None
+            raise
+        worker.join()
+        if failed:
+            raise failed[0]
+        return session
+
+    def _ensure_folder(self) -> None:
+        """Build the built-in model if it is missing (once), and check the model is a local folder."""
         folder = Path(self.path)
         try:
-            if self.name == BUILTIN_MODEL:
+            if self.name == BUILTIN_MODEL and not self._folder_ready:
                 ensure_builtin_model(folder)
             if not folder.is_dir():
                 raise FileNotFoundError(f"le moteur ONNX demande un modèle dans un dossier local, {self.path!r} "
                                         "n'en est pas un ; pour un modèle du hub, utilisez ASKJOBS_BACKEND=torch")
+        except Exception as exc:  # any loader failure becomes one clear message
+            raise _model_error(self.name, self.path, exc) from exc
+        self._folder_ready = True
+
+    def _load_tokenizer(self) -> None:
+        import json
+
+        self._ensure_folder()
+        folder = Path(self.path)
+        try:
             from tokenizers import Tokenizer
 
             st_cfg = folder / "config_sentence_transformers.json"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 from .schema import Span
 
@@ -201,12 +202,39 @@ _MAX_PIECES = 3
 
 @lru_cache(maxsize=1)
 def _word_frequencies() -> dict[str, float]:
-    """wordfreq's French list: word → zipf frequency (log10 of uses per billion words)."""
+    """wordfreq's French list: word → zipf frequency (log10 of uses per billion words).
+
+    Read from wordfreq's data file without importing wordfreq: its import compiles some 400 regular
+    expressions for tokenisers askjobs never calls (0.15 s of CPU, half of this list's load, on every
+    cold start). The values are those of `get_frequency_dict("fr", wordlist="best")` bit for bit
+    (tests/test_coldstart.py compares the two): same file, same arithmetic per frequency band.
+    """
+    import gzip
     import math
+    from importlib.util import find_spec
 
-    from wordfreq import get_frequency_dict
+    import msgpack  # wordfreq's own dependency
 
-    return {w: math.log10(f) + 9 for w, f in get_frequency_dict("fr", wordlist="best").items()}
+    spec = find_spec("wordfreq")  # finds the package, runs none of it
+    data = Path(next(iter(spec.submodule_search_locations or ()), "")) / "data" if spec else None
+    # wordlist="best": the large list when wordfreq ships one for French, else the small one.
+    path = next((p for p in (data / "large_fr.msgpack.gz", data / "small_fr.msgpack.gz") if p.is_file()),
+                None) if data else None
+    if path is None:  # another layout: let wordfreq find its list
+        from wordfreq import get_frequency_dict
+
+        return {w: math.log10(f) + 9 for w, f in get_frequency_dict("fr", wordlist="best").items()}
+    with gzip.open(path, "rb") as f:
+        header, *bands = msgpack.load(f, raw=False)
+    if not isinstance(header, dict) or header.get("format") != "cB" or header.get("version") != 1:
+        raise ValueError(f"Liste de fréquences de wordfreq illisible ({path}) : en-tête {header!r} inattendu ; "
+                         "réinstallez wordfreq (`make setup`).")
+    zipf: dict[str, float] = {}
+    for index, words in enumerate(bands):  # band i holds the words of frequency 10 ** (-i / 100)
+        value = math.log10(10 ** (-index / 100)) + 9
+        for w in words:
+            zipf[w] = value
+    return zipf
 
 
 def _zipf(word: str) -> float:
