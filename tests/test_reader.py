@@ -325,3 +325,19 @@ def test_a_causal_verb_answers_why_its_effect_happens_not_why_its_cause_does(tmp
     assert answer.answerable and "garantit" in answer.answer
     refused = app.ask("Pourquoi cet investissement dans le marché de l'IA manufacturière ?")
     assert not refused.answerable and refused.reason == "Les passages trouvés parlent du sujet, mais ne disent pas pourquoi."
+
+
+def test_why_a_list_item_holds_is_not_read_in_the_next_item_and_a_reflection_gives_its_cause(tmp_path):
+    app = built_app(tmp_path, {"offres.txt": (
+        "Les entreprises qui embauchent comprennent:\n"
+        "NVIDIA: Recherche des experts en apprentissage profond. Meta: Recrute des ingénieurs pour alimenter ses "
+        "algorithmes publicitaires.\n"
+        "Des formations en éthique sont en plein essor, reflétant la nécessité d'une approche responsable.\n")})
+    refused = app.ask("Pourquoi NVIDIA recherche-t-elle des experts en apprentissage profond ?")
+    assert not refused.answerable and "Meta" not in refused.answer
+    answer = app.ask("Pourquoi les formations en éthique sont-elles en plein essor ?")
+    assert answer.answerable and "reflétant la nécessité" in answer.answer
+
+
+def test_a_definition_question_after_et_asks_about_the_word_not_the_conjunction():
+    assert analyse_question("Et c'est quoi l'IA agentique ?").defined == "IA agentique"

@@ -414,7 +414,8 @@ def _answer_span(index: Index, best: _Candidate, candidates: dict[int, _Candidat
         if not (0 <= nb < len(index.sentences)):
             continue
         n = index.sentences[nb]
-        if n.source != s.source or is_heading(n.text):
+        if n.source != s.source or is_heading(n.text) or (nb > best.sid and _other_item(index, s.source, s.start, s.end,
+                                                                                             n.start)):
             continue
         if max(n.end, end) - min(n.start, start) > max_chars:
             continue
@@ -545,11 +546,13 @@ _CAUSE = re.compile(
     r"\b(?:parce qu|car\b|en raison d|gr[âa]ce [àa]|afin d|pour (?:que|qu['’]|(?:s['’]|se |l['’]|les? |la |leur )?"
     r"\w+(?:er|ir|re)\b)|c['’]est pourquoi|du[es]? [àa]|dûe?s? [àa]|[àa] cause d|puisqu|par cons[ée]quent|"
     r"[ée]tant donn[ée]|vu qu|en effet|donc\b|raison|caus[ée]|(?:à la )?suite (?:[àa]|d)|r[ée]sult|provien|"
-    r"faute d|sous l['’]effet|dans le but|en vue d|ainsi(?! qu)|de sorte qu|si bien qu)", re.IGNORECASE)
+    r"faute d|sous l['’]effet|dans le but|en vue d|ainsi(?! qu)|de sorte qu|si bien qu|refl[èé]t|s['’]expliquen?t? par)",
+    re.IGNORECASE)
 # A verb whose subject is the cause and whose object the effect: "Cet investissement garantit que les rôles…
 # resteront demandés" says why the roles stay in demand, not why firms invest.
-_CAUSE_VERB = re.compile(r"\b(?:garanti|conduit [àa]|m[èe]ne(?:nt)? [àa]|provoqu|favoris|stimul|refl[èe]te|"
-                         r"entra[îi]ne(?:nt)?\b|expliqu|aboutiss|motiv|oblig|contrain)", re.IGNORECASE)
+# ("X reflète Y", "X s'explique par Y" put the cause after: they are with the links above.)
+_CAUSE_VERB = re.compile(r"\b(?:garanti|conduit [àa]|m[èe]ne(?:nt)? [àa]|provoqu|favoris|stimul|"
+                         r"entra[îi]ne(?:nt)?\b|(?<!s['’])expliqu|aboutiss|motiv|oblig|contrain)", re.IGNORECASE)
 _CONSEQUENCE = re.compile(r"^\W*(?:par cons[ée]quent|c['’]est pourquoi|donc|ainsi|de ce fait|d[èe]s lors|en cons[ée]quence)\b",
                           re.IGNORECASE)
 # A definition phrased otherwise than "X est / X : / X (…)": "Il s'agit d'un numéro de série désignant…".
@@ -953,7 +956,16 @@ def _with_next(index: Index, best: _Candidate, span: tuple[int, int, str], max_c
     n = index.sentences[nxt]
     if n.source != source or is_heading(n.text) or n.end - start > max_chars:
         return None
+    if _other_item(index, source, start, end, n.start):
+        return None
     return start, n.end, source
+
+
+def _other_item(index: Index, source: str, start: int, end: int, at: int) -> bool:
+    """Offset `at` lies past the end of the list item holding [start, end): the next item of a list speaks
+    of something else ("NVIDIA: Recherche…" then "Meta: Axée sur…")."""
+    block = structure_of(index, source).list_holding(start, end)
+    return block is not None and any(i.start <= start < i.end and at >= i.end for i in block.items)
 LIST_MARGIN = 1.0  # a list's other quotes score within this of the best sentence
 
 

@@ -378,7 +378,7 @@ _VERB_AFTER = re.compile(r"qu['’]est[- ]ce\s+qu(?:e\s+|['’]\s*)[^?]*?\b(?:a|
 
 
 def _defined(question: str) -> str:
-    text = question.strip()
+    text = _LEAD.sub("", question.strip(), count=1)  # "Et c'est quoi l'IA agentique ?"
     if _VERB_AFTER.search(text):
         return ""
     m = _DEFINED_FIRST.search(text) or _DEFINED.search(text)
