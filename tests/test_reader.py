@@ -341,3 +341,14 @@ def test_why_a_list_item_holds_is_not_read_in_the_next_item_and_a_reflection_giv
 
 def test_a_definition_question_after_et_asks_about_the_word_not_the_conjunction():
     assert analyse_question("Et c'est quoi l'IA agentique ?").defined == "IA agentique"
+
+
+def test_a_count_is_not_answered_by_a_rate_and_an_ordinal_is_no_key_word(tmp_path):
+    app = built_app(tmp_path, {"offres.txt": "Selon LinkedIn, les offres d'emploi liées à l'IA ont augmenté de 38 % "
+                                             "entre 2020 et 2024.\nLes offres ont augmenté de 25,2 % au premier "
+                                             "trimestre 2025.\n"})
+    refused = app.ask("Combien d'offres d'emploi liées à l'IA LinkedIn comptait-il en 2024 ?")
+    assert analyse_question("Combien d'offres LinkedIn comptait-il ?").asks_count and not refused.answerable
+    assert analyse_question("Les offres ont progressé de combien au 1er trimestre 2025 ?").constraints.key_tokens \
+        == ("2025",)
+    assert analyse_question("C'est quoi exactement la vision par ordinateur ?").defined == "vision par ordinateur"

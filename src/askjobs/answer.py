@@ -251,6 +251,9 @@ def _matches_type(text: str, qtype: str | None, asked_names: frozenset = frozens
 def _typed(index: Index, query: Query, source: str, start: int, end: int) -> float:
     """Does document text [start, end) hold what the query asks for?"""
     text = index.documents[source].text
+    if query.asks_count:
+        # "Combien d'offres… ?" asks how many: "ont augmenté de 38 %" says by how much, not how many.
+        return _matches_type(_PERCENT_SPAN.sub(" ", text[start:end]), "number")
     ents = None
     if query.answer_type in _ENTITY_LABELS:
         ents = [(a, b, label, text[a:b]) for a, b, label in _entities_in(index, source, start, end)]

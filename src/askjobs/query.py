@@ -178,7 +178,8 @@ REQUIRED_TYPES = frozenset({"date", "duration", "percentage", "amount", "number"
 
 # Words of the question that must be found in the documents for an answer to be about it: a name
 # not at the start of the question, a word with a digit, an acronym.
-_KEY_TOKEN = re.compile(r"(?<=\S\s)[A-ZÀ-Þ][\w-]+|\b\w*\d\w*\b|\b[A-ZÀ-Þ]{2,}\b")
+_KEY_TOKEN = re.compile(r"(?<=\S\s)[A-ZÀ-Þ][\w-]+|\b(?!\d{1,2}(?:er|re|ère|e|ème|nd|nde)\b)\w*\d\w*\b|\b[A-ZÀ-Þ]{2,}\b")
+# (ordinals such as "1er", "3e" are left out: the text may well write "premier", "troisième")
 _CAPITALISED = re.compile(r"[A-ZÀ-ÞŒ][\w'’.-]*")
 _YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b")
 _NUMBER = re.compile(r"\d[\d\s\u202f\u00a0]*(?:[.,]\d+)?")
@@ -243,6 +244,7 @@ class Query:
     asks_meaning: bool = False  # … and it asks what the word means ("qu'est-ce que", "que signifie"), not what it is for
     asks_cause: bool = False  # a reason question that asks why ("pourquoi", "quelle raison"), not for an effect
     asks_where: bool = False  # an "où" question ("Quel pays… ?" is a place question too, answered by a name)
+    asks_count: bool = False  # "Combien d'offres… ?": a count, which a rate ("+38 %") does not give
     asks_subject: bool = False  # the question word is the verb's subject ("Qui a tué… ?", "Quelle espèce dépense… ?")
     yes_no: bool = False  # a closed question ("Les compétences techniques suffisent-elles… ?"): no short answer
     constraints: Constraints = Constraints()
@@ -287,6 +289,7 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
                  defined=_defined(resolved), asks_meaning=bool(_defined(resolved)) and not _PURPOSE.search(low),
                  asks_cause=kind == "reason" and bool(_ASKS_CAUSE.search(folded)),
                  asks_where=kind == "place" and bool(re.match(r"^\W*(?:d'|par |jusqu'|vers )?ou\b", folded)),
+                 asks_count=kind == "number" and bool(re.search(r"\bcombien d(?:e\s|')(?!temps|annees|fois|pour)", folded)),
                  yes_no=not _WH_WORD.search(low),
                  asks_subject=bool(_ASKS_SUBJECT.search(low)),
                  constraints=constraints,
@@ -366,6 +369,8 @@ _DEFINED_FIRST = re.compile(r"^\W*(?:le |la |les |l['’]|une? |des )?(.+?)\s*,?
                             r"(?:c['’]est quoi|[çc]a (?:veut dire|signifie|d[ée]signe) quoi|[çc]a sert [àa] quoi)\b",
                             re.IGNORECASE)
 # What follows the word only frames the question ("… pour les recruteurs", "… concrètement").
+_DEFINED_FILLER = re.compile(r"^(?:exactement|concr[èe]tement|vraiment|au juste|donc)\s*,?\s+(?:le |la |les |l['’]|une? |des )?",
+                             re.IGNORECASE)
 _DEFINED_TAIL = re.compile(r"\s*,?\s+(?:selon|d['’]apr[èe]s|aujourd['’]hui|en pratique|exactement|"
                            r"concr[èe]tement|au juste|comme)\b.*$", re.IGNORECASE)
 
@@ -384,7 +389,7 @@ def _defined(question: str) -> str:
     m = _DEFINED_FIRST.search(text) or _DEFINED.search(text)
     if not m:
         return ""
-    return _DEFINED_TAIL.sub("", m.group(1)).strip(" ,«»\"")
+    return _DEFINED_TAIL.sub("", _DEFINED_FILLER.sub("", m.group(1))).strip(" ,«»\"")
 
 
 # "Combien coûte un master en IA ?", "le prix d'une formation": what the price is asked of.
