@@ -245,6 +245,7 @@ LISTS = {
     "llm.txt": (
         "IA générative et flux de travail\n"
         "En définitive, l'IA exige une montée en compétences continue.\n"
+        "Savoir travailler avec des LLM comme GPT-4, Claude et Gemini est utile. "
         "Les compétences liées aux LLM sont désormais exigées. Ceci inclus:\n"
         "Intégration API: Connecter des LLM aux logiciels existants. "
         "RAG: Donner aux LLM des données externes pour fiabiliser les résultats. "
@@ -352,3 +353,10 @@ def test_a_count_is_not_answered_by_a_rate_and_an_ordinal_is_no_key_word(tmp_pat
     assert analyse_question("Les offres ont progressé de combien au 1er trimestre 2025 ?").constraints.key_tokens \
         == ("2025",)
     assert analyse_question("C'est quoi exactement la vision par ordinateur ?").defined == "vision par ordinateur"
+
+
+def test_a_list_question_about_things_a_sentence_names_after_comme_gets_that_sentence(tmp_path):
+    app = built_app(tmp_path, LISTS, chunk_tokens=200)
+    answer = app.ask("Avec quels LLM faut-il travailler ?")
+    assert answer.answerable and answer.citations[0].quote.startswith("Savoir travailler avec des LLM comme GPT-4")
+    assert not answer.answer.rstrip().endswith(":")

@@ -162,11 +162,17 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
             if other_verdict.reason is None and other_verdict.confidence > verdict.confidence:
                 best, span, verdict = other, other_span, other_verdict
                 break
+    if query.wants_list and (inline := _inline_enumeration(index, query, ranked, best)) is not None:
+        # "… travailler avec des LLM comme GPT-4, Claude et Gemini …" names the very things asked
+        # ("Avec quels LLM… ?"); a list announced nearby would list something else about them.
+        inline_span = _answer_span(index, inline, candidates, query, settings.max_answer_chars)
+        inline_verdict = _confidence(query, index, hits, inline, inline_span)
+        if inline_verdict.reason is None and inline_verdict.confidence >= settings.refusal_threshold:
+            return _fact(query, index, hits, inline, inline_span, inline_verdict, nearest)
     if verdict.confidence < settings.refusal_threshold:
         return refuse(verdict.confidence, verdict.reason)
 
     start, end, source = span
-    hit = hits[best.hit_rank]
     quotes = _list_quotes(query, index, hits, candidates, best, span, settings) \
         if query.wants_list or index.documents[source].text[start:end].rstrip().endswith(":") else []
     if len(quotes) >= 2:
@@ -175,10 +181,38 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
                           for n, (a, b, src, rank, score) in enumerate(quotes, start=1))
         return Answer(query.text, "\n".join(c.quote for c in citations), True, verdict.confidence, citations,
                       nearest, form="list", query=query.to_dict())
+    return _fact(query, index, hits, best, span, verdict, nearest)
+
+
+def _fact(query: Query, index: Index, hits: list[Hit], best: _Candidate, span: tuple[int, int, str],
+          verdict: _Verdict, nearest: tuple[Citation, ...]) -> Answer:
+    """A one-quote answer: the span, cited, with its short answer marked."""
+    start, end, source = span
     form = "definition" if query.answer_type in ("definition", "reason", "manner") else "fact"
-    citation = _citation(index, 1, source, start, end, hit, best.score, _short_answer(query, index, source, start, end))
+    citation = _citation(index, 1, source, start, end, hits[best.hit_rank], best.score,
+                         _short_answer(query, index, source, start, end))
     return Answer(query.text, citation.quote, True, verdict.confidence, (citation,), nearest, form=form,
                   query=query.to_dict())
+
+
+# "des LLM comme GPT-4, Claude et Gemini", "des langages tels que Python, R ou Julia": the things named.
+_NAMES_FOLLOW = re.compile(r"\s*(?:comme|tel(?:le)?s? que|notamment|à savoir|par exemple|en particulier|dont)\s+"
+                           r"[^.;:]*?(?:,[^.;:]*?\b(?:et|ou)\b|\b(?:et|ou)\b)", re.IGNORECASE)
+
+
+def _inline_enumeration(index: Index, query: Query, ranked: list[_Candidate], best: _Candidate) -> _Candidate | None:
+    """The best-ranked sentence, nearly as good as the best, that enumerates examples right after the
+    noun a list question asks about, or None."""
+    if not query.focus:
+        return None
+    for cand in ranked[:12]:
+        if cand.score < best.score - LIST_MARGIN:
+            break
+        text = index.sentences[cand.sid].text
+        for m in _WORD.finditer(text):
+            if set(analyze(m.group())) & set(query.focus) and _NAMES_FOLLOW.match(text, m.end()):
+                return cand
+    return None
 
 
 def _answer_about_document(query: Query, found: DocumentAnswer, hits: list[Hit], index: Index,
@@ -417,9 +451,9 @@ def _answer_span(index: Index, best: _Candidate, candidates: dict[int, _Candidat
         if not (0 <= nb < len(index.sentences)):
             continue
         n = index.sentences[nb]
-        if n.source != s.source or is_heading(n.text) or (nb > best.sid and _other_item(index, s.source, s.start, s.end,
-                                                                                             n.start)):
-            continue
+        if n.source != s.source or is_heading(n.text) or (nb > best.sid and (
+                _other_item(index, s.source, s.start, s.end, n.start) or n.text.rstrip().endswith(":"))):
+            continue  # (a quote never ends on the introduction of a list it does not quote)
         if max(n.end, end) - min(n.start, start) > max_chars:
             continue
         adds_terms = bool(missing & _sentence_terms(index, nb))
