@@ -583,7 +583,8 @@ _CAUSE = re.compile(
     r"\b(?:parce qu|car\b|en raison d|gr[âa]ce [àa]|afin d|pour (?:que|qu['’]|(?:s['’]|se |l['’]|les? |la |leur )?"
     r"\w+(?:er|ir|re)\b)|c['’]est pourquoi|du[es]? [àa]|dûe?s? [àa]|[àa] cause d|puisqu|par cons[ée]quent|"
     r"[ée]tant donn[ée]|vu qu|en effet|donc\b|raison|caus[ée]|(?:à la )?suite (?:[àa]|d)|r[ée]sult|provien|"
-    r"faute d|sous l['’]effet|dans le but|en vue d|ainsi(?! qu)|de sorte qu|si bien qu|refl[èé]t|s['’]expliquen?t? par)",
+    r"faute d|sous l['’]effet|dans le but|en vue d|ainsi(?! qu)|de sorte qu|si bien qu|refl[èé]t|s['’]expliquen?t? par|"
+    r"du fait d|compte tenu d|[àa] force d|pour avoir|pour cause)",
     re.IGNORECASE)
 # A verb whose subject is the cause and whose object the effect: "Cet investissement garantit que les rôles…
 # resteront demandés" says why the roles stay in demand, not why firms invest.
