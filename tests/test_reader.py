@@ -360,3 +360,13 @@ def test_a_list_question_about_things_a_sentence_names_after_comme_gets_that_sen
     answer = app.ask("Avec quels LLM faut-il travailler ?")
     assert answer.answerable and answer.citations[0].quote.startswith("Savoir travailler avec des LLM comme GPT-4")
     assert not answer.answer.rstrip().endswith(":")
+
+
+def test_a_question_about_what_is_said_marks_no_short_answer(places_app):
+    from askjobs.answer import _short_answer
+    s = places_app.index.sentences[_sid(places_app, "maintenance prédictive")]
+    summary = places_app.analyse("Que dit le texte sur la maintenance prédictive ?")
+    assert summary.asks_summary
+    assert _short_answer(summary, places_app.index, s.source, s.start, s.end) is None
+    reason = places_app.analyse("Pourquoi les usines misent-elles sur la maintenance prédictive ?")
+    assert _short_answer(reason, places_app.index, s.source, s.start, s.end) is not None

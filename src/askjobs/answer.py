@@ -717,7 +717,7 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
     spans = [(a, b) for a, b in spans if quote[a:b].strip() and normalize(quote[a:b]).strip() not in asked_text
              and not _in_question(quote[a:b], query)]
     if not spans:
-        if not phrases or query.yes_no or qtype in _QUANTITIES:
+        if not phrases or query.yes_no or query.asks_summary or qtype in _QUANTITIES:
             return None
         if qtype in ("definition", "reason", "manner"):
             return _clause_answer(query, index, source, start, end)

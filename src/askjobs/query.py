@@ -151,6 +151,8 @@ _KEYWORDS = re.compile(r"^\W*(?:(?:le|la|les|l')\s*)?(?:salaires?|prix|couts?|mo
                        r"part|remuneration|budget|date|annee|duree|hausse|baisse|augmentation|croissance)\b")
 
 
+_SUMMARY = re.compile(r"\bque (?:dit|disent|raconte|racontent|sait-on|savons-nous|retenir)\b|\bparle[sz]?-moi\b"
+                      r"|\bqu'en est-il\b|\bqu'est-ce que (?:le texte|l'article|le document|les documents) (?:dit|disent)\b")
 _INVERTED_VERB = re.compile(r"-(?:t-)?(?:il|elle|ils|elles|on)\b|\best-ce\b")  # a verb: a sentence, not keywords
 
 
@@ -245,6 +247,7 @@ class Query:
     asks_cause: bool = False  # a reason question that asks why ("pourquoi", "quelle raison"), not for an effect
     asks_where: bool = False  # an "où" question ("Quel pays… ?" is a place question too, answered by a name)
     asks_count: bool = False  # "Combien d'offres… ?": a count, which a rate ("+38 %") does not give
+    asks_summary: bool = False  # "Que dit le texte sur… ?", "Parlez-moi de…": what is said, no one phrase answers
     asks_subject: bool = False  # the question word is the verb's subject ("Qui a tué… ?", "Quelle espèce dépense… ?")
     yes_no: bool = False  # a closed question ("Les compétences techniques suffisent-elles… ?"): no short answer
     constraints: Constraints = Constraints()
@@ -290,6 +293,7 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
                  asks_cause=kind == "reason" and bool(_ASKS_CAUSE.search(folded)),
                  asks_where=kind == "place" and bool(re.match(r"^\W*(?:d'|par |jusqu'|vers )?ou\b", folded)),
                  asks_count=kind == "number" and bool(re.search(r"\bcombien d(?:e\s|')(?!temps|annees|fois|pour)", folded)),
+                 asks_summary=kind is None and bool(_SUMMARY.search(folded)),
                  yes_no=not _WH_WORD.search(low),
                  asks_subject=bool(_ASKS_SUBJECT.search(low)),
                  constraints=constraints,
