@@ -370,3 +370,17 @@ def test_a_question_about_what_is_said_marks_no_short_answer(places_app):
     assert _short_answer(summary, places_app.index, s.source, s.start, s.end) is None
     reason = places_app.analyse("Pourquoi les usines misent-elles sur la maintenance prédictive ?")
     assert _short_answer(reason, places_app.index, s.source, s.start, s.end) is not None
+
+
+def test_the_cause_must_be_in_the_answering_sentence_not_in_the_one_quoted_for_its_subject(tmp_path):
+    from askjobs.answer import _form_unmet
+    app = built_app(tmp_path, {"roles.txt": "Architectes IA: Ces personnes conçoivent l'infrastructure pour exécuter "
+                                            "l'IA à grande échelle. Leur fourchette de salaire se situe entre "
+                                            "196 000 $ et 320 000 $.\n"})
+    query = app.analyse("Pourquoi la fourchette de salaire des architectes IA est-elle si haute ?")
+    first, pay = _sid(app, "Architectes IA"), _sid(app, "Leur fourchette")
+    s0, s1 = app.index.sentences[first], app.index.sentences[pay]
+    # Quoted with the sentence before it (which says who "Leur" is), the pay sentence still gives no cause.
+    assert _form_unmet(query, app.index, s1.source, s0.start, s1.end, pay) \
+        == "Les passages trouvés parlent du sujet, mais ne disent pas pourquoi."
+    assert _form_unmet(query, app.index, s0.source, s0.start, s0.end, first) is None  # "pour exécuter…"

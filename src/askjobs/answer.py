@@ -608,7 +608,9 @@ def _form_unmet(query: Query, index: Index, source: str, start: int, end: int, s
     a sentence that only mentions X)."""
     text = index.documents[source].text
     if query.asks_cause:
-        quote = text[start:end]
+        # The cause must be in the best sentence or after it, not in a sentence quoted before it for its
+        # subject ("Architectes IA: … pour exécuter l'IA … Leur fourchette de salaire…").
+        quote = text[max(start, index.sentences[sid].start):end]
         if _CAUSE.search(quote) or any(_says_after(query, quote, m.end()) for m in _CAUSE_VERB.finditer(quote)):
             return None
         nxt = sid + 1
