@@ -31,6 +31,11 @@ def turn(question: str) -> dict:
     ("Quel est le salaire d'un chef de produit IA ?", "Et quel est celui d'un architecte ?", STANDALONE),
     ("Quelles entreprises recrutent des ingénieurs en IA ?", "Et les architectes gagnent combien ?", STANDALONE),
     ("Combien gagnent les chercheurs scientifiques en IA ?", "Et les architectes gagnent-ils plus ?", STANDALONE),
+    # "ceux de X": the previous subject's noun with another complement (a plural pronoun for a plural subject).
+    ("Pourquoi les professionnels du marketing doivent-ils se former à l'IA ?", "Et ceux de la finance ?",
+     "Pourquoi les professionnels de la finance doivent-ils se former à l'IA ?"),
+    ("Combien gagnent les ingénieurs en IA aux États-Unis ?", "Et ceux de Meta ?",
+     "Combien gagnent les ingénieurs de Meta aux États-Unis ?"),
     # A question word without a verb: the previous question asked with it. Its own question word, when
     # it only says how or why, gives way ("Pourquoi …" → "Dans quels secteurs …").
     ("Pourquoi les entreprises investissent-elles dans l'IA ?", "Et dans quels secteurs en particulier ?",

@@ -104,6 +104,9 @@ _ASKS_WORD = re.compile(
     r"lesquelles|où|quand|comment|combien|pourquoi)(?![\w-])"
     r"|\b(?:quel|quelle|quels|quelles|combien|comment|pourquoi|quand|où|quoi)(?![\w'-])", re.IGNORECASE)
 _WHICH_NOUN = re.compile(r"^(?:quels|quelles)\s+(?!sont\b|étaient\b|seront\b)([\w-]+)", re.IGNORECASE)
+# "ceux de la finance", "celle de Meta": the previous subject's noun with another complement.
+_SAME_KIND = re.compile(r"^(?:ceux|celles|celui|celle)[\s-]+((?:de la|de l'|du|des|de|d')\s*\S.*)$", re.IGNORECASE)
+_COMPLEMENT = re.compile(r"\s+(?=(?:de|du|des|d'|en|à|au|aux|pour|chez)\b)", re.IGNORECASE)
 _AUXILIARIES = frozenset(("est", "sont", "a", "ont", "était", "étaient", "sera", "seront", "avait", "avaient"))
 
 
@@ -433,6 +436,15 @@ def resolve_followup(question: str, history: list | None) -> Resolution:
         return Resolution(question)
     old = noun_phrases(prev_body)
     target = next((np for np in old if not np.generic), old[0] if old else None)
+    same_kind = _SAME_KIND.match(new_subject)
+    if same_kind and target is not None and target.plural == new_subject.lower().startswith(("ceux", "celles")):
+        # "Et ceux de la finance ?" after "… les professionnels du marketing …": the same people, of the finance.
+        head = _COMPLEMENT.split(target.text, maxsplit=1)[0]
+        phrase = target.with_det(target.det) if target.det else head
+        replacement = phrase[:len(phrase) - len(target.text)] + f"{head} {same_kind.group(1)}"
+        text = prev_body[:target.start] + replacement + prev_body[target.end:]
+        return _resolved(text, prev_punct, base, "ellipsis", {"subject": f"{head} {same_kind.group(1)}"},
+                         {"subject": prev_body[target.start:target.end]})
     name = _NAME.search(prev_body)
     if re.fullmatch(r"[A-ZÀ-Þ][\w-]*(?:\s+[A-ZÀ-Þ][\w-]+)*", new_subject) and not is_french_word(new_subject) and name:  # "Que recherche NVIDIA ?" → "Et Meta ?"
         text = prev_body[:name.start()] + new_subject + prev_body[name.end():]
