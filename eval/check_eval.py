@@ -1,6 +1,8 @@
 """Check the eval files against the schema of CONTRACT.md section 3 and against the corpus.
 
     python eval/check_eval.py [FILE.jsonl ...]     # default: every eval/*.jsonl
+    python eval/check_eval.py --corpus eval/wiki/corpus eval/wiki/questions-heldout.jsonl
+                                                   # another corpus (default: corpus/)
 
 For every line: the fields and their types, unique ids, and for an answerable question that every
 accepted substring (`answers`, `must_include`) occurs in its gold document(s) after askjobs' own
@@ -12,6 +14,7 @@ No model is loaded: only the text normalisation is imported.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections import Counter
@@ -195,9 +198,17 @@ def default_files() -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
-    paths = [Path(a) for a in argv] or default_files()
+    parser = argparse.ArgumentParser(description="Check eval files against the schema and the corpus.")
+    parser.add_argument("files", nargs="*", help="eval files (default: every eval/*.jsonl)")
+    parser.add_argument("--corpus", type=Path, default=CORPUS_DIR,
+                        help="folder of the gold documents (default: corpus/ of the repository)")
+    args = parser.parse_args(argv)
+    paths = [Path(a) for a in args.files] or default_files()
+    if not args.corpus.is_dir():
+        print(f"ERREUR : corpus introuvable : {args.corpus}", file=sys.stderr)
+        return 1
     try:
-        report = check_all(paths)
+        report = check_all(paths, args.corpus)
     except (EvalFileError, OSError) as exc:
         print(f"ERREUR : {exc}", file=sys.stderr)
         return 1
