@@ -384,3 +384,55 @@ def test_the_cause_must_be_in_the_answering_sentence_not_in_the_one_quoted_for_i
     assert _form_unmet(query, app.index, s1.source, s0.start, s1.end, pay) \
         == "Les passages trouvés parlent du sujet, mais ne disent pas pourquoi."
     assert _form_unmet(query, app.index, s0.source, s0.start, s0.end, first) is None  # "pour exécuter…"
+
+
+WORLD = {
+    "salaires.txt": (
+        "Aux États-Unis, le salaire médian pour les postes liés à l'IA est d'environ 157 000 $.\n"
+        "Selon 365 Data Science, le salaire moyen d'un ingénieur en IA est passé de 156 000 $ à 206 000 $.\n"
+        "Les travailleurs possédant des compétences en IA gagnent une prime salariale d'environ 28 % par rapport à "
+        "leurs homologues.\n"
+        "La transition vers l'IA nécessitera que 20 millions de travailleurs américains se recyclent.\n"
+    ),
+    "europe.txt": "La loi européenne sur l'IA entre en vigueur. En France, les formations en IA se multiplient.\n",
+}
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("Canada", "canadiennes", True), ("Europe", "européens", True), ("États-Unis", "américains", True),
+    ("USA", "États-Unis", True), ("Inde", "indiens", True), ("France", "Allemagne", False),
+    ("France", "américains", False),
+])
+def test_a_place_and_its_nationality_are_one_place(a, b, same):
+    from askjobs.answer import same_place
+    assert same_place(a, b) == same
+
+
+def test_a_figure_for_another_place_than_the_one_asked_is_refused_with_the_reason(tmp_path):
+    app = built_app(tmp_path, WORLD, chunk_tokens=40)
+    assert analyse_question("Quelle part des entreprises canadiennes utilise l'IA ?").constraints.places == \
+        ("canadiennes",)
+    european = app.ask("Combien de travailleurs européens devront se recycler ?")
+    assert not european.answerable and "« américains »" in european.reason and "« européens »" in european.reason
+    american = app.ask("Combien de travailleurs aux États-Unis devront se recycler ?")
+    assert american.answerable and "20 millions" in american.answer
+    canadian = app.ask("Combien de travailleurs canadiens devront se recycler ?")
+    assert not canadian.answerable and canadian.reason == "Les documents ne parlent pas de « canadiens »."
+
+
+def test_a_count_is_not_a_sum_of_money_nor_a_number_in_a_name_and_a_difference_wants_a_premium(tmp_path):
+    from askjobs.answer import _typed
+    app = built_app(tmp_path, WORLD, chunk_tokens=40)
+    index = app.index
+
+    def typed(question: str, words: str) -> float:
+        s = next(s for s in index.sentences if words in s.text)
+        return _typed(index, app.analyse(question), s.source, s.start, s.end)
+
+    count = "Combien de travailleurs devront se recycler ?"
+    assert typed(count, "20 millions") == 1.0
+    assert typed(count, "157 000 $") == 0.0 and typed(count, "365 Data Science") == 0.0
+    more = "Les compétences en IA, ça rapporte combien de plus ?"
+    assert app.analyse(more).asks_difference and app.analyse("Quel bonus de salaire avec l'IA ?").answer_type == "amount"
+    assert typed(more, "prime salariale") == 1.0 and typed(more, "157 000 $") == 0.0
+    assert "28 %" in app.ask(more).answer

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -13,12 +14,12 @@ import numpy as np
 
 from .about import DocumentAnswer, answer_about_document
 from .index import Index
-from .query import Query, names_in
+from .query import NATIONALITY, Query, names_in
 from .retrieve import Retrieval
 from .schema import Answer, Citation, Hit, Sentence
 from .nlp import PHRASES, SUBJECT
 from .structure import ListBlock, structure_of
-from .text import FRENCH_DATE, MONTHS, acronyms, analyze, is_heading, normalize
+from .text import FRENCH_DATE, MONTHS, acronyms, analyze, is_heading, normalize, strip_accents
 
 NOT_FOUND = "Je n'ai pas trouvé la réponse dans les documents."
 
@@ -52,6 +53,8 @@ _HAS_MONEY = re.compile(r"[$€£¥]|\b(?:euros?|dollars?|francs?|livres?|yens?|
 _HAS_PERCENT = re.compile(r"%|\bpour ?cents?\b|\bpourcentage\b|\bmoitié\b|\btiers\b|\bquart\b", re.IGNORECASE)
 # A rate is an answer to a pay question when it is one of pay ("une prime salariale de 28 %"), not of
 # something else ("ce rôle a augmenté de 56 %").
+_COMPARED = re.compile(r"\bpar rapport [àa]|\bde plus que\b|\bhomologues?\b|\b[ée]carts?\b|\bdiff[ée]rences?\b|"
+                       r"\bprimes?\b|\bsuppl[ée]ment", re.IGNORECASE)
 _PAY_CONTEXT = re.compile(r"\b(?:prime|salai|r[ée]mun[ée]r|gagn|pay|revenu)", re.IGNORECASE)
 _HAS_DURATION = re.compile(r"\bdepuis\b|\bpendant\b|\bdurant\b|\b(?:\d+|" + _NUMBER_WORDS + r")\s+(?:(?:prochain|dernier)e?s\s+)?(?:ans?|années?|mois|"
                            r"semaines?|jours?|heures?|siècles?|décennies?)\b", re.IGNORECASE)
@@ -286,8 +289,15 @@ def _typed(index: Index, query: Query, source: str, start: int, end: int) -> flo
     """Does document text [start, end) hold what the query asks for?"""
     text = index.documents[source].text
     if query.asks_count:
-        # "Combien d'offres… ?" asks how many: "ont augmenté de 38 %" says by how much, not how many.
-        return _matches_type(_PERCENT_SPAN.sub(" ", text[start:end]), "number")
+        # "Combien d'offres… ?" asks how many: "ont augmenté de 38 %" says by how much, not how many, and
+        # "157 000 $" how much money.
+        # (Nor does a number in a name: "Selon 365 Data Science".)
+        quote = _AMOUNT_SPAN.sub(" ", _PERCENT_SPAN.sub(" ", text[start:end]))
+        return _matches_type(re.sub(r"\b\d+(?=\s+(?-i:[A-ZÀ-Þ]))", " ", quote), "number")
+    if query.asks_difference:
+        # "Combien de plus… ?": a rate, or a sum set against another ("… de plus que", "par rapport à").
+        quote = text[start:end]
+        return 1.0 if _PERCENT_SPAN.search(quote) or (_HAS_MONEY.search(quote) and _COMPARED.search(quote)) else 0.0
     ents = None
     if query.answer_type in _ENTITY_LABELS:
         ents = [(a, b, label, text[a:b]) for a, b, label in _entities_in(index, source, start, end)]
@@ -545,6 +555,14 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
             missing.append(token)
     if missing:
         reasons.append(f"Les documents ne parlent pas de {_quoted(missing)}.")
+    unknown = [p for p in c.places if p[:1].islower() and not _place_in(p, passage_texts := [
+        index.documents[h.chunk.source].text[h.chunk.start:h.chunk.end] for h in hits])]
+    if unknown:
+        conf *= 0.35  # "les entreprises canadiennes" over documents that never mention Canada
+        reasons.append(f"Les documents ne parlent pas de {_quoted(unknown)}.")
+    elif (elsewhere := _elsewhere(query, index, hits, source, start, end)) is not None:
+        conf *= 0.25  # a figure for the United States does not answer for France
+        reasons.append(elsewhere)
     quote_years = set(re.findall(r"\b(?:1[5-9]\d\d|20\d\d)\b", quote))
     absent_years = [y for y in c.years if y not in quote_years and y not in missing]
     if absent_years and qtype in _QUANTITIES:
@@ -553,7 +571,7 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
         conf *= 0.25 if quote_years else 0.7
         reasons.append(f"Les documents ne donnent pas ce chiffre pour {_quoted(absent_years)}"
                        + (f" (seulement pour {_quoted(sorted(quote_years))})." if quote_years else "."))
-    if c.decrease and not _DECREASE_SAID.search(quote):
+    if c.decrease and not _decrease_said(query, index, source, start, end):
         conf *= 0.35
         reasons.append("Les documents parlent de hausse ou de création, pas de baisse ni de perte.")
     if qtype is not None and query.type_required and not _typed(index, query, source, start, end):
@@ -659,6 +677,61 @@ def _with_acronyms(index: Index, sources: set[str], terms: set[str]) -> set[str]
 # A quote that speaks of a loss or a fall, for a question about one (Constraints.decrease).
 _DECREASE_SAID = re.compile(r"\b(?:d[ée]trui|supprim|perd|perte|disparai|dispara[iî]t|baiss|diminu|licenci|chut|recul|"
                             r"r[ée]dui|d[ée]clin|menac|moins)", re.IGNORECASE)
+
+
+# Names of one place that share no prefix: "États-Unis" is where "américain" is from.
+_PLACE_ALIASES = {"etats-unis": "amerique", "etats unis": "amerique", "usa": "amerique", "us": "amerique",
+                  "royaume-uni": "britannique", "grande-bretagne": "britannique", "pays-bas": "neerlandais"}
+
+
+def _place_key(word: str) -> str:
+    word = strip_accents(word.lower()).strip()
+    return _PLACE_ALIASES.get(word, word)
+
+
+def same_place(a: str, b: str) -> bool:
+    """Two words for one place: "Canada" / "canadiennes", "Europe" / "européens", "États-Unis" / "américains"."""
+    a, b = _place_key(a), _place_key(b)
+    shared = len(os.path.commonprefix([a, b]))
+    return shared >= min(4, min(len(a), len(b)) - 1) and shared > 1
+
+
+def _place_in(place: str, texts: list[str]) -> bool:
+    """Some word of the texts names the place."""
+    key = _place_key(place)
+    return any(same_place(key, w) for text in texts for w in re.findall(r"[^\W\d][\w-]*", text)
+               if _place_key(w)[:1] == key[:1])
+
+
+def _elsewhere(query: Query, index: Index, hits: list[Hit], source: str, start: int, end: int) -> str | None:
+    """Why the quote answers for another place than the one asked, or None: it names a place (a location
+    found at build, or a nationality) and not the asked one ("Aux États-Unis, le salaire médian…" for "… en
+    France ?")."""
+    asked = query.constraints.places
+    if not asked:
+        return None
+    text = index.documents[source].text
+    quote = text[start:end]
+    # The place may be named around the quote ("En Espagne, … À Madrid, le roi…"): its passage counts.
+    around = [text[h.chunk.start:h.chunk.end] for h in hits
+              if h.chunk.source == source and h.chunk.start < end and h.chunk.end > start]
+    if any(_place_in(p, [quote, *around]) for p in asked):
+        return None
+    named = [quote[a - start:b - start] for a, b, label in _entities_in(index, source, start, end)
+             if label == "LOC" and b - a <= _MAX_ENTITY_CHARS] + [m.group() for m in NATIONALITY.finditer(quote)]
+    if not named:
+        return None
+    return f"Les passages trouvés parlent de {_quoted(list(dict.fromkeys(named))[:2])}, pas de {_quoted(list(asked))}."
+
+
+def _decrease_said(query: Query, index: Index, source: str, start: int, end: int) -> bool:
+    """The quote speaks of a loss or a fall; for a figure, in the sentence that gives a figure ("… ont connu
+    un déclin. … créeront 69 millions de nouveaux emplois" does not say how many jobs were cut)."""
+    if query.answer_type not in _QUANTITIES:
+        return bool(_DECREASE_SAID.search(index.documents[source].text[start:end]))
+    return any(_DECREASE_SAID.search(s.text) and _typed(index, query, source, s.start, s.end)
+               for s in (index.sentences[sid] for sid in _source_sentences(index, source))
+               if s.start < end and s.end > start)
 
 
 def _quoted(words: list[str]) -> str:

@@ -57,6 +57,10 @@ _ASKS_PERCENT = _pattern(
 _ASKS_MONEY = _pattern(r"\b(?:gagn|salai|r[ée]mun[ée]r|pay[ée]|co[uû]t|prix|budget|montant|tarif|"
                          r"factur|d[ée]pens|investi|rapporte|touch|vaudr|vaut|valoir|valai)")
 _ASKS_PAY = _pattern(r"\b(?:gagn|salai|r[ée]mun[ée]r|pay[ée]|touch)")
+# A pay question about a difference ("combien de plus", "quel bonus… par rapport à…", "de combien… dépasse"):
+# a premium answers it ("une prime de 28 % par rapport à leurs homologues"), a salary alone does not.
+_ASKS_DIFFERENCE = _pattern(r"\bcombien de plus\b|\bde combien\b[^?]*\b(?:plus|d[ée]pass|sup[ée]rieur|gagn)"
+                            r"|\b(?:bonus|prime|[ée]cart|diff[ée]rence|surplus|suppl[ée]ment|surco[uû]t)s?\b")
 _ASKS_ORGANISATION = _pattern(
     r"\bquel(?:le)?s?\s+(?:est |sont )?(?:la |le |les |l')?(?:entreprise|soci[ée]t[ée]|groupe|bo[iî]te|firme|"
     r"organisation|cabinet|employeur|g[ée]ant|institution|organisme|universit[ée]|[ée]cole|r[ée]seau|start-?up|"
@@ -133,7 +137,7 @@ def answer_type(question: str) -> str | None:
         return "duration"
     if _ASKS_DATE.search(q):
         return "date"
-    if _ASKS_NUMBER.search(q) or _ASKS_PERCENT.search(q):
+    if _ASKS_NUMBER.search(q) or _ASKS_PERCENT.search(q) or (_ASKS_DIFFERENCE.search(q) and _ASKS_PAY.search(q)):
         if _ASKS_MONEY.search(q):
             return "amount"
         return "percentage" if _ASKS_PERCENT.search(q) else "number"
@@ -215,7 +219,7 @@ class Constraints:
     names: frozenset[str] = frozenset()  # every capitalised word of the question, normalised
     years: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()  # other numbers the question states ("157 000", "38")
-    places: tuple[str, ...] = ()  # "en France", "aux États-Unis": the place the answer must be about
+    places: tuple[str, ...] = ()  # "en France", "aux États-Unis", "entreprises canadiennes": where the answer must be about
     role: tuple[str, ...] = ()  # a pay question's role ("ingénieur d'invite"), as analysed terms
     role_text: str = ""  # … as written in the question, for the refusal's reason
     priced: str = ""  # what a cost question asks the price of ("un master en IA"), as written
@@ -246,7 +250,8 @@ class Query:
     asks_meaning: bool = False  # … and it asks what the word means ("qu'est-ce que", "que signifie"), not what it is for
     asks_cause: bool = False  # a reason question that asks why ("pourquoi", "quelle raison"), not for an effect
     asks_where: bool = False  # an "où" question ("Quel pays… ?" is a place question too, answered by a name)
-    asks_count: bool = False  # "Combien d'offres… ?": a count, which a rate ("+38 %") does not give
+    asks_count: bool = False  # "Combien d'offres… ?": a count, which a rate ("+38 %") or a sum of money does not give
+    asks_difference: bool = False  # a pay question about a difference ("combien de plus"): a premium answers, a salary not
     asks_summary: bool = False  # "Que dit le texte sur… ?", "Parlez-moi de…": what is said, no one phrase answers
     asks_subject: bool = False  # the question word is the verb's subject ("Qui a tué… ?", "Quelle espèce dépense… ?")
     yes_no: bool = False  # a closed question ("Les compétences techniques suffisent-elles… ?"): no short answer
@@ -282,7 +287,7 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
     role, role_text = _role(resolved, terms) if kind == "amount" and _ASKS_PAY.search(folded) else ((), "")
     constraints = Constraints(key_tokens=tuple(dict.fromkeys(_KEY_TOKEN.findall(stripped))),
                               names=frozenset(names_in(resolved, all_words=True)), years=years, numbers=numbers,
-                              places=tuple(dict.fromkeys(m.group(1) for m in _PLACE.finditer(resolved))),
+                              places=asked_places(resolved),
                               role=role, role_text=role_text, decrease=bool(_DECREASE.search(low)),
                               **(_priced(resolved) if kind == "amount" and not role else {}))
     required = (kind in REQUIRED_TYPES and not (kind == "organisation" and not _ASKS_ORGANISATION.search(folded))) \
@@ -292,7 +297,9 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
                  defined=_defined(resolved), asks_meaning=bool(_defined(resolved)) and not _PURPOSE.search(low),
                  asks_cause=kind == "reason" and bool(_ASKS_CAUSE.search(folded)),
                  asks_where=kind == "place" and bool(re.match(r"^\W*(?:d'|par |jusqu'|vers )?ou\b", folded)),
-                 asks_count=kind == "number" and bool(re.search(r"\bcombien d(?:e\s|')(?!temps|annees|fois|pour)", folded)),
+                 asks_count=kind == "number" and bool(
+                     re.search(r"\bcombien d(?:e\s|')(?!temps|annees|fois|pour|dollars|euros|francs|livres)", folded)),
+                 asks_difference=kind == "amount" and bool(_ASKS_DIFFERENCE.search(folded)),
                  asks_summary=kind is None and bool(_SUMMARY.search(folded)),
                  yes_no=not _WH_WORD.search(low),
                  asks_subject=bool(_ASKS_SUBJECT.search(low)),
@@ -306,6 +313,21 @@ _DEMONYMS = ("américain américaine français française européen européenne 
                               "britannique allemand allemande chinois chinoise indien indienne japonais japonaise "
                               "anglais anglaise africain africaine asiatique mondial mondiale international "
                               "internationale national nationale local locale")
+
+
+# Nationalities, masculine singular (feminine and plural forms follow, see _NATIONALITY): "les entreprises
+# canadiennes" asks about Canada as "au Canada" does.
+NATIONALITIES = ("américain français européen canadien britannique allemand chinois indien japonais anglais africain "
+                 "asiatique espagnol italien belge suisse québécois mexicain brésilien russe coréen australien "
+                 "néerlandais portugais marocain algérien tunisien sénégalais").split()
+NATIONALITY = re.compile(r"\b(?:" + "|".join(NATIONALITIES) + r")(?:n?e)?s?\b", re.IGNORECASE)
+_ASKED_PLACE = re.compile(r"\b(?:en|au|aux|à)\s+((?:[A-ZÀ-Þ][\w'’-]+)(?:[ -][A-ZÀ-Þ][\w'’-]+)*)")
+
+
+def asked_places(question: str) -> tuple[str, ...]:
+    """The places a question is about, as written: "en France", "aux États-Unis", "travailleurs européens"."""
+    found = [m.group(1) for m in _ASKED_PLACE.finditer(question)] + [m.group() for m in NATIONALITY.finditer(question)]
+    return tuple(dict.fromkeys(found))
 
 
 # A question about a loss or a fall: the quote must speak of one, not of a rise ("créeront 69 millions
