@@ -36,6 +36,17 @@ def turn(question: str) -> dict:
      "Pourquoi les professionnels de la finance doivent-ils se former à l'IA ?"),
     ("Combien gagnent les ingénieurs en IA aux États-Unis ?", "Et ceux de Meta ?",
      "Combien gagnent les ingénieurs de Meta aux États-Unis ?"),
+    # "celui / celle de X" for a thing of another gender or number than the subject: the thing, of X.
+    ("Quel est le salaire des chercheurs scientifiques en IA ?", "Et celui des architectes ?",
+     "Quel est le salaire des architectes ?"),
+    ("Quelle est la fourchette de salaire des chercheurs en IA ?", "Et celle des architectes ?",
+     "Quelle est la fourchette de salaire des architectes ?"),
+    # A name put first, then a pronoun: the name is the subject ("Et Google, il embauche qui ?").
+    ("Quelles entreprises recrutent activement en IA en 2025 ?", "Et Google, il embauche qui ?",
+     "Google embauche qui ?"),
+    # Another year, with the preposition the user types.
+    ("Combien d'emplois l'IA va-t-elle créer d'ici 2028 selon le Forum économique mondial ?", "Et d'ici 2030 ?",
+     "Combien d'emplois l'IA va-t-elle créer d'ici 2030 selon le Forum économique mondial ?"),
     # A question word without a verb: the previous question asked with it. Its own question word, when
     # it only says how or why, gives way ("Pourquoi …" → "Dans quels secteurs …").
     ("Pourquoi les entreprises investissent-elles dans l'IA ?", "Et dans quels secteurs en particulier ?",

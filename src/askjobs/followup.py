@@ -55,7 +55,8 @@ _STOP_NP = frozenset(("aux", "au", "dans", "chez", "selon", "entre", "pour", "et
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _CONJUNCTION = r"^\s*(?:et|mais|puis|ok|d'accord|alors|sinon)\b[\s,]*"
 _LEAD = re.compile(_CONJUNCTION + r"(?:(?:pour|concernant|quant à)\s+)?", re.IGNORECASE)
-_FRAGMENT_YEAR = re.compile(r"^(?:(?:en|pour|au cours de|durant|pendant|à partir de|depuis)\s+)?(?:l'année\s+)?"
+_FRAGMENT_YEAR = re.compile(r"^(?:(?:en|pour|au cours de|durant|pendant|à partir de|depuis|d'ici(?: à)?|jusqu'en|vers|"
+                            r"à l'horizon|à l'horizon de)\s+)?(?:l'année\s+)?"
                             r"((?:19|20)\d\d)$", re.IGNORECASE)
 # A prepositional phrase that adds a place, an organisation, a sector or a source to the question.
 _MODIFIER = re.compile(r"^(dans|chez|en|au|aux|à|hors|sur|selon|d'après)\s+(.+)$", re.IGNORECASE)
@@ -72,7 +73,8 @@ _NUMBER_WORDS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 
 _RELATIVE_YEAR = re.compile(r"\b(?:(?P<n>\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")\s+ans?\s+"
                             r"(?:plus tôt|avant|auparavant|plus tard|après)"
                             r"|(?P<year>l'année\s+(?:d'avant|précédente|d'après|suivante)))", re.IGNORECASE)
-_DISLOCATION = re.compile(r"^\s*(?:et\s+)?((?:le|la|les|l')\s*[^,?]{2,40}?)\s*,\s*(?:il|elle|ils|elles)\s+",
+_DISLOCATION = re.compile(r"^\s*(?:et\s+)?((?:le|la|les|l')\s*[^,?]{2,40}?|(?-i:[A-ZÀ-Þ])[\w&.-]*(?:\s+(?-i:[A-ZÀ-Þ])[\w&.-]*){0,3})"
+                          r"\s*,\s*(?:il|elle|ils|elles)\s+",
                           re.IGNORECASE)
 # "ce"/"ces" + a noun, not the "ce" of "est-ce que".
 _REFERENCE = re.compile(r"(?<![\w-])(?:ce|cet|cette|ces)\s+(?!document|article|texte|site|page)\w+"
@@ -106,6 +108,8 @@ _ASKS_WORD = re.compile(
 _WHICH_NOUN = re.compile(r"^(?:quels|quelles)\s+(?!sont\b|étaient\b|seront\b)([\w-]+)", re.IGNORECASE)
 # "ceux de la finance", "celle de Meta": the previous subject's noun with another complement.
 _SAME_KIND = re.compile(r"^(?:ceux|celles|celui|celle)[\s-]+((?:de la|de l'|du|des|de|d')\s*\S.*)$", re.IGNORECASE)
+# The thing "celui"/"celle" stands for, just before the complement it is followed by: "la fourchette de salaire des …".
+_OWNED = re.compile(r"\b((?:le|la|l')\s*[\w-]+(?:\s+(?:de|d')\s*[\w-]+)?)\s+$", re.IGNORECASE)
 _COMPLEMENT = re.compile(r"\s+(?=(?:de|du|des|d'|en|à|au|aux|pour|chez)\b)", re.IGNORECASE)
 _AUXILIARIES = frozenset(("est", "sont", "a", "ont", "était", "étaient", "sera", "seront", "avait", "avaient"))
 
@@ -437,7 +441,16 @@ def resolve_followup(question: str, history: list | None) -> Resolution:
     old = noun_phrases(prev_body)
     target = next((np for np in old if not np.generic), old[0] if old else None)
     same_kind = _SAME_KIND.match(new_subject)
-    if same_kind and target is not None and target.plural == new_subject.lower().startswith(("ceux", "celles")):
+    plural = new_subject.lower().startswith(("ceux", "celles"))
+    owner = same_kind and target is not None and target.plural != plural and \
+        _OWNED.search(prev_body[:target.start])
+    if owner:
+        # "Et celui des architectes ?" after "Quel est le salaire des chercheurs … ?": the salary, of the architects.
+        replacement = f"{owner.group(1)} {same_kind.group(1)}"
+        text = prev_body[:owner.start(1)] + replacement + prev_body[target.end:]
+        return _resolved(text, prev_punct, base, "ellipsis", {"subject": replacement},
+                         {"subject": prev_body[owner.start(1):target.end]})
+    if same_kind and target is not None and target.plural == plural:
         # "Et ceux de la finance ?" after "… les professionnels du marketing …": the same people, of the finance.
         head = _COMPLEMENT.split(target.text, maxsplit=1)[0]
         phrase = target.with_det(target.det) if target.det else head
