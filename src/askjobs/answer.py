@@ -61,9 +61,19 @@ _HAS_DURATION = re.compile(r"\bdepuis\b|\bpendant\b|\bdurant\b|\b(?:\d+|" + _NUM
 _DEFINES = re.compile(r"\b(?:est|sont)\s+(?:un|une|des|le|la|les|l')\b|\bconsist|\bdésign|\bagiss\w*\s+comme|\bcharg[ée]s?\s+d"
                       r"|\bresponsables?\s+d|\bspécialisés?\s+dans|\bexperts?\s+dans|\bse concentrent|\bconçoivent"
                       r"|\bmission|\bpermet|\bsert\s+à|\brôle|\bdéterminent|\bpilot|\bvérifi|\bencadr|:\s", re.IGNORECASE)
-_EXPLAINS = re.compile(r"\bparce que|\bcar\b|\ben raison d|\bgrâce à|\bafin de|\bpour\s+\w+er\b|\bc'est pourquoi"
-                       r"|\bpar conséquent|\bdû|\bdue?s?\s+à|\bà cause|\bpuisque|\balors que|\bentraîn|\breflète"
-                       r"|\bnécessit|\bainsi\b|\bpermet|\bpour\s+(?:que|s'|l')", re.IGNORECASE)
+# The words that link a cause and its effect (a reason question's quote must hold one, see _form_unmet).
+CAUSE_LINKS = (
+    r"parce qu|car\b|en raison d|gr[âa]ce [àa]|afin d|pour (?:que|qu['’]|(?:s['’]|se |l['’]|les? |la |leur )?"
+    r"\w+(?:er|ir|re)\b)|c['’]est pourquoi|du[es]? [àa]|dûe?s? [àa]|[àa] cause d|puisqu|par cons[ée]quent|"
+    r"[ée]tant donn[ée]|vu qu|en effet|donc\b|raison|caus[ée]|(?:à la )?suite (?:[àa]|d)|r[ée]sult|provien|"
+    r"faute d|sous l['’]effet|dans le but|en vue d|ainsi(?! qu)|de sorte qu|si bien qu|refl[èé]t|s['’]expliquen?t? par|"
+    r"du fait d|compte tenu d|[àa] force d|pour avoir|pour cause")
+# A sentence that explains: a cause, or what it makes possible or necessary.
+_EXPLAINS = re.compile(rf"\b(?:{CAUSE_LINKS}|alors que|entra[îi]n|n[ée]cessit|permet)", re.IGNORECASE)
+# What follows the defined word in a definition: "X (…) :", "X, …", "X est / désigne / consiste à / qui …".
+AFTER_DEFINED = (r"\s*(?:\([^)]*\)\s*)?(?::\s*|,\s+|\s+(?:est|sont|était|désigne|signifie|consiste à|consiste en|consiste|"
+                 r"correspond à|correspond|permet de|permet|sert à|sert|regroupe|englobe|recouvre|vise|"
+                 r"sont chargés d['’]?e?|chargés? d['’]?e?|responsables? d['’]?e?|qui)\b\s*)")
 _MANNER = re.compile(r"\ben\s+\w+ant\b|\bgrâce à|\bpar\s+(?:la|le|l'|des|un|une)|\bpassent?\s+d|\ben\s+(?:utilisant|"
                      r"s'appuyant)|\bqui\s+(?:aident|permettent)|\bavec\b", re.IGNORECASE)
 # Short answers inside a quote (the highlighted part): amounts, rates, dates, numbers.
@@ -394,8 +404,6 @@ def _score_sentences(index: Index, hits: list[Hit], query: Query, qvec: np.ndarr
 
 _DETERMINER = r"(?:(?:les|le|la|l'|des|du|un|une|ses|son|sa|leurs?|ces|cette|cet|ce|nos|notre|vos|votre)\s+|l')?"
 _PREPOSITION_FORMS = {"à": r"(?:à|au|aux)", "a": r"(?:à|au|aux)", "de": r"(?:de|du|des|d')", "en": r"en"}
-_DEFINING = (r"\s*(?:\([^)]*\)\s*)?(?::|,\s|\s(?:est|sont|était|désigne|signifie|consiste|correspond|permet|"
-             r"sert|regroupe|englobe|recouvre|vise))")
 
 
 def _slot_filled(index: Index, query: Query, sid: int) -> float:
@@ -409,7 +417,7 @@ def _slot_filled(index: Index, query: Query, sid: int) -> float:
         return 0.0  # the place asked about must be in a sentence about the question's other words
     if query.defined:
         d = re.escape(normalize(query.defined))
-        return float(bool(re.search(rf"\(\s*{d}\s*\)|\b{d}\b{_DEFINING}", text)))
+        return float(bool(re.search(rf"\(\s*{d}\s*\)|\b{d}\b{AFTER_DEFINED}", text)))
     if query.slot:
         prep = _PREPOSITION_FORMS.get(query.slot, re.escape(query.slot))
         for m in re.finditer(rf"(?<!\w){prep}\s*{_DETERMINER}([\w’'-]+)", text):
@@ -597,13 +605,7 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
 
 # A reason question is answered by a quote that gives a cause, or by one the next sentence draws a
 # consequence from ("… discriminatoires. Par conséquent, …"); "ainsi que" is a list, not a cause.
-_CAUSE = re.compile(
-    r"\b(?:parce qu|car\b|en raison d|gr[âa]ce [àa]|afin d|pour (?:que|qu['’]|(?:s['’]|se |l['’]|les? |la |leur )?"
-    r"\w+(?:er|ir|re)\b)|c['’]est pourquoi|du[es]? [àa]|dûe?s? [àa]|[àa] cause d|puisqu|par cons[ée]quent|"
-    r"[ée]tant donn[ée]|vu qu|en effet|donc\b|raison|caus[ée]|(?:à la )?suite (?:[àa]|d)|r[ée]sult|provien|"
-    r"faute d|sous l['’]effet|dans le but|en vue d|ainsi(?! qu)|de sorte qu|si bien qu|refl[èé]t|s['’]expliquen?t? par|"
-    r"du fait d|compte tenu d|[àa] force d|pour avoir|pour cause)",
-    re.IGNORECASE)
+_CAUSE = re.compile(rf"\b(?:{CAUSE_LINKS})", re.IGNORECASE)
 # A verb whose subject is the cause and whose object the effect: "Cet investissement garantit que les rôles…
 # resteront demandés" says why the roles stay in demand, not why firms invest.
 # ("X reflète Y", "X s'explique par Y" put the cause after: they are with the links above.)
@@ -899,9 +901,7 @@ _REASON_CUE = re.compile(r"\b(?:parce qu['’]?e?|car|afin d['’]?e?|en raison 
                          r"pour(?= \w+(?:er|ir|re)\b)|ainsi|c['’]est pourquoi)\s*", re.IGNORECASE)
 _MANNER_CUE = re.compile(r"\b(?:grâce à|en(?= \w+ant\b)|par|au moyen d['’]?e?|à l['’]aide d['’]?e?|avec|en utilisant|"
                          r"en s['’]appuyant sur)\s+", re.IGNORECASE)
-_DEFINITION_CUE = re.compile(r"\s*(?:\([^)]*\)\s*)?(?::\s*|,\s+|\s+(?:est|sont|désigne|signifie|consiste à|consiste en|"
-                             r"correspond à|permet de|sert à|sont chargés d['’]?e?|chargés? d['’]?e?|responsables? d['’]?e?|qui)\s*)",
-                             re.IGNORECASE)
+_DEFINITION_CUE = re.compile(AFTER_DEFINED, re.IGNORECASE)
 _SPELLED_OUT = re.compile(r"[\s»”\"']*\(([^()]{3,80})\)")
 _CLAUSE_END = re.compile(r"[,;:.!?)](?:\s|$)|\s(?:et|mais|tandis que|alors que)\s")
 _MAX_CLAUSE_CHARS = 160
