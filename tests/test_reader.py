@@ -436,3 +436,42 @@ def test_a_count_is_not_a_sum_of_money_nor_a_number_in_a_name_and_a_difference_w
     assert app.analyse(more).asks_difference and app.analyse("Quel bonus de salaire avec l'IA ?").answer_type == "amount"
     assert typed(more, "prime salariale") == 1.0 and typed(more, "157 000 $") == 0.0
     assert "28 %" in app.ask(more).answer
+
+
+@pytest.mark.parametrize("question, kind, required, measure", [
+    ("Depuis quand Berlin est-elle capitale ?", "date", True, ""),  # a date answers "depuis quand"
+    ("Depuis combien de temps les offres progressent-elles ?", "duration", True, ""),
+    ("c'est quoi le surnom de hans herrmann", "name", True, ""),  # typed by its noun, as "quel est le surnom"
+    ("C'est quoi le RAG ?", "definition", False, ""),
+    ("Comment s'appelle le maire de Berlin ?", "person", True, ""),
+    ("Qui était le copilote de Herrmann en 1954 ?", "person", True, ""),  # a role of a named one: a name
+    ("Qui est chargé d'encadrer les usages de l'IA ?", "person", False, ""),
+    ("Quel peintre a représenté le fils prodigue ?", "person", True, ""),
+    ("Quel musée expose les fossiles ?", "organisation", True, ""),
+    ("Quelle est la superficie de la réserve ?", "number", True, "area"),
+    ("À quel âge est-il mort ?", "number", True, "age"),
+    ("Combien pèsera le marché de l'IA en 2034 ?", "number", True, ""),  # worth, not weight: no unit
+])
+def test_question_words_and_nouns_say_what_is_asked(question, kind, required, measure):
+    q = analyse_question(question)
+    assert (q.answer_type, q.type_required, q.measure) == (kind, required, measure)
+
+
+def test_a_measure_needs_its_unit_a_count_is_no_date_and_a_relative_pronoun_is_no_place(tmp_path):
+    from askjobs.answer import _typed
+    app = built_app(tmp_path, {"reserve.txt": (
+        "On accède à la réserve par la route départementale 47. La ville couvre 892 km2.\n"
+        "Le 2 mai 1808, la population se souleva. L'empereur arriva à la tête de 80 000 soldats.\n"
+        "Il tourne une vidéo dans laquelle il déambule dans son atelier.\n")}, chunk_tokens=80)
+    index = app.index
+
+    def typed(question: str, words: str) -> float:
+        s = next(s for s in index.sentences if words in s.text)
+        return _typed(index, app.analyse(question), s.source, s.start, s.end)
+
+    area = "Quelle est la superficie de la réserve ?"
+    assert typed(area, "route départementale 47") == 0.0 and typed(area, "892 km2") == 1.0
+    count = "Combien de soldats ont été fusillés après le 2 mai 1808 ?"
+    assert typed(count, "Le 2 mai 1808") == 0.0 and typed(count, "80 000 soldats") == 1.0
+    refused = app.ask("Où était l'atelier de l'artiste ?")
+    assert not refused.answerable and refused.reason == "Les passages trouvés parlent du sujet, mais ne disent pas où."

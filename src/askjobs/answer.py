@@ -87,6 +87,7 @@ _YEAR_SPAN = r"(?:1[5-9]\d\d|20\d\d)"
 _DATE_SPAN = re.compile(
     rf"{FRENCH_DATE.pattern}|\b(?:entre|de)\s+{_YEAR_SPAN}\s+(?:et|à)\s+{_YEAR_SPAN}\b"
     rf"|\b(?:(?:{'|'.join(MONTHS)})\s+)?{_YEAR_SPAN}\b", re.IGNORECASE)
+_DAY = re.compile(rf"\b(?:1er|[12]\d|3[01]|0?[1-9])\s+(?:{'|'.join(MONTHS)})\b", re.IGNORECASE)  # "le 2 mai"
 _DURATION_SPAN = re.compile(rf"\bdepuis\s+(?:{_YEAR_SPAN}|\w+\s+\w+)|\b(?:{_NUM}|{_NUMBER_WORDS})\s+(?:(?:prochain|dernier)e?s\s+)?(?:ans?|années?|mois|"
                             r"semaines?|jours?|heures?|siècles?|décennies?)\b", re.IGNORECASE)
 # Entity labels that answer each type, in order of preference.
@@ -299,11 +300,14 @@ def _typed(index: Index, query: Query, source: str, start: int, end: int) -> flo
     """Does document text [start, end) hold what the query asks for?"""
     text = index.documents[source].text
     if query.asks_count:
-        # "Combien d'offres… ?" asks how many: "ont augmenté de 38 %" says by how much, not how many, and
-        # "157 000 $" how much money.
-        # (Nor does a number in a name: "Selon 365 Data Science".)
-        quote = _AMOUNT_SPAN.sub(" ", _PERCENT_SPAN.sub(" ", text[start:end]))
+        # "Combien d'offres… ?" asks how many: "ont augmenté de 38 %" says by how much, not how many,
+        # "157 000 $" how much money, "le 2 mai 1808" when. (Nor does a number in a name: "Selon 365 Data Science".)
+        quote = _DATE_SPAN.sub(" ", _DAY.sub(" ", _AMOUNT_SPAN.sub(" ", _PERCENT_SPAN.sub(" ", text[start:end]))))
         return _matches_type(re.sub(r"\b\d+(?=\s+(?-i:[A-ZÀ-Þ]))", " ", quote), "number")
+    if query.measure:
+        # "Quelle est la superficie… ?": a number with an area unit, not "la route départementale 47".
+        return 1.0 if re.search(rf"(?:\d|\b{_NUMBER_WORDS}\b){_SCALE}?\s*(?:de\s+|d['’])?{_UNITS[query.measure]}",
+                                text[start:end], re.IGNORECASE) else 0.0
     if query.asks_difference:
         # "Combien de plus… ?": a rate, or a sum set against another ("… de plus que", "par rapport à").
         quote = text[start:end]
@@ -616,7 +620,15 @@ _CONSEQUENCE = re.compile(r"^\W*(?:par cons[ée]quent|c['’]est pourquoi|donc|a
 # A definition phrased otherwise than "X est / X : / X (…)": "Il s'agit d'un numéro de série désignant…".
 _DEFINING_WORDS = re.compile(r"\bil s['’]agit d|c['’]est-à-dire|\bd[ée]sign|\bsignifi|\bconsist|\bappel[ée]e?s?\b|"
                              r"\bnomm[ée]e?s?\b|\bd[ée]fini", re.IGNORECASE)
-_LOCATIVE = re.compile(r"\b(?:dans|en|chez|sur|vers|hors de|près de|auprès de|à travers)\s+"
+# The unit a measure question wants (Query.measure), after its number.
+_UNITS = {"area": r"(?:km2|km²|m2|m²|kilomètres? carrés?|mètres? carrés?|hectares?|ha\b|ares?\b|acres?)",
+          "length": r"(?:mètres?|m\b|km\b|kilomètres?|cm\b|centimètres?|mm\b|millimètres?|pieds?|miles?)",
+          "mass": r"(?:kg\b|kilos?|kilogrammes?|tonnes?|t\b|g\b|grammes?|livres?)",
+          "temperature": r"(?:°|degrés?)",
+          "speed": r"(?:km/h|kilomètres? par heure|kilomètres?-heure|nœuds?|m/s|mph)",
+          "age": r"(?:ans?\b|années?)"}
+# (not a relative pronoun: "la vidéo dans laquelle il déambule" says nothing of where)
+_LOCATIVE = re.compile(r"\b(?:dans|en|chez|sur|vers|hors de|près de|auprès de|à travers)\s+(?!(?:la)?quel(?:le)?s?\b|quoi\b)"
                        r"(?:l['’]|les?\s|la\s|des\s|du\s|d['’]|une?\s|ses\s|leurs?\s)?\s*([^\W\d][\w-]{2,}(?:\s+[^\W\d][\w-]{2,})?)"
                        r"|\b(?:à|au|aux)\s+((?-i:[A-ZÀ-Þ])[\w-]+)", re.IGNORECASE)
 FORM_CUT = 0.25  # a quote that names the subject but neither defines nor explains it, for a question that asks it to

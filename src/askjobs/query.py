@@ -41,9 +41,9 @@ _ASKS_NUMBER = _pattern(
     r"|\bà combien\b|\bquelle part\b|\bde combien\b|\bjusqu'o[uù]\b"
 )
 _ASKS_DURATION = _pattern(r"\bcombien\s+de\s+temps\b|\bquelle\s+dur[ée]e\b|\bcombien\s+d'ann[ée]es\b"
-                            r"|\bdepuis\s+(?:quand|combien)\b")
+                            r"|\bdepuis\s+combien\b")
 _ASKS_DATE = _pattern(  # "quand" as a question word, not as the conjunction ("quand les entreprises…")
-    r"^\W*quand\b|\b(?:jusqu'à|jusqu'a|d'ici|de|pour|à partir de)\s+quand\b|\bquand\s*\??\s*$"
+    r"^\W*quand\b|\b(?:jusqu'à|jusqu'a|d'ici|de|pour|à partir de|depuis)\s+quand\b|\bquand\s*\??\s*$"
     r"|\ben quelle ann[ée]e\b|\bquelle (?:date|ann[ée]e|[ée]poque|p[ée]riode)\b|\bà quelle date\b"
     r"|\b(?:à|a) quel horizon\b|\bquel (?:si[èe]cle|jour|mois)\b"
     r"|\bquel(?:le)? (?:est|était|fut) (?:la |l')(?:date|ann[ée]e)\b"
@@ -65,14 +65,17 @@ _ASKS_ORGANISATION = _pattern(
     r"\bquel(?:le)?s?\s+(?:est |sont )?(?:la |le |les |l')?(?:entreprise|soci[ée]t[ée]|groupe|bo[iî]te|firme|"
     r"organisation|cabinet|employeur|g[ée]ant|institution|organisme|universit[ée]|[ée]cole|r[ée]seau|start-?up|"
     r"constructeur|banque|compagnie|club|[ée]quipe|parti|association|minist[èe]re|agence|marque|journal|magazine|"
-    r"plateforme|laboratoire|fabricant|éditeur)s?\b")
+    r"plateforme|laboratoire|fabricant|éditeur|mus[ée]e|biblioth[èe]que|h[ôo]pital|th[ée][âa]tre|fondation|institut|"
+    r"orchestre|studio|cha[îi]ne|station|tribunal|comit[ée]|conseil|op[ée]rateur|compagnie a[ée]rienne)s?\b")
 # "Qui embauche … ?" is most often answered by a company, but may be by "des universités".
 _ASKS_ORGANISATION_QUI = _pattern(
     r"^\W*qui\s+(?:embauche|recrute|emploie|cherche|propose|offre|finance|investit|publie|a publi|fabrique|vend)")
 _ONE_PERSON = (r"(?:journaliste|reporter|r[ée]dact(?:eur|rice)|[ée]conomiste|chercheu(?:r|se)|professeur|universitaire|"
                r"d[ée]put[ée]e?|maire|s[ée]nat(?:eur|rice)|ambassad(?:eur|rice)|avocate?|juge|entrepreneu(?:r|se)|"
                r"investisseu(?:r|se)|porte-parole|cr[ée]at(?:eur|rice)|photographe|romanci(?:er|ère)|po[èe]te|philosophe|"
-               r"historien(?:ne)?|savant|g[ée]n[ée]ral|capitaine|pr[ée]sentat(?:eur|rice))")
+               r"historien(?:ne)?|savant|g[ée]n[ée]ral|capitaine|pr[ée]sentat(?:eur|rice)|peintre|sculpt(?:eur|rice)|"
+               r"compositeur|compositrice|[ée]crivain|musicien(?:ne)?|r[ée]alisat(?:eur|rice)|architecte|pilote|copilote|"
+               r"navigat(?:eur|rice)|roi|reine|empereur|pape|saint|prophète|ministre|gouverneur|bourgmestre|maire)")
 _ASKS_PERSON = _pattern(
     r"^\W*(?:(?:par|de|à|avec|pour|contre|chez)\s+)?qui\b"
     r"|\bquel(?:le)?s?\s+(?:est |sont |était )?(?:la |le |les |l')?(?:personne|personnalit[ée]|auteur|autrice|pdg|"
@@ -100,6 +103,19 @@ _ASKS_CAUSE = _pattern(_WHY + r"|\bquel(?:le)?s? (?:est |sont )?(?:la |les |le )
 _ASKS_REASON = _pattern(_WHY + r"|\bquel(?:le)?s? (?:est |sont )?(?:la |les |le )?"
                         r"(?:raison|cause|motif|origine|risque|effet|cons[ée]quence|impact)s?\b")
 _ASKS_MANNER = _pattern(r"^\W*comment\b(?! s'appel)|\bde quelle (?:mani[èe]re|fa[çc]on)\b|\bpar quels? moyens?\b")
+# A measure question is answered by a number with a unit of its kind: "Quelle est la superficie… ?" not by
+# "route départementale 47".
+_MEASURES = {"area": _pattern(r"\b(?:superficie|surface|aire)\b"),
+             "length": _pattern(r"\b(?:altitude|hauteur|longueur|largeur|profondeur|distance|diam[èe]tre|[ée]paisseur)\b"
+                                r"|\bà quelle (?:altitude|hauteur|distance|profondeur)\b|\bcombien de (?:m[èe]tres|kilom[èe]tres)\b"),
+             "mass": _pattern(r"\b(?:poids|masse)\b"),
+             "temperature": _pattern(r"\btemp[ée]rature\b"),
+             "speed": _pattern(r"\bvitesse\b"),
+             "age": _pattern(r"\b(?:[àa] )?quel [âa]ge\b|\bl'[âa]ge\b")}
+# "Qui était le copilote de Herrmann… ?": someone's role towards a named person or thing, filled by a name
+# (read on the question as typed: the capital says the complement is a name).
+_ROLE_OF_NAME = re.compile(r"^\W*(?:et\s+)?qui\s+(?:est|était|fut|sera|a été)\s+(?:le|la|l')\s*[\w-]+\s+(?:de|du|d')\s*[A-ZÀ-Þ]",
+                           re.IGNORECASE)
 # A person question the answer must name someone for ("Qui dirige NVIDIA ?"); a bare "qui" may be
 # answered by a role ("Qui est chargé d'encadrer… ?" → "les éthiciens de l'IA").
 _ASKS_NAMED_PERSON = _pattern(
@@ -107,6 +123,8 @@ _ASKS_NAMED_PERSON = _pattern(
     r"(?:est|était|sont) (?:le |la |les |l')?(?:pdg|patron|fondat|pr[ée]sident|directeur|directrice|dirigeant|ceo|chef|"
     r"auteur|autrice))"
     r"|^\W*par qui\b|\bquel(?:le)?s?\s+(?:est |sont |était )?(?:la |le |les |l')?(?:personne|pdg|patron|dirigeant)s?\b"
+    # "Comment s'appelle le maire… ?": a person's role, filled by a name.
+    r"|\bcomment s'appel\w*\s+(?:le|la|l')\s*" + _ONE_PERSON + r"\b"
     # One person of a trade, named: "Quel journaliste de Forbes a signé… ?" ("Quels experts…" asks for roles).
     r"|\bquel(?:le)?\s+(?:est |était )?(?:la |le |l')?" + _ONE_PERSON + r"\b")
 # "Quelles compétences…", "Quels sont les…": the answer is several things.
@@ -133,6 +151,10 @@ def answer_type(question: str) -> str | None:
     if _KEYWORDS.match(q) and not _WH_WORD.search(q) and not _INVERTED_VERB.search(q):
         # "salaire median des metiers de l'IA" is typed as "Quel est le salaire médian… ?"
         q = "quel est " + (q if re.match(r"^\W*(?:le|la|les|l')\b", q) else "le " + q)
+    # "C'est quoi le surnom de… ?", "Qu'est-ce que le salaire médian… ?": the noun says what is asked, as after "quel est".
+    which = re.sub(r"\b(?:c'est quoi|qu'est-ce que)\s+(le|la|les|l')\s*", r"quel est \1 ", q, count=1)
+    if which != q and any(p.search(which) for p in (_ASKS_NAME, _ASKS_DATE, _ASKS_NUMBER, _ASKS_PERCENT, _ASKS_DURATION)):
+        q = which
     if _ASKS_DURATION.search(q):
         return "duration"
     if _ASKS_DATE.search(q):
@@ -251,6 +273,7 @@ class Query:
     asks_cause: bool = False  # a reason question that asks why ("pourquoi", "quelle raison"), not for an effect
     asks_where: bool = False  # an "où" question ("Quel pays… ?" is a place question too, answered by a name)
     asks_count: bool = False  # "Combien d'offres… ?": a count, which a rate ("+38 %") or a sum of money does not give
+    measure: str = ""  # "area", "length", "mass", "temperature", "speed", "age": the unit a measure question wants
     asks_difference: bool = False  # a pay question about a difference ("combien de plus"): a premium answers, a salary not
     asks_summary: bool = False  # "Que dit le texte sur… ?", "Parlez-moi de…": what is said, no one phrase answers
     asks_subject: bool = False  # the question word is the verb's subject ("Qui a tué… ?", "Quelle espèce dépense… ?")
@@ -290,8 +313,10 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
                               places=asked_places(resolved),
                               role=role, role_text=role_text, decrease=bool(_DECREASE.search(low)),
                               **(_priced(resolved) if kind == "amount" and not role else {}))
+    if kind == "name" and _ASKS_NAMED_PERSON.search(folded):
+        kind = "person"  # "Comment s'appelle le bourgmestre… ?" is answered by a person's name
     required = (kind in REQUIRED_TYPES and not (kind == "organisation" and not _ASKS_ORGANISATION.search(folded))) \
-        or (kind == "person" and bool(_ASKS_NAMED_PERSON.search(folded)))
+        or (kind == "person" and bool(_ASKS_NAMED_PERSON.search(folded) or _ROLE_OF_NAME.match(stripped)))
     return Query(text=text, resolved=resolved, terms=terms, weights=weights, answer_type=kind, type_required=required,
                  wants_list=wants_list(resolved), focus=_focus(resolved), slot=None if _defined(resolved) else _slot(low),
                  defined=_defined(resolved), asks_meaning=bool(_defined(resolved)) and not _PURPOSE.search(low),
@@ -300,6 +325,7 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
                  asks_count=kind == "number" and bool(
                      re.search(r"\bcombien d(?:e\s|')(?!temps|annees|fois|pour|dollars|euros|francs|livres)", folded)),
                  asks_difference=kind == "amount" and bool(_ASKS_DIFFERENCE.search(folded)),
+                 measure=next((m for m, p in _MEASURES.items() if p.search(folded)), "") if kind == "number" else "",
                  asks_summary=kind is None and bool(_SUMMARY.search(folded)),
                  yes_no=not _WH_WORD.search(low),
                  asks_subject=bool(_ASKS_SUBJECT.search(low)),
