@@ -475,3 +475,16 @@ def test_a_measure_needs_its_unit_a_count_is_no_date_and_a_relative_pronoun_is_n
     assert typed(count, "Le 2 mai 1808") == 0.0 and typed(count, "80 000 soldats") == 1.0
     refused = app.ask("Où était l'atelier de l'artiste ?")
     assert not refused.answerable and refused.reason == "Les passages trouvés parlent du sujet, mais ne disent pas où."
+
+
+def test_a_date_question_about_an_event_needs_a_quote_about_that_event(tmp_path):
+    app = built_app(tmp_path, {"artiste.txt": (
+        "L'artiste s'inspire du travail d'une chorégraphe depuis 1962.\n"
+        "La fondation qui porte son nom a été créée en 1991.\n")}, chunk_tokens=80)
+    assert app.analyse("Quand est né l'artiste ?").event == "naissance"
+    assert app.analyse("Quelle est la date de naissance de l'artiste ?").event == "naissance"
+    assert app.analyse("Combien d'œuvres a-t-il créées ?").event == ""  # not a date question
+    refused = app.ask("Quelle est la date de naissance de l'artiste ?")
+    assert not refused.answerable and refused.reason == "Les passages trouvés ne parlent pas de naissance."
+    answered = app.ask("En quelle année la fondation a-t-elle été créée ?")
+    assert answered.answerable and "1991" in answered.answer

@@ -14,7 +14,7 @@ import numpy as np
 
 from .about import DocumentAnswer, answer_about_document
 from .index import Index
-from .query import NATIONALITY, Query, names_in
+from .query import EVENTS, NATIONALITY, Query, names_in
 from .retrieve import Retrieval
 from .schema import Answer, Citation, Hit, Sentence
 from .nlp import PHRASES, SUBJECT
@@ -575,6 +575,9 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
     elif (elsewhere := _elsewhere(query, index, hits, source, start, end)) is not None:
         conf *= 0.25  # a figure for the United States does not answer for France
         reasons.append(elsewhere)
+    if query.event and not EVENTS[query.event].search(strip_accents(quote.lower())):
+        conf *= 0.35  # "Quelle est la date de naissance de… ?" is not answered by the year an artist started
+        reasons.append(f"Les passages trouvés ne parlent pas de {_EVENT_NOUNS[query.event]}.")
     quote_years = set(re.findall(r"\b(?:1[5-9]\d\d|20\d\d)\b", quote))
     absent_years = [y for y in c.years if y not in quote_years and y not in missing]
     if absent_years and qtype in _QUANTITIES:
@@ -752,6 +755,8 @@ def _quoted(words: list[str]) -> str:
     return ", ".join(f"« {w} »" for w in words)
 
 
+_EVENT_NOUNS = {"naissance": "naissance", "mort": "mort ni de décès", "fondation": "fondation",
+                "mariage": "mariage", "construction": "construction", "election": "élection"}
 _TYPE_NOUNS = {"amount": "aucun montant", "number": "aucun nombre", "percentage": "aucun pourcentage",
                "date": "aucune date", "duration": "aucune durée", "organisation": "aucune organisation",
                "name": "aucun nom", "place": "aucun lieu"}

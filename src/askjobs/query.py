@@ -112,6 +112,15 @@ _MEASURES = {"area": _pattern(r"\b(?:superficie|surface|aire)\b"),
              "temperature": _pattern(r"\btemp[ée]rature\b"),
              "speed": _pattern(r"\bvitesse\b"),
              "age": _pattern(r"\b(?:[àa] )?quel [âa]ge\b|\bl'[âa]ge\b")}
+# Events of a life or of an institution that a date or place question asks about ("Quand est né… ?", "la date
+# de fondation…"): the quote must speak of that event, not give another date of the same person. Each pattern
+# reads the noun and the verb's forms, accents folded.
+EVENTS = {"naissance": _pattern(r"\bn[ée]e?s?\b|\bnaissance|\bna[iî]t\b|\bnaqui"),
+          "mort": _pattern(r"\bmorte?s?\b|\bmort\b|\bd[ée]c[èe]s|\bd[ée]c[ée]d|\bmeurt\b|\bmouru"),
+          "fondation": _pattern(r"\bfond[ée]e?s?\b|\bfondation|\bfonda\b|\bfondat"),
+          "mariage": _pattern(r"\bmari[ée]e?s?\b|\bmariage|\bepous"),
+          "construction": _pattern(r"\bconstrui|\bconstruction|\bb[âa]ti|\bedifi"),
+          "election": _pattern(r"\b[ée]lue?s?\b|\b[ée]lection")}
 # "Qui était le copilote de Herrmann… ?": someone's role towards a named person or thing, filled by a name
 # (read on the question as typed: the capital says the complement is a name).
 _ROLE_OF_NAME = re.compile(r"^\W*(?:et\s+)?qui\s+(?:est|était|fut|sera|a été)\s+(?:le|la|l')\s*[\w-]+\s+(?:de|du|d')\s*[A-ZÀ-Þ]",
@@ -273,6 +282,7 @@ class Query:
     asks_cause: bool = False  # a reason question that asks why ("pourquoi", "quelle raison"), not for an effect
     asks_where: bool = False  # an "où" question ("Quel pays… ?" is a place question too, answered by a name)
     asks_count: bool = False  # "Combien d'offres… ?": a count, which a rate ("+38 %") or a sum of money does not give
+    event: str = ""  # "naissance", "mort", "fondation"…: the event a date or place question asks about (see EVENTS)
     measure: str = ""  # "area", "length", "mass", "temperature", "speed", "age": the unit a measure question wants
     asks_difference: bool = False  # a pay question about a difference ("combien de plus"): a premium answers, a salary not
     asks_summary: bool = False  # "Que dit le texte sur… ?", "Parlez-moi de…": what is said, no one phrase answers
@@ -326,6 +336,7 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
                      re.search(r"\bcombien d(?:e\s|')(?!temps|annees|fois|pour|dollars|euros|francs|livres)", folded)),
                  asks_difference=kind == "amount" and bool(_ASKS_DIFFERENCE.search(folded)),
                  measure=next((m for m, p in _MEASURES.items() if p.search(folded)), "") if kind == "number" else "",
+                 event=next((e for e, p in EVENTS.items() if p.search(folded)), "") if kind in ("date", "place") else "",
                  asks_summary=kind is None and bool(_SUMMARY.search(folded)),
                  yes_no=not _WH_WORD.search(low),
                  asks_subject=bool(_ASKS_SUBJECT.search(low)),
