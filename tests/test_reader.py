@@ -488,3 +488,13 @@ def test_a_date_question_about_an_event_needs_a_quote_about_that_event(tmp_path)
     assert not refused.answerable and refused.reason == "Les passages trouvés ne parlent pas de naissance."
     answered = app.ask("En quelle année la fondation a-t-elle été créée ?")
     assert answered.answerable and "1991" in answered.answer
+
+
+def test_a_question_for_a_nickname_prefers_the_sentence_that_gives_one(tmp_path):
+    app = built_app(tmp_path, {"pilote.txt": (
+        "Herrmann a fini deuxième derrière ses compagnons Joseph Siffert et Vic Elford.\n"
+        "Surnommé Hans le Chanceux, il est sorti indemne de plusieurs accidents.\n")}, chunk_tokens=80)
+    from askjobs.answer import _typed
+    query = app.analyse("Quel est le surnom de Herrmann ?")
+    typed = {s.text[:8]: _typed(app.index, query, s.source, s.start, s.end) for s in app.index.sentences}
+    assert typed["Herrmann"] < typed["Surnommé"] == 1.0

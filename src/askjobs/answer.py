@@ -296,6 +296,11 @@ def _matches_type(text: str, qtype: str | None, asked_names: frozenset = frozens
     return 1.0 if pattern.search(text) else 0.0
 
 
+_NAME_NOUN = re.compile(r"\b(?:nom|surnom|pseudonyme|titre|appellation|sobriquet)s?\b")
+_NAMING = re.compile(r"\b(?:sur)?nomm[ée]e?s?\b|\bappel[ée]e?s?\b|\bintitul[ée]e?s?\b|\bbaptis[ée]e?s?\b|\bsurnom\b|"
+                     r"\bpseudonyme\b|\bdit(?:e|es|s)?\s+(?:«|\"|(?-i:[A-ZÀ-Þ]))|\bs['’]appel", re.IGNORECASE)
+
+
 def _typed(index: Index, query: Query, source: str, start: int, end: int) -> float:
     """Does document text [start, end) hold what the query asks for?"""
     text = index.documents[source].text
@@ -315,6 +320,12 @@ def _typed(index: Index, query: Query, source: str, start: int, end: int) -> flo
     ents = None
     if query.answer_type in _ENTITY_LABELS:
         ents = [(a, b, label, text[a:b]) for a, b, label in _entities_in(index, source, start, end)]
+    if query.answer_type == "name" and _NAME_NOUN.search(normalize(query.resolved)):
+        # "Quel est le surnom de… ?": a sentence that gives a name ("Surnommé Hans le Chanceux") answers best; a
+        # sentence that only holds some name ("… derrière Joseph Siffert") less well.
+        if _NAMING.search(text[start:end]):
+            return 1.0
+        return 0.5 * _matches_type(text[start:end], "name", query.constraints.names, _common_terms(index), ents)
     return _matches_type(text[start:end], query.answer_type, query.constraints.names, _common_terms(index), ents)
 
 
