@@ -448,6 +448,7 @@ def test_a_count_is_not_a_sum_of_money_nor_a_number_in_a_name_and_a_difference_w
     ("Qui est chargé d'encadrer les usages de l'IA ?", "person", False, ""),
     ("Quel peintre a représenté le fils prodigue ?", "person", True, ""),
     ("Quel musée expose les fossiles ?", "organisation", True, ""),
+    ("Qui embauche des data scientists ?", "organisation", True, ""),  # a named one, or a kind ("les banques")
     ("Quelle est la superficie de la réserve ?", "number", True, "area"),
     ("À quel âge est-il mort ?", "number", True, "age"),
     ("Combien pèsera le marché de l'IA en 2034 ?", "number", True, ""),  # worth, not weight: no unit
@@ -498,3 +499,14 @@ def test_a_question_for_a_nickname_prefers_the_sentence_that_gives_one(tmp_path)
     query = app.analyse("Quel est le surnom de Herrmann ?")
     typed = {s.text[:8]: _typed(app.index, query, s.source, s.start, s.end) for s in app.index.sentences}
     assert typed["Herrmann"] < typed["Surnommé"] == 1.0
+
+
+def test_who_hires_is_answered_by_an_organisation_or_a_kind_of_them_not_by_a_list_of_trades(tmp_path):
+    app = built_app(tmp_path, {"metiers.txt": (
+        "Parmi les nouveaux métiers, on trouve les ingénieurs en IA et les data scientists.\n"
+        "Les banques recrutent des data scientists pour détecter les fraudes.\n")}, chunk_tokens=80)
+    from askjobs.answer import _typed
+    query = app.analyse("Qui embauche des data scientists ?")
+    assert query.collective and query.type_required
+    typed = {s.text[:8]: _typed(app.index, query, s.source, s.start, s.end) for s in app.index.sentences}
+    assert typed == {"Parmi le": 0.0, "Les banq": 1.0}

@@ -296,6 +296,12 @@ def _matches_type(text: str, qtype: str | None, asked_names: frozenset = frozens
     return 1.0 if pattern.search(text) else 0.0
 
 
+# Kinds of organisations, which answer "Qui embauche… ?" as a named one does.
+_ORGANISATIONS = re.compile(r"\b(?:entreprises?|soci[ée]t[ée]s|universit[ée]s|[ée]coles|h[ôo]pitaux|banques|institutions|"
+                            r"start-?ups?|gouvernements?|administrations?|employeurs|firmes|groupes|laboratoires|agences|"
+                            r"organisations|associations|cabinets|collectivit[ée]s|minist[èe]res|[ée]tablissements|"
+                            r"industriels|constructeurs|fabricants|assureurs|op[ée]rateurs|plateformes|[ée]tats?)\b",
+                            re.IGNORECASE)
 _NAME_NOUN = re.compile(r"\b(?:nom|surnom|pseudonyme|titre|appellation|sobriquet)s?\b")
 _NAMING = re.compile(r"\b(?:sur)?nomm[ée]e?s?\b|\bappel[ée]e?s?\b|\bintitul[ée]e?s?\b|\bbaptis[ée]e?s?\b|\bsurnom\b|"
                      r"\bpseudonyme\b|\bdit(?:e|es|s)?\s+(?:«|\"|(?-i:[A-ZÀ-Þ]))|\bs['’]appel", re.IGNORECASE)
@@ -320,6 +326,8 @@ def _typed(index: Index, query: Query, source: str, start: int, end: int) -> flo
     ents = None
     if query.answer_type in _ENTITY_LABELS:
         ents = [(a, b, label, text[a:b]) for a, b, label in _entities_in(index, source, start, end)]
+    if query.collective and _ORGANISATIONS.search(text[start:end]):
+        return 1.0  # "Qui embauche… ?" → "… dans les universités", "les banques recrutent…"
     if query.answer_type == "name" and _NAME_NOUN.search(normalize(query.resolved)):
         # "Quel est le surnom de… ?": a sentence that gives a name ("Surnommé Hans le Chanceux") answers best; a
         # sentence that only holds some name ("… derrière Joseph Siffert") less well.

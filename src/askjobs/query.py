@@ -282,6 +282,7 @@ class Query:
     asks_cause: bool = False  # a reason question that asks why ("pourquoi", "quelle raison"), not for an effect
     asks_where: bool = False  # an "où" question ("Quel pays… ?" is a place question too, answered by a name)
     asks_count: bool = False  # "Combien d'offres… ?": a count, which a rate ("+38 %") or a sum of money does not give
+    collective: bool = False  # "Qui embauche… ?": an organisation, or a kind of them ("les universités"), answers
     event: str = ""  # "naissance", "mort", "fondation"…: the event a date or place question asks about (see EVENTS)
     measure: str = ""  # "area", "length", "mass", "temperature", "speed", "age": the unit a measure question wants
     asks_difference: bool = False  # a pay question about a difference ("combien de plus"): a premium answers, a salary not
@@ -325,7 +326,8 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
                               **(_priced(resolved) if kind == "amount" and not role else {}))
     if kind == "name" and _ASKS_NAMED_PERSON.search(folded):
         kind = "person"  # "Comment s'appelle le bourgmestre… ?" is answered by a person's name
-    required = (kind in REQUIRED_TYPES and not (kind == "organisation" and not _ASKS_ORGANISATION.search(folded))) \
+    collective = kind == "organisation" and not _ASKS_ORGANISATION.search(folded)
+    required = kind in REQUIRED_TYPES \
         or (kind == "person" and bool(_ASKS_NAMED_PERSON.search(folded) or _ROLE_OF_NAME.match(stripped)))
     return Query(text=text, resolved=resolved, terms=terms, weights=weights, answer_type=kind, type_required=required,
                  wants_list=wants_list(resolved), focus=_focus(resolved), slot=None if _defined(resolved) else _slot(low),
@@ -335,6 +337,7 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
                  asks_count=kind == "number" and bool(
                      re.search(r"\bcombien d(?:e\s|')(?!temps|annees|fois|pour|dollars|euros|francs|livres)", folded)),
                  asks_difference=kind == "amount" and bool(_ASKS_DIFFERENCE.search(folded)),
+                 collective=collective,
                  measure=next((m for m, p in _MEASURES.items() if p.search(folded)), "") if kind == "number" else "",
                  event=next((e for e, p in EVENTS.items() if p.search(folded)), "") if kind in ("date", "place") else "",
                  asks_summary=kind is None and bool(_SUMMARY.search(folded)),
