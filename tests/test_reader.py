@@ -510,3 +510,15 @@ def test_who_hires_is_answered_by_an_organisation_or_a_kind_of_them_not_by_a_lis
     assert query.collective and query.type_required
     typed = {s.text[:8]: _typed(app.index, query, s.source, s.start, s.end) for s in app.index.sentences}
     assert typed == {"Parmi le": 0.0, "Les banq": 1.0}
+
+
+def test_a_share_answers_a_count_of_those_it_is_a_share_of_and_a_misspelt_name_is_no_answer():
+    from askjobs.answer import _new_words, _share_of, same_place
+    text = "Selon une enquête, 45 % des Français et 78 % des entreprises."
+    at = text.index("%") + 1
+    assert _share_of(text, at, {"franc"}) and not _share_of(text, text.rindex("%") + 1, {"franc"})
+    assert _new_words({"hermann", "porsch"}, {"herrmann"}) == {"porsch"}
+    assert same_place("Siri-Ferruch", "Sidi-Ferruch") and not same_place("Autriche", "Australie")
+    assert analyse_question("Sur quoi ont porté les querelles sur l'indo-européen ?").constraints.places == ()
+    organiser = analyse_question("Qui est l'organisateur de la Coupe du monde ?")
+    assert organiser.agent and organiser.type_required

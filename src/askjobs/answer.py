@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import difflib
 import json
 import os
 import re
@@ -94,7 +95,7 @@ _DURATION_SPAN = re.compile(rf"\bdepuis\s+(?:{_YEAR_SPAN}|\w+\s+\w+)|\b(?:{_NUM}
 # The small model often tags a company as a place or a person ("McKinsey" LOC, "Tesla" PER): any named
 # thing answers "quelle entreprise"; a person question wants PER.
 _ENTITY_LABELS = {"person": ("PER",), "organisation": ("ORG", "MISC", "PER", "LOC"), "place": ("LOC",),
-                  "name": ("PER", "ORG", "LOC", "MISC")}
+                  "name": ("PER", "ORG", "LOC", "MISC"), "agent": ("PER", "ORG")}
 _MAX_ENTITY_CHARS = 60  # a longer "entity" is a tagging slip ("Meta: Axée sur les ingénieurs …")
 
 
@@ -282,7 +283,7 @@ def _matches_type(text: str, qtype: str | None, asked_names: frozenset = frozens
         if entities is not None:
             found = {normalize(e[3]) for e in entities if e[2] in labels and e[1] - e[0] <= _MAX_ENTITY_CHARS}
             asked = common | set(analyze(" ".join(asked_names)))
-            return 1.0 if any(set(analyze(n)) - asked for n in found) else 0.0
+            return 1.0 if any(_new_words(set(analyze(n)), asked) for n in found) else 0.0
         # A name the question does not already contain, and not the corpus' own topic ("IA").
         new = {n for n in names_in(text) - asked_names if not set(analyze(n)) <= common}
         return 1.0 if new else 0.0
@@ -307,17 +308,35 @@ _NAMING = re.compile(r"\b(?:sur)?nomm[ée]e?s?\b|\bappel[ée]e?s?\b|\bintitul[é
                      r"\bpseudonyme\b|\bdit(?:e|es|s)?\s+(?:«|\"|(?-i:[A-ZÀ-Þ]))|\bs['’]appel", re.IGNORECASE)
 
 
+def _share_of(text: str, at: int, counted: set[str]) -> bool:
+    """The rate ending at `at` is a share of what is counted: "45 % des Français"."""
+    m = re.match(r"\s+(?:des|de la|de l['’]|de|du|d['’])\s*(\w+)", text[at:at + 60], re.IGNORECASE)
+    return bool(m and counted & set(analyze(m.group(1))))
+
+
+def _new_words(words: set[str], asked: set[str]) -> set[str]:
+    """The words of a name the question does not say, even spelt otherwise ("Hermann" for "Herrmann")."""
+    return {w for w in words - asked
+            if not any(len(w) >= 5 and difflib.SequenceMatcher(None, w, a).ratio() >= 0.85 for a in asked)}
+
+
 def _typed(index: Index, query: Query, source: str, start: int, end: int) -> float:
     """Does document text [start, end) hold what the query asks for?"""
     text = index.documents[source].text
     if query.asks_count:
         # "Combien d'offres… ?" asks how many: "ont augmenté de 38 %" says by how much, not how many,
         # "157 000 $" how much money, "le 2 mai 1808" when. (Nor does a number in a name: "Selon 365 Data Science".)
-        quote = _DATE_SPAN.sub(" ", _DAY.sub(" ", _AMOUNT_SPAN.sub(" ", _PERCENT_SPAN.sub(" ", text[start:end]))))
+        # A share of those counted does answer: "45 % des Français" for "Combien de Français… ?".
+        counted = set(analyze(m.group(1))) if (m := re.search(r"\bcombien\s+d(?:e\s+|['’])(\w+)", query.resolved,
+                                                               re.IGNORECASE)) else set()
+        quote = _PERCENT_SPAN.sub(lambda p: p.group() if _share_of(text, start + p.end(), counted) else " ",
+                                  text[start:end])
+        quote = _DATE_SPAN.sub(" ", _DAY.sub(" ", _AMOUNT_SPAN.sub(" ", quote)))
         return _matches_type(re.sub(r"\b\d+(?=\s+(?-i:[A-ZÀ-Þ]))", " ", quote), "number")
     if query.measure:
         # "Quelle est la superficie… ?": a number with an area unit, not "la route départementale 47".
-        return 1.0 if re.search(rf"(?:\d|\b{_NUMBER_WORDS}\b){_SCALE}?\s*(?:de\s+|d['’])?{_UNITS[query.measure]}",
+        return 1.0 if re.search(rf"(?:\d|\b(?:{_NUMBER_WORDS}|plusieurs|quelques|dizaines|centaines|milliers)\b){_SCALE}?"
+                                rf"\s*(?:de\s+|d['’])?{_UNITS[query.measure]}",
                                 text[start:end], re.IGNORECASE) else 0.0
     if query.asks_difference:
         # "Combien de plus… ?": a rate, or a sum set against another ("… de plus que", "par rapport à").
@@ -334,7 +353,8 @@ def _typed(index: Index, query: Query, source: str, start: int, end: int) -> flo
         if _NAMING.search(text[start:end]):
             return 1.0
         return 0.5 * _matches_type(text[start:end], "name", query.constraints.names, _common_terms(index), ents)
-    return _matches_type(text[start:end], query.answer_type, query.constraints.names, _common_terms(index), ents)
+    return _matches_type(text[start:end], "agent" if query.agent else query.answer_type, query.constraints.names,
+                         _common_terms(index), ents)
 
 
 def _common_terms(index: Index) -> frozenset:
@@ -644,7 +664,8 @@ _DEFINING_WORDS = re.compile(r"\bil s['’]agit d|c['’]est-à-dire|\bd[ée]sig
                              r"\bnomm[ée]e?s?\b|\bd[ée]fini", re.IGNORECASE)
 # The unit a measure question wants (Query.measure), after its number.
 _UNITS = {"area": r"(?:km2|km²|m2|m²|kilomètres? carrés?|mètres? carrés?|hectares?|ha\b|ares?\b|acres?)",
-          "length": r"(?:mètres?|m\b|km\b|kilomètres?|cm\b|centimètres?|mm\b|millimètres?|pieds?|miles?)",
+          "length": r"(?:mètres?|m\b|km\b|kilomètres?|cm\b|centimètres?|mm\b|millimètres?|pieds?|miles?|"
+                    r"années?-lumière|unités? astronomiques?|ua\b|parsecs?)",
           "mass": r"(?:kg\b|kilos?|kilogrammes?|tonnes?|t\b|g\b|grammes?|livres?)",
           "temperature": r"(?:°|degrés?)",
           "speed": r"(?:km/h|kilomètres? par heure|kilomètres?-heure|nœuds?|m/s|mph)",
@@ -729,7 +750,9 @@ def same_place(a: str, b: str) -> bool:
     """Two words for one place: "Canada" / "canadiennes", "Europe" / "européens", "États-Unis" / "américains"."""
     a, b = _place_key(a), _place_key(b)
     shared = len(os.path.commonprefix([a, b]))
-    return shared >= min(4, min(len(a), len(b)) - 1) and shared > 1
+    # (or one misspelt: "Siri-Ferruch" for "Sidi-Ferruch")
+    return shared >= min(4, min(len(a), len(b)) - 1) and shared > 1 or \
+        min(len(a), len(b)) >= 6 and difflib.SequenceMatcher(None, a, b).ratio() >= 0.85
 
 
 def _place_in(place: str, texts: list[str]) -> bool:

@@ -282,6 +282,7 @@ class Query:
     asks_cause: bool = False  # a reason question that asks why ("pourquoi", "quelle raison"), not for an effect
     asks_where: bool = False  # an "où" question ("Quel pays… ?" is a place question too, answered by a name)
     asks_count: bool = False  # "Combien d'offres… ?": a count, which a rate ("+38 %") or a sum of money does not give
+    agent: bool = False  # "Qui est l'organisateur de… ?": a named person or organisation answers
     collective: bool = False  # "Qui embauche… ?": an organisation, or a kind of them ("les universités"), answers
     event: str = ""  # "naissance", "mort", "fondation"…: the event a date or place question asks about (see EVENTS)
     measure: str = ""  # "area", "length", "mass", "temperature", "speed", "age": the unit a measure question wants
@@ -326,9 +327,12 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
                               **(_priced(resolved) if kind == "amount" and not role else {}))
     if kind == "name" and _ASKS_NAMED_PERSON.search(folded):
         kind = "person"  # "Comment s'appelle le bourgmestre… ?" is answered by a person's name
+    # "Qui est l'organisateur de la Coupe du monde ?", "Qui était le copilote de Herrmann ?": a role filled by a
+    # named person or organisation.
+    agent = kind == "person" and not _ASKS_NAMED_PERSON.search(folded) and bool(_ROLE_OF_NAME.match(stripped))
     collective = kind == "organisation" and not _ASKS_ORGANISATION.search(folded)
     required = kind in REQUIRED_TYPES \
-        or (kind == "person" and bool(_ASKS_NAMED_PERSON.search(folded) or _ROLE_OF_NAME.match(stripped)))
+        or (kind == "person" and bool(_ASKS_NAMED_PERSON.search(folded))) or agent
     return Query(text=text, resolved=resolved, terms=terms, weights=weights, answer_type=kind, type_required=required,
                  wants_list=wants_list(resolved), focus=_focus(resolved), slot=None if _defined(resolved) else _slot(low),
                  defined=_defined(resolved), asks_meaning=bool(_defined(resolved)) and not _PURPOSE.search(low),
@@ -337,7 +341,7 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
                  asks_count=kind == "number" and bool(
                      re.search(r"\bcombien d(?:e\s|')(?!temps|annees|fois|pour|dollars|euros|francs|livres)", folded)),
                  asks_difference=kind == "amount" and bool(_ASKS_DIFFERENCE.search(folded)),
-                 collective=collective,
+                 collective=collective, agent=agent,
                  measure=next((m for m, p in _MEASURES.items() if p.search(folded)), "") if kind == "number" else "",
                  event=next((e for e, p in EVENTS.items() if p.search(folded)), "") if kind in ("date", "place") else "",
                  asks_summary=kind is None and bool(_SUMMARY.search(folded)),
@@ -360,7 +364,7 @@ _DEMONYMS = ("américain américaine français française européen européenne 
 NATIONALITIES = ("américain français européen canadien britannique allemand chinois indien japonais anglais africain "
                  "asiatique espagnol italien belge suisse québécois mexicain brésilien russe coréen australien "
                  "néerlandais portugais marocain algérien tunisien sénégalais").split()
-NATIONALITY = re.compile(r"\b(?:" + "|".join(NATIONALITIES) + r")(?:n?e)?s?\b", re.IGNORECASE)
+NATIONALITY = re.compile(r"(?<![\w-])(?:" + "|".join(NATIONALITIES) + r")(?:n?e)?s?(?![\w-])", re.IGNORECASE)
 _ASKED_PLACE = re.compile(r"\b(?:en|au|aux|à)\s+((?:[A-ZÀ-Þ][\w'’-]+)(?:[ -][A-ZÀ-Þ][\w'’-]+)*)")
 
 
