@@ -485,6 +485,11 @@ def test_a_date_question_about_an_event_needs_a_quote_about_that_event(tmp_path)
     assert app.analyse("Quand est né l'artiste ?").event == "naissance"
     assert app.analyse("Quelle est la date de naissance de l'artiste ?").event == "naissance"
     assert app.analyse("Combien d'œuvres a-t-il créées ?").event == ""  # not a date question
+    assert app.analyse("À partir de quelle date l'artiste ne peint-il plus ?").event == ""  # "ne", not "né"
+    assert app.analyse("Quand les trotskistes ont-ils fondé le POI ?").event == "fondation"
+    from askjobs.query import EVENTS
+    assert EVENTS["mort"].search("comme christopher marlowe (1564-1593)")  # a lifespan gives both dates
+    assert EVENTS["naissance"].search("a la suite de la creation de la ligue du nord en 1919")
     refused = app.ask("Quelle est la date de naissance de l'artiste ?")
     assert not refused.answerable and refused.reason == "Les passages trouvés ne parlent pas de naissance."
     answered = app.ask("En quelle année la fondation a-t-elle été créée ?")

@@ -115,9 +115,13 @@ _MEASURES = {"area": _pattern(r"\b(?:superficie|surface|aire)\b"),
 # Events of a life or of an institution that a date or place question asks about ("Quand est né… ?", "la date
 # de fondation…"): the quote must speak of that event, not give another date of the same person. Each pattern
 # reads the noun and the verb's forms, accents folded.
-EVENTS = {"naissance": _pattern(r"\bn[ée]e?s?\b|\bnaissance|\bna[iî]t\b|\bnaqui"),
-          "mort": _pattern(r"\bmorte?s?\b|\bmort\b|\bd[ée]c[èe]s|\bd[ée]c[ée]d|\bmeurt\b|\bmouru"),
-          "fondation": _pattern(r"\bfond[ée]e?s?\b|\bfondation|\bfonda\b|\bfondat"),
+_LIFESPAN = r"|\(\s*(?:v\.\s*)?\d{3,4}\s*[-–]\s*(?:v\.\s*)?\d{3,4}\s*\)"  # "Christopher Marlowe (1564-1593)"
+_CREATED = r"|\bcre{1,2}e?e?s?\b|\bcreation|\b(?<!se )fond(?:e|ee|es|ees|a|erent|ation|ateur|atrice)\b"
+EVENTS = {"fondation": _pattern(r"\b(?<!se )fond(?:e|ee|es|ees|a|erent|ation|ateur|atrice)\b" + _CREATED),
+          "naissance": _pattern(r"\b(?:est|sont|etait|etaient|fut|furent)(?:-(?:il|elle|ils|elles|t-il|t-elle))?\s+nee?s?\b"
+                                r"|\bnee?s?\s+(?:le|en|a|au|aux|dans|vers|a la|le\s+\d)\b|\bnaissance|\bna[iî]t\b|\bnaqui"
+                                + _LIFESPAN + _CREATED),
+          "mort": _pattern(r"\bmorte?s?\b|\bd[ée]c[èe]s|\bd[ée]c[ée]d|\bmeurt\b|\bmouru" + _LIFESPAN),
           "mariage": _pattern(r"\bmari[ée]e?s?\b|\bmariage|\bepous"),
           "construction": _pattern(r"\bconstrui|\bconstruction|\bb[âa]ti|\bedifi"),
           "election": _pattern(r"\b[ée]lue?s?\b|\b[ée]lection")}
