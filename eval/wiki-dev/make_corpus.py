@@ -2,7 +2,7 @@
 
     python eval/wiki-dev/make_corpus.py [PIAF.json]    # default: ../shared/bench/piaf-dev.json from the repo root
 
-Same file format as eval/wiki/make_corpus.py (whose `render` is reused): the title on the first line,
+Same file format as eval/wiki/make_corpus.py (whose `main` is reused): the title on the first line,
 a blank line, then the article's paragraphs (`context`) in the JSON's order, separated by blank lines,
 text unchanged. Only titles and paragraphs are read, never the questions (`qas`).
 The six articles differ from those of the held-out wiki corpus (eval/wiki/corpus/).
@@ -11,7 +11,6 @@ The six articles differ from those of the held-out wiki corpus (eval/wiki/corpus
 from __future__ import annotations
 
 import importlib.util
-import json
 import sys
 from pathlib import Path
 
@@ -21,8 +20,6 @@ OUT_DIR = HERE / "corpus"
 _spec = importlib.util.spec_from_file_location("wiki_make_corpus", HERE.parent / "wiki" / "make_corpus.py")
 _wiki = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_wiki)
-render = _wiki.render
-DEFAULT_SOURCE = _wiki.DEFAULT_SOURCE
 
 # article title in the JSON -> file name
 ARTICLES = {
@@ -39,18 +36,7 @@ assert not HELD_OUT & set(ARTICLES), "an article of the held-out wiki corpus was
 
 
 def main(argv: list[str]) -> int:
-    source = Path(argv[0]) if argv else DEFAULT_SOURCE
-    data = json.loads(source.read_text(encoding="utf-8"))["data"]
-    by_title = {a["title"]: a for a in data}
-    missing = [t for t in ARTICLES if t not in by_title]
-    if missing:
-        print(f"articles absents de {source} : {missing}", file=sys.stderr)
-        return 1
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    for title, name in ARTICLES.items():
-        (OUT_DIR / name).write_text(render(by_title[title]), encoding="utf-8")
-        print(f"{name}: {len(by_title[title]['paragraphs'])} paragraphes")
-    return 0
+    return _wiki.main(argv, ARTICLES, OUT_DIR)
 
 
 if __name__ == "__main__":

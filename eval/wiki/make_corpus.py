@@ -33,17 +33,18 @@ def render(article: dict) -> str:
     return article["title"] + "\n\n" + "\n\n".join(paragraphs) + "\n"
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], articles: dict[str, str] = ARTICLES, out_dir: Path = OUT_DIR) -> int:
+    """Write `articles` (title -> file name) of the PIAF file named in argv (else DEFAULT_SOURCE) to out_dir."""
     source = Path(argv[0]) if argv else DEFAULT_SOURCE
     data = json.loads(source.read_text(encoding="utf-8"))["data"]
     by_title = {a["title"]: a for a in data}
-    missing = [t for t in ARTICLES if t not in by_title]
+    missing = [t for t in articles if t not in by_title]
     if missing:
         print(f"articles absents de {source} : {missing}", file=sys.stderr)
         return 1
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    for title, name in ARTICLES.items():
-        (OUT_DIR / name).write_text(render(by_title[title]), encoding="utf-8")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for title, name in articles.items():
+        (out_dir / name).write_text(render(by_title[title]), encoding="utf-8")
         print(f"{name}: {len(by_title[title]['paragraphs'])} paragraphes")
     return 0
 
