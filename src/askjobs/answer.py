@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import math
 import os
 import re
 from dataclasses import dataclass
@@ -903,8 +902,8 @@ def _phrase_candidates(query: Query, index: Index, source: str, start: int, end:
         k = sentence_of[lo]
         prev = normalize(text[words[lo - 1][0]:words[lo - 1][1]]) if lo > 0 else ""
         after = text[b:end].lstrip()
-        anchor_before = 1.0 / min((lo - i for i in range(lo) if anchor in words[i][2]), default=math.inf)
-        anchor_after = 1.0 / min((i - hi for i in range(hi + 1, len(words)) if anchor in words[i][2]), default=math.inf)
+        anchor_before = 1.0 / min((lo - i for i in range(lo) if anchor in words[i][2]), default=_FAR)
+        anchor_after = 1.0 / min((i - hi for i in range(hi + 1, len(words)) if anchor in words[i][2]), default=_FAR)
         out.append((a, b, {
             "distance": min(gaps, default=len(words)) - 1,
             "extra_words": max(len(inside) - 3, 0),
@@ -945,9 +944,8 @@ def _phrase_candidates(query: Query, index: Index, source: str, start: int, end:
     return out
 
 
+_FAR = float("inf")  # no such word in the quote: 1 / _FAR is 0
 _OF_WORDS = frozenset({"de", "du", "des", "d"})
-_PREPOSITIONS = frozenset({"à", "au", "aux", "en", "dans", "par", "pour", "sur", "avec", "vers", "contre", "chez",
-                           "sous", "entre", "depuis", "selon", "sans", "après", "avant", "comme"})
 _BE_WORDS = frozenset({"est", "sont", "était", "étaient", "fut", "furent", "devient", "devenu", "reste", "demeure"})
 _DETERMINERS = frozenset({"le", "la", "les", "un", "une", "des", "du", "ce", "cet", "cette", "ces", "son", "sa", "ses",
                           "leur", "leurs", "notre", "nos", "votre", "vos", "mon", "ma", "mes"})
