@@ -527,3 +527,53 @@ def test_a_share_answers_a_count_of_those_it_is_a_share_of_and_a_misspelt_name_i
     assert analyse_question("Sur quoi ont porté les querelles sur l'indo-européen ?").constraints.places == ()
     organiser = analyse_question("Qui est l'organisateur de la Coupe du monde ?")
     assert organiser.agent and organiser.type_required
+
+
+FILMS = {
+    "films.txt": (
+        "Le film\n"
+        "Jim quitte l'hôpital et parcourt les rues d'une ville totalement désertée. "
+        "Il entre dans une église et y découvre un macabre spectacle de corps entassés.\n"
+        "Mis en service en 1999 pour le compte de Finnlines, le navire était destiné à naviguer pour la compagnie "
+        "suédoise Stena Line.\n"
+    ),
+}
+
+
+def _short_in(app, question: str, words: str, fitted: bool = True) -> str | None:
+    """The short answer the reader marks in the sentence holding `words`, with the fitted or the hand-set weights."""
+    from askjobs import answer
+
+    s = app.index.sentences[_sid(app, words)]
+    answer.phrase_weights.cache_clear()
+    shipped = answer.PHRASE_WEIGHTS_FILE
+    try:
+        if not fitted:
+            answer.PHRASE_WEIGHTS_FILE = shipped.with_name("absent.json")
+        span = answer._short_answer(app.analyse(question), app.index, s.source, s.start, s.end)
+    finally:
+        answer.PHRASE_WEIGHTS_FILE = shipped
+        answer.phrase_weights.cache_clear()
+    return None if span is None else app.index.documents[s.source].text[span[0]:span[1]]
+
+
+def test_the_fitted_phrase_weights_are_shipped_and_read_for_every_feature():
+    import json
+
+    from askjobs import answer
+
+    assert answer.PHRASE_WEIGHTS_FILE.is_file(), "run eval/fit_phrases.py"
+    fitted = json.loads(answer.PHRASE_WEIGHTS_FILE.read_text(encoding="utf-8"))["weights"]
+    assert set(fitted) == set(answer.PHRASE_WEIGHTS)  # no stale feature, none left at its hand-set value
+    answer.phrase_weights.cache_clear()
+    assert answer.phrase_weights() == fitted
+
+
+def test_the_fitted_weights_mark_the_phrase_that_fills_the_questions_gap(tmp_path):
+    app = built_app(tmp_path, FILMS)
+    # What follows the question's verb, whole ("un macabre spectacle" alone was the hand-set choice).
+    assert _short_in(app, "Que découvre Jim en entrant dans l'église ?", "macabre") \
+        == "un macabre spectacle de corps entassés"
+    # The company the navire was meant for, not the one it first served (the hand-set weights said "Finnlines").
+    assert "Stena Line" in _short_in(app, "Pour quelle compagnie le navire devait-il naviguer ?", "Finnlines")
+    assert _short_in(app, "Pour quelle compagnie le navire devait-il naviguer ?", "Finnlines", fitted=False) == "Finnlines"

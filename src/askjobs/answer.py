@@ -890,10 +890,26 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
 _SPAN_CLAUSE = re.compile(r"[,;:](?=\s)|\s(?:mais|tandis que|alors que|contre|et)\s")
 
 
-# How a candidate phrase is scored as the short answer (see _phrase_features); fitted on half of a
-# PIAF dev subset, checked on the other half (README "Reader").
+# How a candidate phrase is scored as the short answer (see _phrase_candidates): the hand-set weights,
+# used when no fitted ones are shipped (phrase_weights()).
 PHRASE_WEIGHTS = {"distance": -0.35, "extra_words": -0.3, "asked_share": -2.0, "typed": 1.5, "focus": 1.0,
-                  "entity": 0.5, "after": 0.3, "slot": 1.5, "subject": 1.0, "numeric": 0.0, "words": 0.0}
+                  "entity": 0.5, "after": 0.3, "slot": 1.5, "subject": 1.0, "numeric": 0.0, "words": 0.0,
+                  **dict.fromkeys(("proximity", "best_sentence", "next_asked", "after_de", "after_verb_be",
+                                   "before_comma", "determiner", "contains_other", "inside_other", "per", "org",
+                                   "other_type", "left_share", "right_share", "between", "anchor", "anchor_before",
+                                   "anchor_after", "subject_first"), 0.0)}
+PHRASE_WEIGHTS_FILE = Path(__file__).with_name("phrase_weights.json")
+
+
+@lru_cache(maxsize=1)
+def phrase_weights() -> dict[str, float]:
+    """The phrase feature weights: fitted by eval/fit_phrases.py when its file is there, else the hand-set ones."""
+    weights = dict(PHRASE_WEIGHTS)
+    if PHRASE_WEIGHTS_FILE.is_file():
+        weights.update(json.loads(PHRASE_WEIGHTS_FILE.read_text(encoding="utf-8"))["weights"])
+    return weights
+
+
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 # Answer types whose short answer is a named thing: an entity of these labels, else a noun phrase.
 _PHRASE_LABELS = {"person": ("PER",), "organisation": ("ORG", "MISC"), "place": ("LOC",),
@@ -915,6 +931,21 @@ def _phrase_candidates(query: Query, index: Index, source: str, start: int, end:
     spans = _entities_in(index, source, start, end)
     slot = re.compile(rf"(?<!\w){_PREPOSITION_FORMS.get(query.slot, re.escape(query.slot))}\s*$") if query.slot else None
     typed = [(a, b) for a, b, label in spans if label in labels]
+    kinds: dict[tuple[int, int], set[str]] = {}
+    for a, b, label in spans:
+        kinds.setdefault((a, b), set()).add(label)
+    cuts = _sentence_starts(index, source, start, end)
+    sentence_of = [bisect.bisect_right(cuts, wa) - 1 for wa, _, _ in words]
+    weight = {t: query.weights.get(t, 1.0) for t in asked}
+    total = sum(weight.values()) or 1.0
+    # The share of the question's weight each sentence of the quote says ("… Il entre dans une église et y
+    # découvre …": the answer is in the sentence with the question's words, not in the one before).
+    in_sentence: list[set[str]] = [set() for _ in cuts]
+    for i, (_, _, terms) in enumerate(words):
+        in_sentence[sentence_of[i]] |= terms
+    said = [sum(w for t, w in weight.items() if t in found) / total for found in in_sentence]
+    # The question's first word after its wh-word, often its verb ("Que découvre Jim… ?"): the answer is next to it.
+    anchor = next((t for t in query.terms if t not in focus), None)
     out, seen = [], set()
     for a, b, label in spans:
         if (a, b) in seen or b - a > _MAX_ENTITY_CHARS * 2:
@@ -929,6 +960,11 @@ def _phrase_candidates(query: Query, index: Index, source: str, start: int, end:
             continue
         lo, hi = inside[0], inside[-1]
         gaps = [lo - h for h in hits if h < lo] + [h - hi for h in hits if h > hi]
+        k = sentence_of[lo]
+        prev = normalize(text[words[lo - 1][0]:words[lo - 1][1]]) if lo > 0 else ""
+        after = text[b:end].lstrip()
+        anchor_before = 1.0 / min((lo - i for i in range(lo) if anchor in words[i][2]), default=_FAR)
+        anchor_after = 1.0 / min((i - hi for i in range(hi + 1, len(words)) if anchor in words[i][2]), default=_FAR)
         out.append((a, b, {
             "distance": min(gaps, default=len(words)) - 1,
             "extra_words": max(len(inside) - 3, 0),
@@ -941,7 +977,62 @@ def _phrase_candidates(query: Query, index: Index, source: str, start: int, end:
             "words": float(len(inside)),
             "after": float(any(h < lo for h in hits)),
             "slot": float(slot is not None and bool(slot.search(normalize(text[max(a - 12, 0):a])))),
+            # Added for the fitted weights (eval/fit_phrases.py); 0 in the hand-set ones.
+            "proximity": _proximity(words, lo, hi, weight) / total,
+            "best_sentence": float(said[k] == max(said)),
+            "next_asked": float(hi + 1 in hits),
+            "after_de": float(prev in _OF_WORDS),
+            "after_verb_be": float(prev in _BE_WORDS),
+            "before_comma": float(after[:1] in (",", ";", ".", ")", "")),
+            "determiner": float(normalize(text[words[lo][0]:words[lo][1]]) in _DETERMINERS
+                                or text[a:a + 2].lower() in ("l'", "l’")),
+            "contains_other": float(any(a <= x and y <= b and (x, y) != (a, b) for x, y in kinds)),
+            "inside_other": float(any(x <= a and b <= y and (x, y) != (a, b) and y - x <= _MAX_ENTITY_CHARS * 2
+                                      for x, y in kinds)),
+            "per": float("PER" in kinds[(a, b)]),
+            "org": float("ORG" in kinds[(a, b)]),
+            "other_type": float(bool(labels) and label not in PHRASES and not kinds[(a, b)] & set(labels)),
+            "left_share": _said_near(words, range(max(lo - 4, 0), lo), sentence_of, k, weight) / total,
+            "right_share": _said_near(words, range(hi + 1, min(hi + 5, len(words))), sentence_of, k, weight) / total,
+            "between": float(any(h < lo and sentence_of[h] == k for h in hits)
+                             and any(h > hi and sentence_of[h] == k for h in hits)),
+            "anchor": max(anchor_before, anchor_after),
+            "anchor_before": anchor_before,
+            "anchor_after": anchor_after,
+            "subject_first": float(query.asks_subject
+                                   and (SUBJECT in kinds[(a, b)] or lo == 0 or sentence_of[lo - 1] != k)),
         }))
+    return out
+
+
+_FAR = float("inf")  # no such word in the quote: 1 / _FAR is 0
+_OF_WORDS = frozenset({"de", "du", "des", "d"})
+_BE_WORDS = frozenset({"est", "sont", "était", "étaient", "fut", "furent", "devient", "devenu", "reste", "demeure"})
+_DETERMINERS = frozenset({"le", "la", "les", "un", "une", "des", "du", "ce", "cet", "cette", "ces", "son", "sa", "ses",
+                          "leur", "leurs", "notre", "nos", "votre", "vos", "mon", "ma", "mes"})
+
+
+def _sentence_starts(index: Index, source: str, start: int, end: int) -> list[int]:
+    """Where the sentences of a quote start (document offsets; the quote's start first)."""
+    sids = _source_sentences(index, source)
+    starts = [index.sentences[i].start for i in sids if start < index.sentences[i].start < end]
+    return [start, *starts]
+
+
+def _said_near(words: list, near: range, sentence_of: list[int], k: int, weight: dict[str, float]) -> float:
+    """The weight of the question's terms among words[near] of sentence k."""
+    found = {t for i in near if sentence_of[i] == k for t in words[i][2]}
+    return sum(w for t, w in weight.items() if t in found)
+
+
+def _proximity(words: list, lo: int, hi: int, weight: dict[str, float]) -> float:
+    """The question's terms around words[lo..hi], each by its weight over 1 + its distance in words."""
+    out = 0.0
+    for t, w in weight.items():
+        gaps = [lo - i for i in range(lo) if t in words[i][2]] \
+            + [i - hi for i in range(hi + 1, len(words)) if t in words[i][2]]
+        if gaps:
+            out += w / min(gaps)
     return out
 
 
@@ -951,7 +1042,9 @@ def _phrase_answer(query: Query, index: Index, source: str, start: int, end: int
     candidates = _phrase_candidates(query, index, source, start, end)
     if not candidates:
         return None
-    a, b, _ = max(candidates, key=lambda c: (sum(PHRASE_WEIGHTS[k] * v for k, v in c[2].items()), -c[0]))
+    weights = phrase_weights()
+    # Rounded: float noise must not break a tie the earliest phrase wins (eval/fit_phrases.py scores alike).
+    a, b, _ = max(candidates, key=lambda c: (round(sum(weights[k] * v for k, v in c[2].items()), 9), -c[0]))
     return a, b
 
 
