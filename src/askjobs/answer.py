@@ -606,8 +606,9 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
             missing.append(token)
     if missing:
         reasons.append(f"Les documents ne parlent pas de {_quoted(missing)}.")
-    unknown = [p for p in c.places if p[:1].islower() and not _place_in(p, passage_texts := [
-        index.documents[h.chunk.source].text[h.chunk.start:h.chunk.end] for h in hits])]
+    passage_texts = [index.documents[h.chunk.source].text[h.chunk.start:h.chunk.end] for h in hits] \
+        if any(p[:1].islower() for p in c.places) else []
+    unknown = [p for p in c.places if p[:1].islower() and not _place_in(p, passage_texts)]
     if unknown:
         conf *= 0.35  # "les entreprises canadiennes" over documents that never mention Canada
         reasons.append(f"Les documents ne parlent pas de {_quoted(unknown)}.")
