@@ -44,6 +44,17 @@ def turn(question: str) -> dict:
     # A name put first, then a pronoun: the name is the subject ("Et Google, il embauche qui ?").
     ("Quelles entreprises recrutent activement en IA en 2025 ?", "Et Google, il embauche qui ?",
      "Google embauche qui ?"),
+    # A possessive for the complement of a vague phrase ("le rôle des chefs de produit IA").
+    ("Quel est le rôle des chefs de produit IA ?", "Et leur salaire ?", "Le salaire des chefs de produit IA ?"),
+    # "il" for the phrase with an article, not for a bare complement ("offres d'emploi").
+    ("Qui a publié le rapport sur les offres d'emploi ?", "Il date de quand ?", "Le rapport date de quand ?"),
+    # "Lesquelles…" for the things the previous question asked about.
+    ("Quelles entreprises recrutent en IA ?", "Lesquelles recrutent le plus ?", "Quelles entreprises recrutent le plus ?"),
+    ("Quelles compétences sont demandées ?", "Lesquelles sont les plus importantes ?",
+     "Quelles compétences sont les plus importantes ?"),
+    # Another period replaces the previous one.
+    ("De combien les offres d'emploi en IA ont-elles augmenté entre 2020 et 2024 ?", "Et au premier trimestre 2025 ?",
+     "De combien les offres d'emploi en IA ont-elles augmenté au premier trimestre 2025 ?"),
     # Another year, with the preposition the user types.
     ("Combien d'emplois l'IA va-t-elle créer d'ici 2028 selon le Forum économique mondial ?", "Et d'ici 2030 ?",
      "Combien d'emplois l'IA va-t-elle créer d'ici 2030 selon le Forum économique mondial ?"),

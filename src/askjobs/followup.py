@@ -17,7 +17,7 @@ simplemma lemmas to recognise role nouns in their plural forms and verbs by thei
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from .text import is_french_word, normalize, stopwords, strip_accents
@@ -58,6 +58,12 @@ _LEAD = re.compile(_CONJUNCTION + r"(?:(?:pour|concernant|quant à)\s+)?", re.IG
 _FRAGMENT_YEAR = re.compile(r"^(?:(?:en|pour|au cours de|durant|pendant|à partir de|depuis|d'ici(?: à)?|jusqu'en|vers|"
                             r"à l'horizon|à l'horizon de)\s+)?(?:l'année\s+)?"
                             r"((?:19|20)\d\d)$", re.IGNORECASE)
+_WHICH_OF = re.compile(r"^\s*(?:et\s+)?(lesquel(?:le)?s|lequel|laquelle)\b", re.IGNORECASE)
+# A period a question is about: "entre 2020 et 2024", "en 2024", "au premier trimestre 2025", "d'ici 2028".
+_TIME = re.compile(r"\b(?:entre\s+(?:19|20)\d\d\s+et\s+(?:19|20)\d\d|(?:(?:en|au|à la)\s+)?(?:(?:premier|deuxième|second|"
+                   r"troisième|quatrième|dernier|\d(?:er|e|ème))\s+(?:trimestre|semestre)|début|fin)\s+(?:de\s+)?(?:19|20)\d\d"
+                   r"|(?:en|depuis|d'ici|jusqu'en|avant|après|au cours de|pendant|vers)\s+(?:19|20)\d\d)\b",
+                   re.IGNORECASE)
 # A prepositional phrase that adds a place, an organisation, a sector or a source to the question.
 _MODIFIER = re.compile(r"^(dans|chez|en|au|aux|à|hors|sur|selon|d'après)\s+(.+)$", re.IGNORECASE)
 _INVERSION = re.compile(r"\b([\w]+)-(?:t-)?(ils|elles|il|elle)\b", re.IGNORECASE)
@@ -300,15 +306,27 @@ def _subject_choices(previous: str, quotes: list[str], plural: bool | None) -> t
     """
     nps = noun_phrases(previous)
     agree = (lambda xs: [np for np in xs if np.plural == plural]) if plural is not None else (lambda xs: xs)  # noqa: E731
-    specific = [np for np in nps if not np.generic]
+    # "Quel est le rôle des chefs de produit IA ?" then "Et leur salaire ?": the generic phrase's complement.
+    specific = [np for np in nps if not np.generic] or [c for np in nps if np.generic for c in _complements(previous, np)]
     if specific:
         return _dedupe(agree(specific) or specific), "question"
     from_answer = agree([np for q in quotes for np in noun_phrases(q) if not np.generic])
     if from_answer or any(np.asked for np in nps):
         return _dedupe(from_answer), "answer"  # possibly empty: nothing the pronoun can stand for
+    # A bare complement ("offres d'emploi") is no referent when a phrase with an article is there ("le rapport").
+    nps = [np for np in nps if np.det.lower() not in ("d'", "de")] or nps
     if plural is not None and len(nps) > 1:
         nps = agree(nps) or nps
     return _dedupe(nps), "question"
+
+
+def _complements(text: str, np: _NP) -> list[_NP]:
+    """The specific phrases inside a generic one's complement: "chefs de produit IA" in "rôle des chefs…"."""
+    m = re.search(r"\s(?=(?:des|du|de la|de l'|d'|de)\s)", text[np.start:np.end])
+    if m is None:
+        return []
+    at = np.start + m.start()
+    return [replace(c, start=c.start + at, end=c.end + at) for c in noun_phrases(text[at:np.end]) if not c.generic]
 
 
 def _dedupe(nps: list[_NP]) -> list[_NP]:
@@ -387,6 +405,16 @@ def resolve_followup(question: str, history: list | None) -> Resolution:
             re.search(r",\s*(?:ce|cet|cette|ces)\s+[\w-]+\s*$", body) and all(np.generic for np in noun_phrases(prev_body)):
         return _resolved(f"{body}, à propos de « {prev_body} »", punct, base, "reference", {"topic": prev_body})
 
+    # "Lesquelles recrutent le plus ?" after "Quelles entreprises recrutent… ?": which of the things asked about.
+    which = _WHICH_OF.match(body)
+    asked_np = next((np for np in noun_phrases(prev_body) if np.asked), None) if which else None
+    kind = _WHICH_NOUN.match(prev_body) if which else None
+    if asked_np is not None or kind is not None:
+        det, noun = (asked_np.det, asked_np.text) if asked_np is not None else \
+            (prev_body[kind.start():kind.start(1)].strip(), kind.group(1))
+        text = f"{det[:1].upper()}{det[1:]} {noun}{body[which.end():]}"
+        return _resolved(text, punct, base, "reference", {"subject": noun}, {"pronoun": which.group(1)})
+
     # 2. Pronouns: "Combien gagnent-ils ?", "Quel est leur salaire ?", "Que font ces professionnels ?"
     resolved = _resolve_pronoun(fragment if led else body, previous, quotes, base)
     if resolved is not None:
@@ -426,6 +454,10 @@ def resolve_followup(question: str, history: list | None) -> Resolution:
                 prev_body[:prev_body.rfind(old[-1])] + new + prev_body[prev_body.rfind(old[-1]) + 4:]
             return _resolved(text, prev_punct, base, "ellipsis", {"year": new}, {"year": old[-1]})
         return _resolved(f"{prev_body} en {new}", prev_punct, base, "ellipsis", {"year": new})
+    when, then = _YEAR.search(fragment) and _TIME.search(fragment), _TIME.search(prev_body)
+    if when and then:  # "Et au premier trimestre 2025 ?" after "… entre 2020 et 2024 ?": another period
+        text = prev_body[:then.start()] + fragment + prev_body[then.end():]
+        return _resolved(text, prev_punct, base, "ellipsis", {"period": fragment}, {"period": then.group()})
     modifier = _MODIFIER.match(fragment)
     if modifier:  # a place, a company, a sector or a source added to the previous question
         kind = modifier.group(1).lower()
