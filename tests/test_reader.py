@@ -577,3 +577,12 @@ def test_the_fitted_weights_mark_the_phrase_that_fills_the_questions_gap(tmp_pat
     # The company the navire was meant for, not the one it first served (the hand-set weights said "Finnlines").
     assert "Stena Line" in _short_in(app, "Pour quelle compagnie le navire devait-il naviguer ?", "Finnlines")
     assert _short_in(app, "Pour quelle compagnie le navire devait-il naviguer ?", "Finnlines", fitted=False) == "Finnlines"
+
+
+def test_older_years_and_centuries_are_dates_and_a_misspelt_name_is_found():
+    from askjobs.answer import _DATE_SPAN, _HAS_DATE, _spelt_otherwise
+    assert [m.group() for m in _DATE_SPAN.finditer("Ibn Rustom fonde en 761 un royaume, vers 875.")] == ["761", "875"]
+    assert _HAS_DATE.search("entre le Ve et VIIIe siècles") and _HAS_DATE.search("dans les années 1980")
+    assert not _HAS_DATE.search("une hausse de 150 postes") and not _DATE_SPAN.search("une hausse de 150 postes")
+    assert _spelt_otherwise("mesi", {"messi"}) is False  # too short to judge
+    assert _spelt_otherwise("mitterand", {"mitterrand"}) and not _spelt_otherwise("france", {"allemagn"})

@@ -47,7 +47,12 @@ _NUMBER_WORDS = (r"(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|q
                  r"quarante|cinquante|soixante|cent|cents|mille|millions?|milliards?|dizaines?|centaines?|"
                  r"milliers?|moitié|tiers|quart|double|triple)")
 _HAS_NUMBER = re.compile(r"\d|\b" + _NUMBER_WORDS + r"\b(?!-)", re.IGNORECASE)
-_HAS_DATE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b(?:" + "|".join(MONTHS) + r")\b"
+# (Older years are dates after a word of time: "en 761", "vers 1026", "à partir de 1014", "l'an 875".)
+_OLD_YEAR = r"(?:en|vers|dès|depuis|à partir de|avant|après|jusqu'en|jusque vers|l'an|an|année)\s+\d{3,4}\b"
+_OLD_YEAR_ALONE = "(?:" + "|".join(rf"(?<=\b{w} )" for w in ("en", "vers", "dès", "depuis", "partir de", "avant", "après",
+                                                               "jusqu'en", "l'an", "an", "année")) + r")\d{3,4}\b"
+_HAS_DATE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b(?:" + "|".join(MONTHS) + r")\b|\b" + _OLD_YEAR +
+                       r"|\b[IVXLC]+e\s+(?:et\s+[IVXLC]+e\s+)?siècles?\b|\bannées\s+\d{2,4}\b"
                        r"|\b(?:\d+|" + _NUMBER_WORDS + r")\s+(?:ans?|années?|mois|semaines?|jours?|siècles?|décennies?)\b",
                        re.IGNORECASE)
 _HAS_MONEY = re.compile(r"[$€£¥]|\b(?:euros?|dollars?|francs?|livres?|yens?|k€|M€|Md€)\b", re.IGNORECASE)
@@ -87,7 +92,8 @@ _NUMBER_SPAN = re.compile(rf"(?:des\s+)?(?:{_NUM}|\b{_NUMBER_WORDS}\b){_SCALE}?"
 _YEAR_SPAN = r"(?:1[5-9]\d\d|20\d\d)"
 _DATE_SPAN = re.compile(
     rf"{FRENCH_DATE.pattern}|\b(?:entre|de)\s+{_YEAR_SPAN}\s+(?:et|à)\s+{_YEAR_SPAN}\b"
-    rf"|\b(?:(?:{'|'.join(MONTHS)})\s+)?{_YEAR_SPAN}\b", re.IGNORECASE)
+    rf"|\b(?:(?:{'|'.join(MONTHS)})\s+)?{_YEAR_SPAN}\b|{_OLD_YEAR_ALONE}|\b(?:les\s+)?années\s+\d{{2,4}}\b"
+    rf"|\b(?:entre\s+le\s+)?[IVXLC]+e\s+(?:et\s+[IVXLC]+e\s+)?siècles?\b", re.IGNORECASE)
 _DAY = re.compile(rf"\b(?:1er|[12]\d|3[01]|0?[1-9])\s+(?:{'|'.join(MONTHS)})\b", re.IGNORECASE)  # "le 2 mai"
 _DURATION_SPAN = re.compile(rf"\bdepuis\s+(?:{_YEAR_SPAN}|\w+\s+\w+)|\b(?:{_NUM}|{_NUMBER_WORDS})\s+(?:(?:prochain|dernier)e?s\s+)?(?:ans?|années?|mois|"
                             r"semaines?|jours?|heures?|siècles?|décennies?)\b", re.IGNORECASE)
@@ -312,6 +318,12 @@ def _share_of(text: str, at: int, counted: set[str]) -> bool:
     """The rate ending at `at` is a share of what is counted: "45 % des Français"."""
     m = re.match(r"\s+(?:des|de la|de l['’]|de|du|d['’])\s*(\w+)", text[at:at + 60], re.IGNORECASE)
     return bool(m and counted & set(analyze(m.group(1))))
+
+
+def _spelt_otherwise(word: str, terms: set[str]) -> bool:
+    """A name the question misspells: "Mesier" for "Messier", "Mitterand" for "Mitterrand"."""
+    return len(word) >= 5 and not word.isdigit() and any(
+        abs(len(t) - len(word)) <= 2 and difflib.SequenceMatcher(None, word, t).ratio() >= 0.85 for t in terms)
 
 
 def _new_words(words: set[str], asked: set[str]) -> set[str]:
@@ -599,7 +611,7 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
     for token in c.key_tokens:
         if token in c.years and qtype in _QUANTITIES:
             continue  # a year asked for a figure is checked against the quote's years below
-        if any(k not in passages for k in analyze(token)):
+        if any(k not in passages and not _spelt_otherwise(k, passages) for k in analyze(token)):
             # A proper noun ("France") seldom has another spelling in the text; an acronym
             # ("USA" for "États-Unis") or a number may well have one, so it costs less.
             conf *= 0.35 if token[1:].islower() else 0.5
