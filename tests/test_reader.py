@@ -585,4 +585,6 @@ def test_older_years_and_centuries_are_dates_and_a_misspelt_name_is_found():
     assert _HAS_DATE.search("entre le Ve et VIIIe siècles") and _HAS_DATE.search("dans les années 1980")
     assert not _HAS_DATE.search("une hausse de 150 postes") and not _DATE_SPAN.search("une hausse de 150 postes")
     assert _spelt_otherwise("mesi", {"messi"}) is False  # too short to judge
+    from askjobs.answer import _DURATION_SPAN
+    assert [m.group() for m in _DURATION_SPAN.finditer("pendant un an, puis 21 saisons")] == ["un an", "21 saisons"]
     assert _spelt_otherwise("mitterand", {"mitterrand"}) and not _spelt_otherwise("france", {"allemagn"})

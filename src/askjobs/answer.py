@@ -62,8 +62,11 @@ _HAS_PERCENT = re.compile(r"%|\bpour ?cents?\b|\bpourcentage\b|\bmoitié\b|\btie
 _COMPARED = re.compile(r"\bpar rapport [àa]|\bde plus que\b|\bhomologues?\b|\b[ée]carts?\b|\bdiff[ée]rences?\b|"
                        r"\bprimes?\b|\bsuppl[ée]ment", re.IGNORECASE)
 _PAY_CONTEXT = re.compile(r"\b(?:prime|salai|r[ée]mun[ée]r|gagn|pay|revenu)", re.IGNORECASE)
-_HAS_DURATION = re.compile(r"\bdepuis\b|\bpendant\b|\bdurant\b|\b(?:\d+|" + _NUMBER_WORDS + r")\s+(?:(?:prochain|dernier)e?s\s+)?(?:ans?|années?|mois|"
-                           r"semaines?|jours?|heures?|siècles?|décennies?)\b", re.IGNORECASE)
+# Units of time a duration is counted in; "un an", "une saison" count too.
+_TIME_UNITS = (r"(?:ans?|années?|mois|semaines?|jours?|heures?|siècles?|décennies?|saisons?|minutes?|secondes?|"
+               r"millièmes?|centièmes?|dixièmes?|trimestres?|semestres?|générations?)\b")
+_HAS_DURATION = re.compile(r"\bdepuis\b|\bpendant\b|\bdurant\b|\b(?:\d+|une?|" + _NUMBER_WORDS +
+                           r")\s+(?:(?:prochain|dernier)e?s\s+)?" + _TIME_UNITS, re.IGNORECASE)
 _DEFINES = re.compile(r"\b(?:est|sont)\s+(?:un|une|des|le|la|les|l')\b|\bconsist|\bdésign|\bagiss\w*\s+comme|\bcharg[ée]s?\s+d"
                       r"|\bresponsables?\s+d|\bspécialisés?\s+dans|\bexperts?\s+dans|\bse concentrent|\bconçoivent"
                       r"|\bmission|\bpermet|\bsert\s+à|\brôle|\bdéterminent|\bpilot|\bvérifi|\bencadr|:\s", re.IGNORECASE)
@@ -95,8 +98,8 @@ _DATE_SPAN = re.compile(
     rf"|\b(?:(?:{'|'.join(MONTHS)})\s+)?{_YEAR_SPAN}\b|{_OLD_YEAR_ALONE}|\b(?:les\s+)?années\s+\d{{2,4}}\b"
     rf"|\b(?:entre\s+le\s+)?[IVXLC]+e\s+(?:et\s+[IVXLC]+e\s+)?siècles?\b", re.IGNORECASE)
 _DAY = re.compile(rf"\b(?:1er|[12]\d|3[01]|0?[1-9])\s+(?:{'|'.join(MONTHS)})\b", re.IGNORECASE)  # "le 2 mai"
-_DURATION_SPAN = re.compile(rf"\bdepuis\s+(?:{_YEAR_SPAN}|\w+\s+\w+)|\b(?:{_NUM}|{_NUMBER_WORDS})\s+(?:(?:prochain|dernier)e?s\s+)?(?:ans?|années?|mois|"
-                            r"semaines?|jours?|heures?|siècles?|décennies?)\b", re.IGNORECASE)
+_DURATION_SPAN = re.compile(rf"\bdepuis\s+(?:{_YEAR_SPAN}|\w+\s+\w+)|\b(?:{_NUM}|une?|{_NUMBER_WORDS})\s+"
+                            rf"(?:(?:prochain|dernier)e?s\s+)?{_TIME_UNITS}", re.IGNORECASE)
 # Entity labels that answer each type, in order of preference.
 # The small model often tags a company as a place or a person ("McKinsey" LOC, "Tesla" PER): any named
 # thing answers "quelle entreprise"; a person question wants PER.
