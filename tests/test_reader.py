@@ -588,3 +588,13 @@ def test_older_years_and_centuries_are_dates_and_a_misspelt_name_is_found():
     from askjobs.answer import _DURATION_SPAN
     assert [m.group() for m in _DURATION_SPAN.finditer("pendant un an, puis 21 saisons")] == ["un an", "21 saisons"]
     assert _spelt_otherwise("mitterand", {"mitterrand"}) and not _spelt_otherwise("france", {"allemagn"})
+
+
+def test_a_participle_of_effect_gives_the_cause_before_it_and_an_origin_is_no_cause(tmp_path):
+    app = built_app(tmp_path, {"batiment.txt": "Son toit, en tôle de cuivre, s'est oxydé au cours des ans, lui donnant "
+                                               "une couleur verte caractéristique.\n"}, chunk_tokens=80)
+    from askjobs.answer import _form_unmet
+    query = app.analyse("Pourquoi le toit est-il vert ?")
+    s = app.index.sentences[0]
+    assert _form_unmet(query, app.index, s.source, s.start, s.end, 0) is None
+    assert analyse_question("De quelle origine sont les criollos ?").answer_type is None

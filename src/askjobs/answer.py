@@ -76,7 +76,7 @@ CAUSE_LINKS = (
     r"\w+(?:er|ir|re)\b)|c['’]est pourquoi|du[es]? [àa]|dûe?s? [àa]|[àa] cause d|puisqu|par cons[ée]quent|"
     r"[ée]tant donn[ée]|vu qu|en effet|donc\b|raison|caus[ée]|(?:à la )?suite (?:[àa]|d)|r[ée]sult|provien|"
     r"faute d|sous l['’]effet|dans le but|en vue d|ainsi(?! qu)|de sorte qu|si bien qu|refl[èé]t|s['’]expliquen?t? par|"
-    r"du fait d|compte tenu d|[àa] force d|pour avoir|pour cause")
+    r"du fait d|compte tenu d|[àa] force d|pour avoir|pour cause|sous pr[ée]texte d|au motif d|sous couvert d")
 # A sentence that explains: a cause, or what it makes possible or necessary.
 _EXPLAINS = re.compile(rf"\b(?:{CAUSE_LINKS}|alors que|entra[îi]n|n[ée]cessit|permet)", re.IGNORECASE)
 # What follows the defined word in a definition: "X (…) :", "X, …", "X est / désigne / consiste à / qui …".
@@ -672,7 +672,10 @@ _CAUSE = re.compile(rf"\b(?:{CAUSE_LINKS})", re.IGNORECASE)
 # resteront demandés" says why the roles stay in demand, not why firms invest.
 # ("X reflète Y", "X s'explique par Y" put the cause after: they are with the links above.)
 _CAUSE_VERB = re.compile(r"\b(?:garanti|conduit [àa]|m[èe]ne(?:nt)? [àa]|provoqu|favoris|stimul|"
-                         r"entra[îi]ne(?:nt)?\b|(?<!s['’])expliqu|aboutiss|motiv|oblig|contrain)", re.IGNORECASE)
+                         r"entra[îi]ne(?:nt)?\b|entra[îi]nant|(?<!s['’])expliqu|aboutiss|motiv|oblig|contrain|"
+                         # a participle of effect: "… s'est oxydé, lui donnant une couleur verte"
+                         r"(?:lui|leur|en|le|la|les)\s+(?:donnant|rendant|conf[ée]rant|valant)|causant|provoquant)",
+                         re.IGNORECASE)
 _CONSEQUENCE = re.compile(r"^\W*(?:par cons[ée]quent|c['’]est pourquoi|donc|ainsi|de ce fait|d[èe]s lors|en cons[ée]quence)\b",
                           re.IGNORECASE)
 # A definition phrased otherwise than "X est / X : / X (…)": "Il s'agit d'un numéro de série désignant…".
@@ -727,11 +730,12 @@ def _form_unmet(query: Query, index: Index, source: str, start: int, end: int, s
 
 
 def _says_after(query: Query, quote: str, at: int) -> bool:
-    """The question's words weigh more after position `at` of the quote than before it: the question is
-    about the effect a causal verb there brings about."""
+    """The question's words after position `at` of the quote weigh at least half those before it (and some
+    are after): the question is about the effect a causal verb there brings about ("Son toit … s'est oxydé,
+    lui donnant une couleur verte" says why the roof is green: the subject before, what is asked after)."""
     before, after = set(analyze(quote[:at])), set(analyze(quote[at:]))
-    return sum(w for t, w in query.weights.items() if t in after and t not in before) > \
-        sum(w for t, w in query.weights.items() if t in before and t not in after)
+    later = sum(w for t, w in query.weights.items() if t in after and t not in before)
+    return later > 0 and later >= 0.5 * sum(w for t, w in query.weights.items() if t in before and t not in after)
 
 
 def _with_acronyms(index: Index, sources: set[str], terms: set[str]) -> set[str]:

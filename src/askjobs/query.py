@@ -170,6 +170,8 @@ def answer_type(question: str) -> str | None:
         q = which
     if _ASKS_DURATION.search(q):
         return "duration"
+    if re.search(r"\bde quelles? origines?\b", q):
+        return None  # "De quelle origine sont les criollos ?": a people or a place, not a cause
     if _ASKS_DATE.search(q):
         return "date"
     if _ASKS_NUMBER.search(q) or _ASKS_PERCENT.search(q) or (_ASKS_DIFFERENCE.search(q) and _ASKS_PAY.search(q)):
