@@ -46,7 +46,7 @@ _ASKS_DATE = _pattern(  # "quand" as a question word, not as the conjunction ("q
     r"^\W*quand\b|\b(?:jusqu'à|jusqu'a|d'ici|de|pour|à partir de|depuis)\s+quand\b|\bquand\s*\??\s*$"
     r"|\ben quelle ann[ée]e\b|\bquelle (?:date|ann[ée]e|[ée]poque|p[ée]riode)\b|\bà quelle date\b"
     r"|\b(?:à|a) quel horizon\b|\bquel (?:si[èe]cle|jour|mois)\b"
-    r"|\bquel(?:le)? (?:est|était|fut) (?:la |l')(?:date|ann[ée]e)\b"
+    r"|\bquel(?:le)?s? (?:est|était|fut) (?:la |l')(?:date|ann[ée]e)\b"
 )
 _ASKS_PERCENT = _pattern(
     r"\b(?:pourcentage|proportion|en proportion)\b|\bquelle part\b"
