@@ -332,7 +332,8 @@ def _spelt_otherwise(word: str, terms: set[str]) -> bool:
 def _new_words(words: set[str], asked: set[str]) -> set[str]:
     """The words of a name the question does not say, even spelt otherwise ("Hermann" for "Herrmann")."""
     return {w for w in words - asked
-            if not any(len(w) >= 5 and difflib.SequenceMatcher(None, w, a).ratio() >= 0.85 for a in asked)}
+            if not any(len(w) >= 5 and w[0] == a[0] and abs(len(w) - len(a)) <= 2
+                       and difflib.SequenceMatcher(None, w, a).ratio() >= 0.85 for a in asked)}
 
 
 def _typed(index: Index, query: Query, source: str, start: int, end: int) -> float:
