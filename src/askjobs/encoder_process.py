@@ -72,7 +72,7 @@ class ProcessEncoder:
         return self.local.count_tokens(text)
 
     # --- the child: questions ---------------------------------------------------------------------
-    def start(self) -> "ProcessEncoder":
+    def start(self) -> ProcessEncoder:
         """Launch the child (it starts loading the model at once); nothing is waited for."""
         with self._lock:
             if self._child is None:
