@@ -40,6 +40,13 @@ class DiesOnUnicorns(FakeEncoder):
         return super().encode_queries(texts)
 
 
+def SlowToLoad():  # noqa: N802  a class-like factory, as the others
+    import time
+
+    time.sleep(60)
+    return FakeEncoder()
+
+
 def missing_model():
     raise ModelError("Impossible de charger le modèle d'embedding 'absent' (models/absent) : dossier introuvable. "
                      "Indiquez un autre modèle avec ASKJOBS_MODEL=<dossier local ou identifiant>.")

@@ -75,14 +75,20 @@ def test_a_model_that_cannot_load_gives_its_own_french_error_each_time_it_is_ask
             encoder.encode_queries(QUESTIONS)
 
 
-def test_ctrl_c_in_the_terminal_leaves_the_child_to_the_chat_which_ends_it(encoders):
+def test_ctrl_c_in_the_terminal_reaches_the_chat_only_which_then_ends_the_child(encoders):
     encoder = encoders()
     _ = encoder.model
     child = encoder._child
-    os.kill(child.pid, signal.SIGINT)  # the terminal sends it to the whole process group
-    assert np.array_equal(encoder.encode_queries(QUESTIONS), FakeEncoder().encode_queries(QUESTIONS))
+    assert os.getpgid(child.pid) != os.getpgid(0)  # the terminal sends Ctrl-C to the chat's process group
     encoder.close()
-    assert child.wait(timeout=10) == 0
+    assert child.wait(timeout=10) == 0  # its stdin closed: it ended by itself, not killed
+
+
+def test_closing_while_the_child_still_loads_ends_it_at_once(encoders):
+    encoder = encoders("SlowToLoad")
+    child = encoder._child
+    encoder.close()
+    assert child.wait(timeout=10) == -signal.SIGTERM
 
 
 @pytest.mark.model

@@ -14,7 +14,7 @@ Protocol, one question batch at a time: the parent writes a JSON list of texts o
 answers {"ok": true, "shape": [n, dim]} on one line followed by n × dim float32 (native byte order), or
 {"ok": false, "error": message, "type": "ModelError"}. Once loaded, before any request, it writes
 {"ok": true, "dim": dim} (or the loading error, then ends). It ends when its stdin closes (the chat
-ended, however it ended) and ignores Ctrl-C, which the terminal sends to both processes.
+ended, however it ended); it runs in its own session, so Ctrl-C in the terminal reaches only the chat.
 """
 
 from __future__ import annotations
@@ -80,17 +80,24 @@ class ProcessEncoder:
         return self
 
     def close(self) -> None:
-        """End the child: its stdin closes, so it ends (killed if it has not within 5 s)."""
-        with self._lock:
-            child = self._child
-            if child is None:
-                return
-            self._forget_child()
+        """End the child: its stdin closes, so a loaded child ends at once; one still loading is terminated.
+        Takes no lock: a question waiting for the child gets the French error of a child that ended."""
+        child = self._child
+        if child is None:
+            return
         try:
-            child.wait(timeout=5)
+            child.stdin.close()
+        except OSError:
+            pass
+        try:
+            child.wait(timeout=1)
         except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+            child.terminate()
+            try:
+                child.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
     @property
     def model(self) -> dict:
@@ -127,7 +134,9 @@ class ProcessEncoder:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path(__file__).resolve().parents[1]),
                                                         env.get("PYTHONPATH")) if p)
-        self._child = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        # Its own session: Ctrl-C in the terminal reaches the chat only, which then closes the child's stdin.
+        self._child = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                                       start_new_session=True)
         self._loaded = None
 
     def _ready(self) -> dict:
@@ -217,7 +226,6 @@ def serve(load: Callable[[], Encoder]) -> int:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # whatever a library prints goes to the chat's log, never into the vectors
     sys.stdout = sys.stderr
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C ends the chat, which then closes our stdin
 
     def send(message: dict, payload: bytes = b"") -> None:
         out.write(json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n" + payload)
