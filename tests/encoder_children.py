@@ -40,7 +40,7 @@ class DiesOnUnicorns(FakeEncoder):
         return super().encode_queries(texts)
 
 
-def SlowToLoad():  # noqa: N802  a class-like factory, as the others
+def SlowToLoad():  # named like the fake classes beside it
     import time
 
     time.sleep(60)
