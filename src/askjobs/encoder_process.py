@@ -89,15 +89,13 @@ class ProcessEncoder:
             child.stdin.close()
         except OSError:
             pass
-        try:
-            child.wait(timeout=1)
-        except subprocess.TimeoutExpired:
+        if self._loaded is None:  # still loading (it reads its stdin only once loaded): no need to wait for that
             child.terminate()
-            try:
-                child.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        try:
+            child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
     @property
     def model(self) -> dict:
