@@ -15,7 +15,7 @@ the machine's load hits all of them alike; the table gives the median of each ro
           Phases that run in parallel overlap; "wall" is the whole process.
 - app:    `python app.py --port P` until the page answers HTTP 200, the log line "Chat prêt" (model
           and index loaded) and a first answer through the /ask API, asked as soon as the page answers;
-          its CPU counts the processes it started (the question encoder's).
+          its CPU counts the processes it started (the question encoder's), and also stands alone.
 With --against COMMIT, the same runs are made on that commit's code too (extracted by `git archive` into a
 temporary folder), alternating the two trees run by run; each table then has a "before" and an "after"
 column. Give --index (and --corpus) so that both read the same index.
@@ -194,14 +194,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _cpu_of(pid: int) -> float:
-    """CPU seconds (user + sys, every thread) a running process and its live child processes have used so
-    far (Linux /proc): the chat encodes questions in a child process (askjobs.encoder_process)."""
+def _cpu_of(pid: int) -> tuple[float, float]:
+    """CPU seconds (user + sys, every thread) a running process has used so far, alone and with its live
+    child processes (Linux /proc): the chat encodes questions in a child process (askjobs.encoder_process).
+    The process's own CPU is the part that cannot run beside its child."""
     def stat(p: int) -> list[str]:
         return Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
 
     fields = stat(pid)
-    ticks = sum(int(x) for x in fields[11:15])  # its own time, and that of children it waited for
+    own = sum(int(x) for x in fields[11:15])  # its own time, and that of children it waited for
+    children = 0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and entry.name != str(pid):
             try:
@@ -209,8 +211,9 @@ def _cpu_of(pid: int) -> float:
             except OSError:  # ended meanwhile
                 continue
             if fields[1] == str(pid):  # the parent's pid: a child still running
-                ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+                children += int(fields[11]) + int(fields[12])
+    tick = os.sysconf("SC_CLK_TCK")
+    return own / tick, (own + children) / tick
 
 
 def _ask_api(base: str, question: str, timeout: float) -> dict:
@@ -257,7 +260,7 @@ def run_app(root: Path, question: str, extra: list[str], timeout: float = 180.0)
                 with urllib.request.urlopen(base, timeout=5) as r:
                     if r.status == 200:
                         row["HTTP 200"] = time.time() - t0
-                        row["CPU at HTTP 200"] = _cpu_of(p.pid)
+                        row["CPU of the chat's process alone at HTTP 200"], row["CPU at HTTP 200"] = _cpu_of(p.pid)
                         break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
@@ -266,7 +269,7 @@ def run_app(root: Path, question: str, extra: list[str], timeout: float = 180.0)
             raise SystemExit(f"app.py ne répond pas après {timeout:.0f} s")
         data = _ask_api(base, question, timeout)
         row["first answer"] = time.time() - t0
-        row["CPU at first answer"] = _cpu_of(p.pid)
+        row["CPU at first answer"] = _cpu_of(p.pid)[1]
         row["answered"] = bool(data.get("answerable"))
         reader.join(timeout=0.5)
         row.update({k: v for k, v in seen.items() if not k.startswith("_")})
