@@ -4,8 +4,9 @@ The page only formats what the library returns (see src/askjobs/ui.py); question
 `AskJobs.ask`, the same call the CLI makes, with the previous turns for follow-up questions.
 The "Documents" sidebar lists what is indexed and lets a person add, remove and re-index files
 (hidden with --read-only). Importing this file loads no model, nor Gradio (imported by create_app):
-`python app.py` loads the model and the index in background threads while it imports Gradio and
-serves the page (a page served before they are loaded says so; a question asked then waits for them).
+`python app.py` loads the index in a background thread and the question encoder in a child process
+(askjobs.encoder_process) while it imports Gradio and serves the page (a page served before they are
+loaded says so; a question asked then waits for them).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from askjobs import ui
 from askjobs.display import safe_display
+from askjobs.embed import ModelError
 from askjobs.feedback import FeedbackError, RateLimiter, append_feedback, default_feedback_path, feedback_record
 from askjobs.files import os_reason
 from askjobs.followup import resolve_followup
@@ -418,6 +420,13 @@ def create_app(askjobs: AskJobs, feedback_path: Path | None = None, read_only: b
             history += render_turn(data, turn)
             answers.append(data)
             return "", history, answers, gr.update(), gr.update(), export_file(answers)
+        except ModelError as exc:  # e.g. the process encoding questions died: French, said once in the log
+            print(f"askjobs : {exc}", file=sys.stderr)
+            history.append({"role": "user", "content": ui.render_question(_shown(question))})
+            data = {"question": _shown(question), "warning": str(exc)}
+            history += render_turn(data, turn)
+            answers.append(data)
+            return gr.update(), history, answers, gr.update(), gr.update(), export_file(answers)
         except Exception:  # the visitor gets a French message; the traceback goes to the server log
             traceback.print_exc(file=sys.stderr)
             history.append({"role": "user", "content": ui.render_question(_shown(question))})
@@ -495,6 +504,9 @@ def create_app(askjobs: AskJobs, feedback_path: Path | None = None, read_only: b
             data = chat_logic.ask(question, int(k), [p for p in previous if isinstance(p, dict)])
         except QuestionError as exc:  # one line in the server log, not a traceback per rejected question
             print(f"askjobs : question refusée par /ask ({exc})", file=sys.stderr)
+            raise gr.Error(str(exc), print_exception=False) from None
+        except ModelError as exc:
+            print(f"askjobs : {exc}", file=sys.stderr)
             raise gr.Error(str(exc), print_exception=False) from None
         except StartupError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
@@ -759,14 +771,26 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from askjobs.config import Settings
-    from askjobs.embed import ModelError
+    from askjobs.embed import make_encoder
+    from askjobs.encoder_process import ProcessEncoder
+
+    settings = Settings().with_(corpus_dir=args.corpus, index_dir=args.index)
+    # The question encoder loads in a child process from now on, on the other core: its tokenizer holds
+    # the GIL for 0.75 s, and in this process it took turns with Gradio's import, the page, the index and
+    # the French lexicon (~2.6 s of CPU, nearly all holding the GIL). Passages (a re-index) stay here.
+    encoder = ProcessEncoder(make_encoder(settings)).start()
+    try:
+        return serve(AskJobs(settings, encoder), args)
+    finally:
+        encoder.close()
+
+
+def serve(askjobs: AskJobs, args: argparse.Namespace) -> int:
+    """Serve the chat until Ctrl-C: 0, or 2 with a French message when the model or index cannot be loaded."""
     from askjobs.index import IndexError_
 
-    askjobs = AskJobs(Settings().with_(corpus_dir=args.corpus, index_dir=args.index))
-    # The model and the index load while Gradio is imported and the page is built: onnxruntime builds
-    # its session without the GIL, so it overlaps Gradio's import; the tokenizer, the index and Gradio
-    # take turns. Waiting for the page first left the second core idle for ~2 s, and the chat was
-    # ready that much later. The page still says « Chargement… » if it is served first.
+    # The index, the French lexicon and the model load while Gradio is imported and the page is built.
+    # The page still says « Chargement… » if it is served first.
     startup = Startup(askjobs, log=lambda msg: print(msg, file=sys.stderr)).start()
     url = f"http://{args.host}:{args.port}" + (" (lecture seule)" if args.read_only else "")
     demo = create_app(askjobs, feedback_path=args.feedback, read_only=args.read_only, startup=startup)

@@ -203,3 +203,43 @@ def test_the_onnx_tokenizer_loads_while_the_session_is_built_and_its_error_still
     monkeypatch.setattr(embed.OnnxEncoder, "_load_session", broken_session)
     with pytest.raises(embed.ModelError, match="tokenizer.json"):
         _ = embed.OnnxEncoder("modèle-local", str(tmp_path)).model
+
+
+def test_simplemmas_french_dictionary_read_from_its_copy_is_simplemmas_own_and_lemmatises_alike(tmp_path):
+    """The copy kept beside the models (0.07 s to read instead of 0.16 s to decode) holds the same entries in
+    the same order; a fresh process lemmatises with it exactly as without it, and writes it once."""
+    from simplemma.strategies.dictionaries import dictionary_factory
+
+    from askjobs import text
+
+    code = ("import sys, json, simplemma; from pathlib import Path; from askjobs import text\n"
+            "text.load_lexicon(Path(sys.argv[1]) if len(sys.argv) > 1 else None)\n"
+            "words = ['emplois', 'gagnent', 'créent', 'nomadisaient', 'Tesla', 'l\\'embauche', 'IA']\n"
+            "print(json.dumps([[simplemma.lemmatize(w, lang='fr'), simplemma.is_known(w, lang='fr'), "
+            "text.is_french_word(w)] for w in words] + text.analyze('Voiciquelques règles simplesà respecter')))")
+
+    def run(*args: str) -> list:
+        done = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    cache = tmp_path / "lexicon"
+    without = run()
+    assert run(str(cache)) == without  # writes the copy
+    copies = list(cache.iterdir())
+    assert [p.name for p in copies] == [f"simplemma-{__import__('simplemma').__version__}-fr.bin"]
+    assert run(str(cache)) == without  # reads it
+
+    stamp = json.loads(copies[0].read_bytes().partition(b"\n")[0])
+    stamp = {k: stamp[k] for k in ("format", "simplemma", "source_bytes", "source_mtime_ns")}
+    theirs = dictionary_factory._load_dictionary_from_disk("fr")
+    ours = text.read_dictionary_copy(copies[0], stamp)
+    assert ours == theirs and list(ours) == list(theirs)
+    assert text.read_dictionary_copy(copies[0], {**stamp, "simplemma": "0.0"}) is None  # another version: rewritten
+    whole = copies[0].read_bytes()
+    for damaged in (whole[:-2], whole[:-2] + b"xx"):  # cut short, or changed: rewritten
+        copies[0].write_bytes(damaged)
+        assert text.read_dictionary_copy(copies[0], stamp) is None
+    assert run(str(cache)) == without
+    assert text.read_dictionary_copy(copies[0], stamp) == theirs

@@ -167,6 +167,9 @@ class OnnxEncoder:
         # Sentence vectors pooled out of the passages' pass (encode_passages_with_spans) instead of a second
         # encoding: half the build, but worse sentence picking on PIAF dev, so off (README, "Speed").
         self.pool_sentences = False
+        # The tokenizer loads in a thread beside the first session (_load_with_tokenizer); a process with one
+        # core to itself for loading (askjobs.encoder_process) loads them one after the other.
+        self.load_tokenizer_beside_session = True
 
     @cached_property
     def fingerprint(self) -> str:
@@ -180,9 +183,11 @@ class OnnxEncoder:
     def _session(self, role: str):
         kind = ONNX_BACKENDS[self.backend][role]
         if kind not in self._sessions:
-            if self._tokenizer is None:
+            if self._tokenizer is None and self.load_tokenizer_beside_session:
                 self._sessions[kind] = self._load_with_tokenizer(kind)
             else:
+                if self._tokenizer is None:
+                    self._load_tokenizer()
                 self._sessions[kind] = self._load_session(kind)
         return self._sessions[kind]
 

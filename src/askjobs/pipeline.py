@@ -361,7 +361,7 @@ class AskJobs:
                 self._refused = version
                 return self._keep_serving(exc)
             self._index, self._index_version, self._refused = loaded, loaded.path, None
-            load_lexicon()
+            load_lexicon(cache_dir=self.settings.models_dir / "lexicon")  # a copy of simplemma's dictionary, faster to read
             return self._index
         if self._index is not None:
             return self._index

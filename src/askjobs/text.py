@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -177,10 +178,98 @@ def is_french_word(word: str) -> bool:
     return simplemma.is_known(_ELISION.sub("", normalize(word)), lang="fr")
 
 
-def load_lexicon() -> None:
-    """Load the French lemma dictionary now (0.2 s), with the index, not on the first question."""
+def load_lexicon(cache_dir: Path | None = None) -> None:
+    """Load the French lemma dictionary and word frequencies now, with the index, not on the first question.
+
+    With `cache_dir`, simplemma's French dictionary is read from a copy kept there (see _simplemma_from_cache).
+    """
+    if cache_dir is not None:
+        _simplemma_from_cache(cache_dir)
     _lemmatizer()("emplois")
     _word_frequencies()
+
+
+LEXICON_CACHE_FORMAT = 1
+_SIMPLEMMA_LOADING = threading.Lock()
+
+
+def _simplemma_from_cache(cache_dir: Path) -> None:
+    """Give simplemma its French dictionary from a copy in `cache_dir`, written the first time.
+
+    simplemma ships its dictionaries front-coded and lzma-compressed and decodes the 250 000 French
+    entries in Python: 0.16 s of CPU holding the GIL at every cold start. The copy holds the decoded
+    keys and values as two NUL-separated blocks, read back in 0.07 s into the same dict (same entries,
+    same order). It is named after simplemma's version and checked against the size and time of its data
+    file, so another simplemma rewrites it. Without simplemma's loader (another version), or when the
+    folder cannot be written, simplemma loads its dictionary itself as before.
+    """
+    try:
+        import simplemma
+        from simplemma.strategies.dictionaries import DEFAULT_DICTIONARY_FACTORY
+        from simplemma.strategies.dictionaries import dictionary_factory as factory
+
+        stat = (factory.DATA_FOLDER / "fr.plzma").stat()
+        factory._load_dictionary_from_disk  # noqa: B018  the loader replaced below, in this version
+    except (ImportError, AttributeError, OSError):
+        return
+    stamp = {"format": LEXICON_CACHE_FORMAT, "simplemma": simplemma.__version__, "source_bytes": stat.st_size,
+             "source_mtime_ns": stat.st_mtime_ns}
+    path = cache_dir / f"simplemma-{simplemma.__version__}-fr.bin"
+    # simplemma's process-wide factory keeps the first dictionary it is given: ours, the one time it loads.
+    with _SIMPLEMMA_LOADING:  # two indexes loading at once must not restore each other's loader
+        decode = factory._load_dictionary_from_disk
+
+        def load(lang: str) -> dict[bytes, bytes]:
+            if lang != "fr":
+                return decode(lang)
+            return read_dictionary_copy(path, stamp) or write_dictionary_copy(path, stamp, decode(lang))
+
+        factory._load_dictionary_from_disk = load
+        try:
+            DEFAULT_DICTIONARY_FACTORY.get_dictionary("fr")
+        finally:
+            factory._load_dictionary_from_disk = decode
+
+
+def read_dictionary_copy(path: Path, stamp: dict) -> dict[bytes, bytes] | None:
+    """The dictionary written by write_dictionary_copy, or None when missing, stale or damaged."""
+    import json
+    import zlib
+
+    try:
+        head, _, body = path.read_bytes().partition(b"\n")
+        header = json.loads(head)
+        if {k: header.get(k) for k in stamp} != stamp or header.get("crc32") != zlib.crc32(body):
+            return None
+        keys, values = body[:header["keys_bytes"]].split(b"\0"), body[header["keys_bytes"]:].split(b"\0")
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not len(keys) == len(values) == header.get("entries"):
+        return None
+    return dict(zip(keys, values))
+
+
+def write_dictionary_copy(path: Path, stamp: dict, dictionary: dict[bytes, bytes]) -> dict[bytes, bytes]:
+    """Write the copy read_dictionary_copy reads (atomically; skipped if the folder cannot be written)."""
+    import json
+    import os
+    import zlib
+
+    if not dictionary or any(b"\0" in k or b"\0" in v for k, v in dictionary.items()):
+        return dictionary  # NUL separates the entries: such a dictionary is not copied
+    keys, values = b"\0".join(dictionary), b"\0".join(dictionary.values())
+    header = {**stamp, "entries": len(dictionary), "keys_bytes": len(keys), "crc32": zlib.crc32(keys + values)}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(json.dumps(header).encode("utf-8") + b"\n" + keys + values)
+        os.replace(tmp, path)
+    except OSError:  # a read-only folder, a full disk: simplemma decodes its own next time too
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+    return dictionary
 
 
 # --- Words glued together by scraping ----------------------------------------------
@@ -231,9 +320,7 @@ def _word_frequencies() -> dict[str, float]:
                          "réinstallez wordfreq (`make setup`).")
     zipf: dict[str, float] = {}
     for index, words in enumerate(bands):  # band i holds the words of frequency 10 ** (-i / 100)
-        value = math.log10(10 ** (-index / 100)) + 9
-        for w in words:
-            zipf[w] = value
+        zipf.update(dict.fromkeys(words, math.log10(10 ** (-index / 100)) + 9))  # 0.04 s less than word by word
     return zipf
 
 

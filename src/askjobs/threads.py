@@ -42,7 +42,8 @@ def start_loading(app) -> Callable[[], None]:
     """Start loading an AskJobs's model and index, each in its own thread; returns the function that waits for both.
 
     onnxruntime builds its session without holding the GIL, so on two cores it overlaps with the index
-    and the French lexicon (the tokenizer and the index are Python-bound: those two take turns). wait()
+    and the French lexicon (the tokenizer and the index are Python-bound: those two take turns); the
+    chat's encoder loads in a child process (askjobs.encoder_process), so its step only waits. wait()
     raises an index error before a model error, as when they loaded one after the other, and sets the
     thread pools from the thread that waits: FAISS's OpenMP limit holds for its calling thread only.
     """
