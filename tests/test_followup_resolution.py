@@ -129,3 +129,11 @@ def test_the_question_word_given_way_is_recorded():
 ])
 def test_a_previous_question_answered_as_typed_is_read_without_its_et(previous, question, expected):
     assert resolve_followup(question, [turn(previous)]).question == expected
+
+
+def test_a_verb_ends_a_noun_phrase_and_a_generic_phrase_lends_its_complement():
+    from askjobs.followup import noun_phrases
+    quote = "Les chefs de produits IA agissent comme un pont entre les équipes techniques."
+    assert noun_phrases(quote)[0].text == "chefs de produits IA"
+    asked = resolve_followup("Combien gagnent-ils ?", [turn("Quel est le rôle d'un chef de produit IA ?")])
+    assert asked.question == "Combien gagnent un chef de produit IA ?"

@@ -598,3 +598,13 @@ def test_a_participle_of_effect_gives_the_cause_before_it_and_an_origin_is_no_ca
     s = app.index.sentences[0]
     assert _form_unmet(query, app.index, s.source, s.start, s.end, 0) is None
     assert analyse_question("De quelle origine sont les criollos ?").answer_type is None
+
+
+@pytest.mark.parametrize("question, role", [
+    ("D'après Forbes, un chef de produit IA touche combien par an ?", "chef de produit IA"),  # the subject
+    ("Combien gagne un architecte IA selon Forbes ?", "architecte IA"),  # whose figure, not whose pay
+    ("Quel est le salaire d'un ingénieur d'invite en 2025 ?", "ingénieur d'invite"),
+    ("Les data scientists gagnent combien ?", "data scientists"),
+])
+def test_the_role_of_a_pay_question_is_whose_pay_it_is(question, role):
+    assert analyse_question(question).constraints.role_text == role

@@ -259,6 +259,8 @@ def noun_phrases(text: str) -> list[_NP]:
                         end, j = words[j + 1][2], j + 2  # "chercheurs scientifiques en IA"
                         continue
                     break
+                if nxt.islower() and _is_finite_verb(nlow, words[j - 1][0].lower()):
+                    break  # "les chefs de produits IA agissent comme…": the verb ends the phrase
                 after_de = words[j - 1][0].lower() in ("de", "d'", "du")  # "les salariés de Vexel"
                 if nlow in ("de", "d'", "du", "des", "à", "l'", "la") or nxt.islower() or nxt.isupper() or after_de:
                     if nlow in ("de", "d'", "du", "des", "à", "l'", "la") and j + 1 >= len(words):
@@ -322,7 +324,7 @@ def _subject_choices(previous: str, quotes: list[str], plural: bool | None) -> t
 
 def _complements(text: str, np: _NP) -> list[_NP]:
     """The specific phrases inside a generic one's complement: "chefs de produit IA" in "rôle des chefs…"."""
-    m = re.search(r"\s(?=(?:des|du|de la|de l'|d'|de)\s)", text[np.start:np.end])
+    m = re.search(r"\s(?=des\s|du\s|de la\s|de l'|d'|de\s)", text[np.start:np.end])
     if m is None:
         return []
     at = np.start + m.start()
@@ -591,6 +593,17 @@ def _has_verb(text: str) -> bool:
         if lemma.endswith(("er", "ir", "re", "oir")) and not w.startswith(lemma) and not _NOT_VERB_END.search(w):
             return True
     return False
+
+
+def _is_finite_verb(word: str, prev: str) -> bool:
+    """A conjugated verb, as _has_verb reads one: a common finite form, or an inflected form of a verb
+    that is not a participle, a plural noun or an adverb ("agissent" → "agir"; not "prenantes")."""
+    if word in _FINITE:
+        return True
+    if prev in _NOUN_SLOT or word in stopwords() or not word.isalpha() or word.endswith("ment"):
+        return False
+    lemma = _lemma(word)
+    return lemma.endswith(("er", "ir", "re", "oir")) and not word.startswith(lemma) and not _NOT_VERB_END.search(word)
 
 
 def _names_subject(text: str) -> bool:

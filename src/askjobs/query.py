@@ -228,6 +228,8 @@ _YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b")
 _NUMBER = re.compile(r"\d[\d\s\u202f\u00a0]*(?:[.,]\d+)?")
 _PLACE = re.compile(r"\b(?:en|au|aux|à|dans l'|dans le|dans la|du|de la|des)\s+((?:[A-ZÀ-Þ][\w'’-]+)(?:[ -][A-ZÀ-Þ][\w'’-]+)*)")
 # The role of a pay question: "le salaire d'un ingénieur d'invite", "combien gagne un auditeur …".
+_ROLE_BEFORE = re.compile(r"(?:^|,)\s*(?:(?:un|une|le|la|les|des)\s+|l')?([^,?]+?)\s*$", re.IGNORECASE)
+_ROLE_END = re.compile(r"\s+(?:selon|d'après|d'apres|chez|en\s+(?:19|20)\d\d|par\s+(?:an|mois|heure|jour))\b", re.IGNORECASE)
 _ROLE = re.compile(r"(?:\b(?:salaires?|r[ée]mun[ée]rations?|paie|gagnen?t?(?:-(?:il|elle|ils|elles|on))?|"
                    r"touchen?t?(?:-(?:il|elle|ils|elles))?|pay[ée]e?s?)\s+(?:moyen\s+|médian\s+|annuel\s+)?"
                    r"(?:d'une?\s+|des\s+|du\s+|de la\s+|de l'|d'|les\s+|le\s+|la\s+|l'|une?\s+)?)"
@@ -483,10 +485,17 @@ def _priced(question: str) -> dict:
 def _role(question: str, terms: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
     """Whose pay a pay question asks about ("le salaire d'un ingénieur d'invite"): the role's terms
     (without pay words, places and numbers, checked apart) and the words as written."""
-    m = _ROLE.search(question.replace("’", "'"))
+    question = question.replace("’", "'")
+    m = _ROLE.search(question)
     if not m:
         return (), ""
     text = m.group(1).strip()
+    if re.match(r"combien\b", text, re.IGNORECASE):
+        # "…, un chef de produit IA touche combien par an ?": the role is the verb's subject, before it.
+        subject = _ROLE_BEFORE.search(question[:m.start()])
+        text = subject.group(1).strip() if subject else ""
+    # Whose figure it is, not whose pay: "… selon Forbes", "… d'après LinkedIn", "… en 2025".
+    text = _ROLE_END.split(text, maxsplit=1)[0].strip()
     places = set(analyze(" ".join(p.group(1) for p in _PLACE.finditer(question))))
     role = tuple(t for t in dict.fromkeys(analyze(text))
                  if t not in _terms(_PAY_WORDS) and t not in places and t not in _terms(_DEMONYMS)
