@@ -121,12 +121,17 @@ def groups(app: AskJobs, reads: list[dict], names: list[str]) -> list[dict]:
             cands = reader._phrase_candidates(query, index, c["source"], c["start"], c["end"])
             if not cands:
                 continue
-            out.append({"id": r["id"], "article": r["article"], "test": held_out(r["article"]),
-                        "qtype": query.answer_type or "open",
-                        "X": np.array([[f[n] for n in names] for _, _, f in cands], dtype=float),
-                        "starts": np.array([a for a, _, _ in cands]),
-                        "f1": np.array([token_f1(text[a:b], r["golds"]) for a, b, _ in cands])})
+            out.append(_group(r, query, cands, names, text))
     return out
+
+
+def _group(r: dict, query, cands: list, names: list[str], text: str) -> dict:
+    """One quote's (or sentence's) candidates: their features, start offsets and token F1 with the gold."""
+    return {"id": r["id"], "article": r["article"], "test": held_out(r["article"]),
+            "qtype": query.answer_type or "open",
+            "X": np.array([[f[n] for n in names] for _, _, f in cands], dtype=float),
+            "starts": np.array([a for a, _, _ in cands]),
+            "f1": np.array([token_f1(text[a:b], r["golds"]) for a, b, _ in cands])}
 
 
 def gold_sentence_groups(app: AskJobs, reads: list[dict], names: list[str]) -> list[dict]:
@@ -146,11 +151,7 @@ def gold_sentence_groups(app: AskJobs, reads: list[dict], names: list[str]) -> l
         if not cands:
             continue
         text = index.documents[s.source].text
-        out.append({"id": r["id"], "article": r["article"], "test": held_out(r["article"]),
-                    "qtype": query.answer_type or "open",
-                    "X": np.array([[f[n] for n in names] for _, _, f in cands], dtype=float),
-                    "starts": np.array([a for a, _, _ in cands]),
-                    "f1": np.array([token_f1(text[a:b], r["golds"]) for a, b, _ in cands])})
+        out.append(_group(r, query, cands, names, text))
     return out
 
 
