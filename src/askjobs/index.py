@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -1127,8 +1128,9 @@ def read_rows(version: Path, manifest: dict):
         source = docs.source_at(d)
         return Sentence(source, a, b, docs[source].text[a:b])
 
-    chunks = StoredRows(len(cspans), chunk, cspans)
-    sentences = StoredRows(len(sspans), sentence, sspans)
+    # A question reads the same few hundred rows many times over (the reader's checks): keep the latest made.
+    chunks = StoredRows(len(cspans), functools.lru_cache(maxsize=2048)(chunk), cspans)
+    sentences = StoredRows(len(sspans), functools.lru_cache(maxsize=16384)(sentence), sspans)
     chunk_sentences = StoredRows(len(cspans), lambda r: ids[ptr[r]:ptr[r + 1]].tolist(), (ptr, ids))
     entities = None
     if (rows / "entity_ptr.npy").is_file():
