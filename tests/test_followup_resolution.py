@@ -41,6 +41,9 @@ def turn(question: str) -> dict:
      "Quel est le salaire des architectes ?"),
     ("Quelle est la fourchette de salaire des chercheurs en IA ?", "Et celle des architectes ?",
      "Quelle est la fourchette de salaire des architectes ?"),
+    # "celui des chercheurs" with no thing named before: the researchers take the subject's place.
+    ("Combien gagne un architecte IA ?", "Et celui des chercheurs scientifiques ?",
+     "Combien gagne les chercheurs scientifiques ?"),
     # A name put first, then a pronoun: the name is the subject ("Et Google, il embauche qui ?").
     ("Quelles entreprises recrutent activement en IA en 2025 ?", "Et Google, il embauche qui ?",
      "Google embauche qui ?"),

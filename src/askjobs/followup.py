@@ -484,6 +484,12 @@ def resolve_followup(question: str, history: list | None) -> Resolution:
         text = prev_body[:owner.start(1)] + replacement + prev_body[target.end:]
         return _resolved(text, prev_punct, base, "ellipsis", {"subject": replacement},
                          {"subject": prev_body[owner.start(1):target.end]})
+    people = [np for np in noun_phrases(same_kind.group(1)) if not np.generic] if same_kind else []
+    if people and target is not None and not owner and _is_role(people[0].text.split()[0]):
+        # "Et celui des chercheurs ?" after "Combien gagne un architecte IA ?": what the architect earns, of the
+        # researchers: they take the architect's place.
+        new_subject = people[0].with_det(_PLAIN_FORMS.get(people[0].det.lower(), people[0].det))
+        same_kind = None
     if same_kind and target is not None and target.plural == plural:
         # "Et ceux de la finance ?" after "… les professionnels du marketing …": the same people, of the finance.
         head = _COMPLEMENT.split(target.text, maxsplit=1)[0]
