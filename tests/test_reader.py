@@ -608,3 +608,13 @@ def test_a_participle_of_effect_gives_the_cause_before_it_and_an_origin_is_no_ca
 ])
 def test_the_role_of_a_pay_question_is_whose_pay_it_is(question, role):
     assert analyse_question(question).constraints.role_text == role
+
+
+def test_an_action_noun_with_its_object_is_no_place(tmp_path):
+    app = built_app(tmp_path, {"metiers.txt": "On trouve les data scientists, spécialisés dans l'exploitation des "
+                                              "données.\nLes cursus se trouvent dans les universités.\n"}, chunk_tokens=80)
+    from askjobs.answer import _form_unmet
+    query = app.analyse("Où trouver une formation en IA ?")
+    first, second = app.index.sentences[0], app.index.sentences[1]
+    assert _form_unmet(query, app.index, first.source, first.start, first.end, 0) is not None
+    assert _form_unmet(query, app.index, second.source, second.start, second.end, 1) is None

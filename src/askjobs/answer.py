@@ -694,6 +694,9 @@ _UNITS = {"area": r"(?:km2|km²|m2|m²|kilomètres? carrés?|mètres? carrés?|h
 _LOCATIVE = re.compile(r"\b(?:dans|en|chez|sur|vers|hors de|près de|auprès de|à travers)\s+(?!(?:la)?quel(?:le)?s?\b|quoi\b)"
                        r"(?:l['’]|les?\s|la\s|des\s|du\s|d['’]|une?\s|ses\s|leurs?\s)?\s*([^\W\d][\w-]{2,}(?:\s+[^\W\d][\w-]{2,})?)"
                        r"|\b(?:à|au|aux)\s+((?-i:[A-ZÀ-Þ])[\w-]+)", re.IGNORECASE)
+# An action noun with its object is no place: "dans l'exploitation des données", "dans la conception d'algorithmes"
+# (checked on the locative's first word: "dans l'administration publique" stays a place).
+_ACTION_OF = re.compile(r"(?<=tion|sion|ment)(?:\s+\w+)?\s+(?:des|du|de|d['’])\s", re.IGNORECASE)
 FORM_CUT = 0.25  # a quote that names the subject but neither defines nor explains it, for a question that asks it to
 
 
@@ -716,8 +719,10 @@ def _form_unmet(query: Query, index: Index, source: str, start: int, end: int, s
     if query.asks_where:
         # An open "où" may be answered by a place or by where in an institution ("dans les universités",
         # "en ligne", "chez Amazon"); a sentence with neither says nothing of where.
+        quote = text[start:end]
         if _typed(index, query, source, start, end) or any(
-                not set(analyze(m.group(1) or m.group(2))) <= set(query.terms) for m in _LOCATIVE.finditer(text[start:end])):
+                not set(analyze(m.group(1) or m.group(2))) <= set(query.terms) and not (m.group(1) and _ACTION_OF.match(quote, m.start(1) + len(m.group(1).split()[0])))
+                for m in _LOCATIVE.finditer(quote) if m.group(1) or m.group(2)):
             return None
         return "Les passages trouvés parlent du sujet, mais ne disent pas où."
     if query.answer_type == "definition" and query.asks_meaning and len(query.defined.split()) <= 4:
