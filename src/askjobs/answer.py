@@ -48,9 +48,9 @@ _NUMBER_WORDS = (r"(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|q
                  r"milliers?|moitié|tiers|quart|double|triple)")
 _HAS_NUMBER = re.compile(r"\d|\b" + _NUMBER_WORDS + r"\b(?!-)", re.IGNORECASE)
 # (Older years are dates after a word of time: "en 761", "vers 1026", "à partir de 1014", "l'an 875".)
-_OLD_YEAR = r"(?:en|vers|dès|depuis|à partir de|avant|après|jusqu'en|jusque vers|l'an|an|année)\s+\d{3,4}\b"
-_OLD_YEAR_ALONE = "(?:" + "|".join(rf"(?<=\b{w} )" for w in ("en", "vers", "dès", "depuis", "partir de", "avant", "après",
-                                                               "jusqu'en", "l'an", "an", "année")) + r")\d{3,4}\b"
+_OLD_YEAR_WORDS = ("en", "vers", "dès", "depuis", "partir de", "avant", "après", "jusqu'en", "l'an", "an", "année")
+_OLD_YEAR = r"(?:" + "|".join(_OLD_YEAR_WORDS) + r")\s+\d{3,4}\b"
+_OLD_YEAR_ALONE = "(?:" + "|".join(rf"(?<=\b{w} )" for w in _OLD_YEAR_WORDS) + r")\d{3,4}\b"  # the year alone, marked
 _HAS_DATE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b(?:" + "|".join(MONTHS) + r")\b|\b" + _OLD_YEAR +
                        r"|\b[IVXLC]+e\s+(?:et\s+[IVXLC]+e\s+)?siècles?\b|\bannées\s+\d{2,4}\b"
                        r"|\b(?:\d+|" + _NUMBER_WORDS + r")\s+(?:ans?|années?|mois|semaines?|jours?|siècles?|décennies?)\b",
@@ -312,28 +312,31 @@ _ORGANISATIONS = re.compile(r"\b(?:entreprises?|soci[ée]t[ée]s|universit[ée]s
                             r"organisations|associations|cabinets|collectivit[ée]s|minist[èe]res|[ée]tablissements|"
                             r"industriels|constructeurs|fabricants|assureurs|op[ée]rateurs|plateformes|[ée]tats?)\b",
                             re.IGNORECASE)
-_NAME_NOUN = re.compile(r"\b(?:nom|surnom|pseudonyme|titre|appellation|sobriquet)s?\b")
 _NAMING = re.compile(r"\b(?:sur)?nomm[ée]e?s?\b|\bappel[ée]e?s?\b|\bintitul[ée]e?s?\b|\bbaptis[ée]e?s?\b|\bsurnom\b|"
                      r"\bpseudonyme\b|\bdit(?:e|es|s)?\s+(?:«|\"|(?-i:[A-ZÀ-Þ]))|\bs['’]appel", re.IGNORECASE)
 
 
-def _share_of(text: str, at: int, counted: set[str]) -> bool:
+def _share_of(text: str, at: int, counted: frozenset[str]) -> bool:
     """The rate ending at `at` is a share of what is counted: "45 % des Français"."""
     m = re.match(r"\s+(?:des|de la|de l['’]|de|du|d['’])\s*(\w+)", text[at:at + 60], re.IGNORECASE)
     return bool(m and counted & set(analyze(m.group(1))))
 
 
+def _alike(a: str, b: str) -> bool:
+    """One word spelt two ways ("Mesier" / "Messier", "Siri-Ferruch" / "Sidi-Ferruch"): difflib's ratio
+    ≥ 0.85, which two words whose lengths differ by more than a third never reach (checked first, cheaply)."""
+    return max(len(a), len(b)) <= 1.36 * min(len(a), len(b)) and difflib.SequenceMatcher(None, a, b).ratio() >= 0.85
+
+
 def _spelt_otherwise(word: str, terms: set[str]) -> bool:
     """A name the question misspells: "Mesier" for "Messier", "Mitterand" for "Mitterrand"."""
-    return len(word) >= 5 and not word.isdigit() and any(
-        abs(len(t) - len(word)) <= 2 and difflib.SequenceMatcher(None, word, t).ratio() >= 0.85 for t in terms)
+    return len(word) >= 5 and not word.isdigit() and any(abs(len(t) - len(word)) <= 2 and _alike(word, t) for t in terms)
 
 
 def _new_words(words: set[str], asked: set[str]) -> set[str]:
     """The words of a name the question does not say, even spelt otherwise ("Hermann" for "Herrmann")."""
     return {w for w in words - asked
-            if not any(len(w) >= 5 and w[0] == a[0] and abs(len(w) - len(a)) <= 2
-                       and difflib.SequenceMatcher(None, w, a).ratio() >= 0.85 for a in asked)}
+            if not any(len(w) >= 5 and w[0] == a[0] and abs(len(w) - len(a)) <= 2 and _alike(w, a) for a in asked)}
 
 
 def _typed(index: Index, query: Query, source: str, start: int, end: int) -> float:
@@ -343,9 +346,7 @@ def _typed(index: Index, query: Query, source: str, start: int, end: int) -> flo
         # "Combien d'offres… ?" asks how many: "ont augmenté de 38 %" says by how much, not how many,
         # "157 000 $" how much money, "le 2 mai 1808" when. (Nor does a number in a name: "Selon 365 Data Science".)
         # A share of those counted does answer: "45 % des Français" for "Combien de Français… ?".
-        counted = set(analyze(m.group(1))) if (m := re.search(r"\bcombien\s+d(?:e\s+|['’])(\w+)", query.resolved,
-                                                               re.IGNORECASE)) else set()
-        quote = _PERCENT_SPAN.sub(lambda p: p.group() if _share_of(text, start + p.end(), counted) else " ",
+        quote = _PERCENT_SPAN.sub(lambda p: p.group() if _share_of(text, start + p.end(), query.counted) else " ",
                                   text[start:end])
         quote = _DATE_SPAN.sub(" ", _DAY.sub(" ", _AMOUNT_SPAN.sub(" ", quote)))
         return _matches_type(re.sub(r"\b\d+(?=\s+(?-i:[A-ZÀ-Þ]))", " ", quote), "number")
@@ -363,7 +364,7 @@ def _typed(index: Index, query: Query, source: str, start: int, end: int) -> flo
         ents = [(a, b, label, text[a:b]) for a, b, label in _entities_in(index, source, start, end)]
     if query.collective and _ORGANISATIONS.search(text[start:end]):
         return 1.0  # "Qui embauche… ?" → "… dans les universités", "les banques recrutent…"
-    if query.answer_type == "name" and _NAME_NOUN.search(normalize(query.resolved)):
+    if query.asks_naming:
         # "Quel est le surnom de… ?": a sentence that gives a name ("Surnommé Hans le Chanceux") answers best; a
         # sentence that only holds some name ("… derrière Joseph Siffert") less well.
         if _NAMING.search(text[start:end]):
@@ -778,7 +779,7 @@ def same_place(a: str, b: str) -> bool:
     shared = len(os.path.commonprefix([a, b]))
     # (or one misspelt: "Siri-Ferruch" for "Sidi-Ferruch")
     return shared >= min(4, min(len(a), len(b)) - 1) and shared > 1 or \
-        min(len(a), len(b)) >= 6 and difflib.SequenceMatcher(None, a, b).ratio() >= 0.85
+        min(len(a), len(b)) >= 6 and _alike(a, b)
 
 
 def _place_in(place: str, texts: list[str]) -> bool:

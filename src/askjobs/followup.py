@@ -591,12 +591,9 @@ def _has_verb(text: str) -> bool:
             return False
         if w in _FINITE and prev not in _ARTICLES:
             return True
-        if prev in _NOUN_SLOT or w in stopwords() or w in _WH_FILLERS or not w.isalpha() or w.endswith("ment"):
+        if _no_verb_here(w, prev) or w in _WH_FILLERS:
             continue  # a noun after its article, a function word, an adverb
-        if prev in ("se", "s'") or prev in _QUESTION_PRONOUNS and is_french_word(w):
-            return True
-        lemma = _lemma(w)
-        if lemma.endswith(("er", "ir", "re", "oir")) and not w.startswith(lemma) and not _NOT_VERB_END.search(w):
+        if prev in ("se", "s'") or prev in _QUESTION_PRONOUNS and is_french_word(w) or _inflected_verb(w):
             return True
     return False
 
@@ -604,10 +601,17 @@ def _has_verb(text: str) -> bool:
 def _is_finite_verb(word: str, prev: str) -> bool:
     """A conjugated verb, as _has_verb reads one: a common finite form, or an inflected form of a verb
     that is not a participle, a plural noun or an adverb ("agissent" → "agir"; not "prenantes")."""
-    if word in _FINITE:
-        return True
-    if prev in _NOUN_SLOT or word in stopwords() or not word.isalpha() or word.endswith("ment"):
-        return False
+    return word in _FINITE or not _no_verb_here(word, prev) and _inflected_verb(word)
+
+
+def _no_verb_here(word: str, prev: str) -> bool:
+    """A noun after its article or a question's "quel", a function word, a number, an adverb in -ment."""
+    return prev in _NOUN_SLOT or word in stopwords() or not word.isalpha() or word.endswith("ment")
+
+
+def _inflected_verb(word: str) -> bool:
+    """simplemma reads the word as an inflected form of a verb ("recrutent" → "recruter"), and it does not
+    end like a participle, a plural noun or an adverb."""
     lemma = _lemma(word)
     return lemma.endswith(("er", "ir", "re", "oir")) and not word.startswith(lemma) and not _NOT_VERB_END.search(word)
 

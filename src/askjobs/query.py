@@ -117,7 +117,7 @@ _MEASURES = {"area": _pattern(r"\b(?:superficie|surface|aire)\b"),
 # reads the noun and the verb's forms, accents folded.
 _LIFESPAN = r"|\(\s*(?:v\.\s*)?\d{3,4}\s*[-–]\s*(?:v\.\s*)?\d{3,4}\s*\)"  # "Christopher Marlowe (1564-1593)"
 _CREATED = r"|\bcre{1,2}e?e?s?\b|\bcreation|\b(?<!se )fond(?:e|ee|es|ees|a|erent|ation|ateur|atrice)\b"
-EVENTS = {"fondation": _pattern(r"\b(?<!se )fond(?:e|ee|es|ees|a|erent|ation|ateur|atrice)\b" + _CREATED),
+EVENTS = {"fondation": _pattern(_CREATED[1:]),
           "naissance": _pattern(r"\b(?:est|sont|etait|etaient|fut|furent)(?:-(?:il|elle|ils|elles|t-il|t-elle))?\s+nee?s?\b"
                                 r"|\bnee?s?\s+(?:le|en|a|au|aux|dans|vers|a la|le\s+\d)\b|\bnaissance|\bna[iî]t\b|\bnaqui"
                                 + _LIFESPAN + _CREATED),
@@ -125,6 +125,8 @@ EVENTS = {"fondation": _pattern(r"\b(?<!se )fond(?:e|ee|es|ees|a|erent|ation|ate
           "mariage": _pattern(r"\bmari[ée]e?s?\b|\bmariage|\bepous"),
           "construction": _pattern(r"\bconstrui|\bconstruction|\bb[âa]ti|\bedifi"),
           "election": _pattern(r"\b[ée]lue?s?\b|\b[ée]lection")}
+_COUNTED = re.compile(r"\bcombien\s+d(?:e\s+|['’])(\w+)", re.IGNORECASE)
+_NAME_NOUN = re.compile(r"\b(?:nom|surnom|pseudonyme|titre|appellation|sobriquet)s?\b")
 # "Qui était le copilote de Herrmann… ?": someone's role towards a named person or thing, filled by a name
 # (read on the question as typed: the capital says the complement is a name).
 _ROLE_OF_NAME = re.compile(r"^\W*(?:et\s+)?qui\s+(?:est|était|fut|sera|a été)\s+(?:le|la|l')\s*[\w-]+\s+(?:de|du|d')\s*[A-ZÀ-Þ]",
@@ -294,6 +296,8 @@ class Query:
     collective: bool = False  # "Qui embauche… ?": an organisation, or a kind of them ("les universités"), answers
     event: str = ""  # "naissance", "mort", "fondation"…: the event a date or place question asks about (see EVENTS)
     measure: str = ""  # "area", "length", "mass", "temperature", "speed", "age": the unit a measure question wants
+    counted: frozenset[str] = frozenset()  # what a count question counts, analysed: "francais" in "Combien de Français… ?"
+    asks_naming: bool = False  # a name question about a name itself ("Quel est le surnom de… ?"), see answer._typed
     asks_difference: bool = False  # a pay question about a difference ("combien de plus"): a premium answers, a salary not
     asks_summary: bool = False  # "Que dit le texte sur… ?", "Parlez-moi de…": what is said, no one phrase answers
     asks_subject: bool = False  # the question word is the verb's subject ("Qui a tué… ?", "Quelle espèce dépense… ?")
@@ -350,6 +354,8 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
                      re.search(r"\bcombien d(?:e\s|')(?!temps|annees|fois|pour|dollars|euros|francs|livres)", folded)),
                  asks_difference=kind == "amount" and bool(_ASKS_DIFFERENCE.search(folded)),
                  collective=collective, agent=agent,
+                 counted=frozenset(analyze(m.group(1))) if (m := _COUNTED.search(resolved)) else frozenset(),
+                 asks_naming=kind == "name" and bool(_NAME_NOUN.search(normalize(resolved))),
                  measure=next((m for m, p in _MEASURES.items() if p.search(folded)), "") if kind == "number" else "",
                  event=next((e for e, p in EVENTS.items() if p.search(folded)), "") if kind in ("date", "place") else "",
                  asks_summary=kind is None and bool(_SUMMARY.search(folded)),
