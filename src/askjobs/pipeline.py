@@ -27,6 +27,7 @@ from .retrieve import Retrieval, retrieve
 from .schema import Answer
 from .store import open_store
 from .text import ANALYZER, load_lexicon
+from .wordvec import load as load_word_vectors
 
 
 class QuestionError(ValueError):
@@ -362,6 +363,7 @@ class AskJobs:
                 return self._keep_serving(exc)
             self._index, self._index_version, self._refused = loaded, loaded.path, None
             load_lexicon(cache_dir=self.settings.models_dir / "lexicon")  # a copy of simplemma's dictionary, faster to read
+            load_word_vectors(self.settings.models_dir / "wordvec")
             return self._index
         if self._index is not None:
             return self._index
@@ -408,7 +410,7 @@ class AskJobs:
         question = clean_question(question, self.settings.max_question_chars)
         resolution = resolve_followup(question, history)
         return analyse_question(question, self.index, resolved=None if resolution.ambiguous else resolution.question,
-                                context=resolution.context)
+                                context=resolution.context, words=load_word_vectors(self.settings.models_dir / "wordvec"))
 
     def search(self, query: Query, k: int | None = None) -> Retrieval:
         """Embed the query and retrieve its k best passages (fused dense, lexical and sentence rankings)."""

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING
 
 from .about import question_about_document
 from .text import analyze, is_french_word, normalize, stopwords, strip_accents
+from .wordvec import related_terms
 
 if TYPE_CHECKING:
     from .index import Index
+    from .wordvec import WordVectors
 
 # People often type without accents ("qui a ecrit", "salaire median", "ingenieur"): the question-type
 # patterns below are compiled with accents folded and matched on the question with accents folded (_fold).
@@ -303,6 +305,9 @@ class Query:
     asks_subject: bool = False  # the question word is the verb's subject ("Qui a tué… ?", "Quelle espèce dépense… ?")
     yes_no: bool = False  # a closed question ("Les compétences techniques suffisent-elles… ?"): no short answer
     constraints: Constraints = Constraints()
+    # For each term the documents never use, the index terms closest in meaning with their cosine
+    # ("pann": {"defaill": 0.52}), see askjobs.wordvec; partly credited where the term itself is missing.
+    related: dict[str, dict[str, float]] = field(default_factory=dict)
     about_document: str | None = None  # 'date', 'author' or 'topic'
     context: dict | None = None  # how a follow-up was resolved, None for a standalone question
 
@@ -318,8 +323,9 @@ class Query:
 
 
 def analyse_question(text: str, index: "Index | None" = None, *, resolved: str | None = None,
-                     context: dict | None = None) -> Query:
-    """Analyse a (cleaned) question once; `index` supplies the terms' IDF."""
+                     context: dict | None = None, words: "WordVectors | None" = None) -> Query:
+    """Analyse a (cleaned) question once; `index` supplies the terms' IDF, `words` the words close in
+    meaning to those the index never uses (askjobs.wordvec)."""
     resolved = resolved or text
     terms = tuple(dict.fromkeys(analyze(resolved)))
     weights = {t: index.idf(t) for t in terms} if index is not None else {t: 1.0 for t in terms}
@@ -337,6 +343,9 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
                               places=asked_places(resolved),
                               role=role, role_text=role_text, decrease=bool(_DECREASE.search(low)),
                               **(_priced(resolved) if kind == "amount" and not role else {}))
+    # A name, an acronym or a number has no synonym: the near-miss checks look for it as written.
+    named = {t for token in constraints.key_tokens for t in analyze(token)}
+    related = related_terms(words, index, [t for t in terms if t not in named]) if index is not None else {}
     if kind == "name" and _ASKS_NAMED_PERSON.search(folded):
         kind = "person"  # "Comment s'appelle le bourgmestre… ?" is answered by a person's name
     # "Qui est l'organisateur de la Coupe du monde ?", "Qui était le copilote de Herrmann ?": a role filled by a
@@ -361,7 +370,7 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
                  asks_summary=kind is None and bool(_SUMMARY.search(folded)),
                  yes_no=not _WH_WORD.search(low),
                  asks_subject=bool(_ASKS_SUBJECT.search(low)),
-                 constraints=constraints,
+                 constraints=constraints, related=related,
                  about_document=question_about_document(resolved), context=context)
 
 
