@@ -37,6 +37,12 @@ class FakeIndex:
         self.term_df = {_term(w): 1 for w in words}
         self.memo = {}
 
+    def idf(self, term: str) -> float:
+        return 2.0 if term in self.term_df else 3.0
+
+    def idf_df(self, df: int) -> float:
+        return 2.0 if df else 3.0
+
     def cached(self, key, compute):
         if key not in self.memo:
             self.memo[key] = compute()
@@ -81,9 +87,17 @@ def test_a_related_word_counts_for_part_of_the_missing_words_weight():
 def test_the_query_carries_the_related_words_but_not_for_names(tmp_path):
     table = wordvec.WordVectors(write_table(tmp_path / "wv", {**TABLE, "nvidia": ([1.0, 0.12, 0.0], N)}))
     index = FakeIndex(["défaillance"])
-    index.idf = lambda term: 1.0
     query = analyse_question("Comment NVIDIA évite-t-elle les pannes ?", index, words=table)
     assert set(query.related) == {_term("panne")}  # "NVIDIA" is a name: looked for as written only
+    assert query.related[_term("panne")][_term("défaillance")] == pytest.approx(0.976, abs=0.002)
+
+
+def test_a_word_common_in_the_documents_is_weaker_evidence(tmp_path):
+    table = wordvec.WordVectors(write_table(tmp_path / "wv", TABLE))
+    index = FakeIndex(["défaillance"])
+    index.idf = lambda term: 0.5 if term == _term("défaillance") else 3.0  # in most passages
+    query = analyse_question("Comment éviter les pannes ?", index, words=table)
+    assert query.related[_term("panne")][_term("défaillance")] == pytest.approx(0.976 * 0.25, abs=0.002)
 
 
 @pytest.mark.model

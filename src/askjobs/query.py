@@ -305,8 +305,9 @@ class Query:
     asks_subject: bool = False  # the question word is the verb's subject ("Qui a tué… ?", "Quelle espèce dépense… ?")
     yes_no: bool = False  # a closed question ("Les compétences techniques suffisent-elles… ?"): no short answer
     constraints: Constraints = Constraints()
-    # For each term the documents never use, the index terms closest in meaning with their cosine
-    # ("pann": {"defaill": 0.52}), see askjobs.wordvec; partly credited where the term itself is missing.
+    # For each term the documents never use, the index terms closest in meaning with their credit: the
+    # cosine of the word vectors times the IDF of the index term over that of the rarest ({"defaill": 0.52}), see
+    # askjobs.wordvec; a credited term counts for that part of the missing term's weight.
     related: dict[str, dict[str, float]] = field(default_factory=dict)
     about_document: str | None = None  # 'date', 'author' or 'topic'
     context: dict | None = None  # how a follow-up was resolved, None for a standalone question
@@ -346,6 +347,10 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
     # A name, an acronym or a number has no synonym: the near-miss checks look for it as written.
     named = {t for token in constraints.key_tokens for t in analyze(token)}
     related = related_terms(words, index, [t for t in terms if t not in named]) if index is not None else {}
+    # A word common in the documents is weak evidence: its credit is scaled by its IDF over that of the
+    # rarest word ("banque" found as "entreprise", in half the passages, counts little; as "financier", more).
+    related = {t: {w: round(c * min(1.0, index.idf(w) / index.idf_df(1)), 3) for w, c in close.items()}
+               for t, close in related.items()}
     if kind == "name" and _ASKS_NAMED_PERSON.search(folded):
         kind = "person"  # "Comment s'appelle le bourgmestre… ?" is answered by a person's name
     # "Qui est l'organisateur de la Coupe du monde ?", "Qui était le copilote de Herrmann ?": a role filled by a
