@@ -92,3 +92,10 @@ def test_a_sentence_opening_on_a_french_word_holds_no_name():
     assert _names("L'intelligence artificielle transforme le travail.") == set()
     assert _names("Tesla: Embauche des ingénieurs en robotique.") == {"tesla"}
     assert _names("Selon Forbes, les chefs de produit gagnent 141 000 $.") == {"forbes"}
+
+
+def test_a_document_named_by_its_date_without_a_byline_is_said_to_name_no_author(fake_app):
+    # "l'article publié le 2 mars 2025" is metiers.md itself, not an article it cites: no name from its text answers.
+    answer = fake_app.ask("Qui a rédigé l'article publié le 2 mars 2025 sur les éthiciens de l'IA ?")
+    assert not answer.answerable, answer
+    assert "n'indique pas d'auteur" in answer.reason

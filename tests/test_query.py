@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from askjobs.query import analyse_question
 
 
@@ -48,3 +50,21 @@ def test_the_query_knows_where_the_answer_sits():
     assert analyse_question("Quel genre de transformation vit le marché du travail ?").focus == ("transform",)
     assert analyse_question("Les compétences techniques suffisent-elles ?").yes_no
     assert not analyse_question("Quelle entreprise recrute ?").yes_no
+
+
+@pytest.mark.parametrize("question, tokens", [
+    ("Capgemini cherche quels profils en IA ?", ("Capgemini", "IA")),  # a name opening the question
+    ("Faut-il connaître Python ?", ("Python",)),  # a verb with its pronoun is no name
+    ("Combien gagne un architecte IA ?", ("IA",)),
+])
+def test_key_tokens_include_a_name_that_opens_the_question(question, tokens):
+    assert analyse_question(question).constraints.key_tokens == tokens
+
+
+@pytest.mark.parametrize("question, role", [
+    ("Combien gagnait un ingénieur en IA en 2023 ?", "ingénieur en IA"),
+    ("Combien gagneront les chercheurs en 2030 ?", "chercheurs"),
+    ("Combien gagnaient les data scientists en 2024 ?", "data scientists"),
+])
+def test_the_role_of_a_pay_question_in_any_tense(question, role):
+    assert analyse_question(question).constraints.role_text == role

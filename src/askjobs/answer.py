@@ -20,7 +20,7 @@ from .retrieve import Retrieval
 from .schema import Answer, Citation, Hit, Sentence
 from .nlp import PHRASES, SUBJECT
 from .structure import ListBlock, structure_of
-from .text import FRENCH_DATE, MONTHS, acronyms, analyze, is_heading, normalize, strip_accents
+from .text import FRENCH_DATE, MONTHS, acronyms, analyze, head_date, is_heading, normalize, strip_accents
 
 NOT_FOUND = "Je n'ai pas trouvé la réponse dans les documents."
 
@@ -157,8 +157,12 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
     if query.about_document is not None:
         found = answer_about_document(query.about_document, hits, index)
         # No byline: "l'auteur de l'article" may be an article the text cites ("L'universitaire X
-        # indique…"), so the ordinary reader looks, and its name check refuses when none is given.
-        if found.start is not None or query.about_document != "author":
+        # indique…"), so the ordinary reader looks, and its name check refuses when none is given;
+        # unless the question names the document by its own date ("l'article publié le 2 mars 2025").
+        dated = _dated(query, index, hits) if found.start is None and query.about_document == "author" else None
+        if dated is not None:
+            found = answer_about_document("author", [h for h in hits if h.chunk.source == dated], index)
+        if found.start is not None or query.about_document != "author" or dated is not None:
             return _answer_about_document(query, found, hits, index, settings, nearest, refuse)
 
     ranked = sorted(candidates.values(), key=lambda c: (-c.score, c.sid))
@@ -236,6 +240,16 @@ def _inline_enumeration(index: Index, query: Query, ranked: list[_Candidate], be
         for m in _WORD.finditer(text):
             if set(analyze(m.group())) & set(query.focus) and _NAMES_FOLLOW.match(text, m.end()):
                 return cand
+    return None
+
+
+def _dated(query: Query, index: Index, hits: list[Hit]) -> str | None:
+    """The retrieved document whose publication date the question states ("… publié le 2 mars 2025"), or None."""
+    asked = normalize(query.resolved)
+    for source in dict.fromkeys(h.chunk.source for h in hits):
+        m = head_date(index.documents[source].text)
+        if m and re.search(rf"\b{re.escape(normalize(m.group()))}\b", asked):
+            return source
     return None
 
 
@@ -808,6 +822,11 @@ def _elsewhere(query: Query, index: Index, hits: list[Hit], source: str, start: 
     # The place may be named around the quote ("En Espagne, … À Madrid, le roi…"): its passage counts.
     around = [text[h.chunk.start:h.chunk.end] for h in hits
               if h.chunk.source == source and h.chunk.start < end and h.chunk.end > start]
+    # An acronym after "en" is often a field, not a place: "ingénieur en IA" over passages that write "IA"
+    # and never tag it as a location.
+    asked = tuple(p for p in asked if not (p.isupper() and not _located(index, hits, p)))
+    if not asked:
+        return None
     if any(_place_in(p, [quote, *around]) for p in asked):
         return None
     named = [quote[a - start:b - start] for a, b, label in _entities_in(index, source, start, end)
@@ -815,6 +834,19 @@ def _elsewhere(query: Query, index: Index, hits: list[Hit], source: str, start: 
     if not named:
         return None
     return f"Les passages trouvés parlent de {_quoted(list(dict.fromkeys(named))[:2])}, pas de {_quoted(list(asked))}."
+
+
+def _located(index: Index, hits: list[Hit], word: str) -> bool:
+    """`word` is tagged as a location in the retrieved passages, or not written in them at all."""
+    said = False
+    for h in hits:
+        text = index.documents[h.chunk.source].text
+        for m in re.finditer(rf"\b{re.escape(word)}\b", text[h.chunk.start:h.chunk.end]):
+            said = True
+            at = h.chunk.start + m.start()
+            if any(label == "LOC" for _, _, label in _entities_in(index, h.chunk.source, at, at + len(word))):
+                return True
+    return not said
 
 
 def _decrease_said(query: Query, index: Index, source: str, start: int, end: int) -> bool:

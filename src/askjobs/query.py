@@ -234,8 +234,10 @@ _PLACE = re.compile(r"\b(?:en|au|aux|à|dans l'|dans le|dans la|du|de la|des)\s+
 # The role of a pay question: "le salaire d'un ingénieur d'invite", "combien gagne un auditeur …".
 _ROLE_BEFORE = re.compile(r"(?:^|,)\s*(?:(?:un|une|le|la|les|des)\s+|l')?([^,?]+?)\s*$", re.IGNORECASE)
 _ROLE_END = re.compile(r"\s+(?:selon|d'après|d'apres|chez|en\s+(?:19|20)\d\d|par\s+(?:an|mois|heure|jour))\b", re.IGNORECASE)
-_ROLE = re.compile(r"(?:\b(?:salaires?|r[ée]mun[ée]rations?|paie|gagnen?t?(?:-(?:il|elle|ils|elles|on))?|"
-                   r"touchen?t?(?:-(?:il|elle|ils|elles))?|pay[ée]e?s?)\s+(?:moyen\s+|médian\s+|annuel\s+)?"
+# (the verb in any tense: "gagnait", "gagnera", "touche-t-il")
+_PAY_VERB = r"(?:gagn|touch)(?:e|es|ent|ait|aient|era|eront|erait|eraient)?(?:-t)?(?:-(?:il|elle|ils|elles|on))?"
+_ROLE = re.compile(r"(?:\b(?:salaires?|r[ée]mun[ée]rations?|paie|" + _PAY_VERB + r"|"
+                   r"pay[ée]e?s?)\s+(?:moyen\s+|médian\s+|annuel\s+)?"
                    r"(?:d'une?\s+|des\s+|du\s+|de la\s+|de l'|d'|les\s+|le\s+|la\s+|l'|une?\s+)?)"
                    r"([^?!.,;]+)", re.IGNORECASE)
 
@@ -339,7 +341,7 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
     numbers = tuple(n for n in dict.fromkeys(m.group().strip() for m in _NUMBER.finditer(resolved)) if n not in years)
     folded = _fold(resolved)
     role, role_text = _role(resolved, terms) if kind == "amount" and _ASKS_PAY.search(folded) else ((), "")
-    constraints = Constraints(key_tokens=tuple(dict.fromkeys(_KEY_TOKEN.findall(stripped))),
+    constraints = Constraints(key_tokens=_key_tokens(stripped),
                               names=frozenset(names_in(resolved, all_words=True)), years=years, numbers=numbers,
                               places=asked_places(resolved),
                               role=role, role_text=role_text, decrease=bool(_DECREASE.search(low)),
@@ -394,6 +396,19 @@ NATIONALITIES = ("américain français européen canadien britannique allemand c
                  "néerlandais portugais marocain algérien tunisien sénégalais").split()
 NATIONALITY = re.compile(r"(?<![\w-])(?:" + "|".join(NATIONALITIES) + r")(?:n?e)?s?(?![\w-])", re.IGNORECASE)
 _ASKED_PLACE = re.compile(r"\b(?:en|au|aux|à)\s+((?:[A-ZÀ-Þ][\w'’-]+)(?:[ -][A-ZÀ-Þ][\w'’-]+)*)")
+
+
+def _key_tokens(question: str) -> tuple[str, ...]:
+    """Names, acronyms and numbers as written; a capitalised first word when it is no French word
+    ("Capgemini cherche quels profils ?": every question opens on a capital, a name does too)."""
+    tokens = _KEY_TOKEN.findall(question)
+    first = re.match(r"\W*([A-ZÀ-Þ][\w-]{2,})\b(?!['’])", question)
+    # (a verb with its subject pronoun is a verb: "Faut-il", "Recrute-t-elle")
+    word = re.sub(r"(?:-t)?-(?:il|elle|ils|elles|on|je|tu|nous|vous|ce)$", "", first.group(1), flags=re.IGNORECASE) \
+        if first else ""
+    if word and word not in tokens and not is_french_word(word) and normalize(word) not in stopwords():
+        tokens.insert(0, word)
+    return tuple(dict.fromkeys(tokens))
 
 
 def asked_places(question: str) -> tuple[str, ...]:
