@@ -618,3 +618,18 @@ def test_an_action_noun_with_its_object_is_no_place(tmp_path):
     first, second = app.index.sentences[0], app.index.sentences[1]
     assert _form_unmet(query, app.index, first.source, first.start, first.end, 0) is not None
     assert _form_unmet(query, app.index, second.source, second.start, second.end, 1) is None
+
+
+def test_a_quote_about_a_role_that_names_nobody_near_it_does_not_name_its_holder(tmp_path):
+    others = {"musee.txt": "Le musée des Confluences ouvre ses portes en 2014 au sud de la presqu'île.\n",
+              "fleuve.txt": "Le Rhône rejoint la Saône au confluent, au sud de la gare de Perrache.\n"}
+    app = built_app(tmp_path, {"ville.txt": (
+        "Le maire de Lyon et le conseil municipal répondent devant les électeurs depuis la réforme que "
+        "Jean Moulin, ancien préfet du Rhône, a fait voter en 1990.\n"), **others})
+    answer = app.ask("Comment s'appelle le maire de Lyon ?")
+    assert not answer.answerable, answer
+    assert "sans nommer la personne" in answer.reason
+    named = built_app(tmp_path / "b", {"ville.txt": (
+        "Le maire de Lyon, Jean Moulin, préside le conseil municipal depuis 2020.\n"), **others})
+    answer = named.ask("Comment s'appelle le maire de Lyon ?")
+    assert answer.answerable and "Jean Moulin" in answer.answer, answer

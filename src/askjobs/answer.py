@@ -673,6 +673,9 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
     elif (unmet := _form_unmet(query, index, source, start, end, best.sid)) is not None:
         conf *= FORM_CUT
         reasons.append(unmet)
+    elif query.role_held and (unnamed := _role_unnamed(query, index, source, start, end)):
+        conf *= 0.35  # "Le bourgmestre-gouverneur et le Sénat sont responsables devant…" names no bourgmestre
+        reasons.append(f"Les documents parlent de « {unnamed} » sans nommer la personne.")
     elif qtype == "amount" and c.priced_head and c.priced_head not in set(analyze(quote)):
         conf *= 0.35  # a salary does not say what a master's degree costs
         reasons.append(f"Les documents ne donnent aucun prix pour « {c.priced} ».")
@@ -834,6 +837,26 @@ def _elsewhere(query: Query, index: Index, hits: list[Hit], source: str, start: 
     if not named:
         return None
     return f"Les passages trouvés parlent de {_quoted(list(dict.fromkeys(named))[:2])}, pas de {_quoted(list(asked))}."
+
+
+_HOLDER_REACH = 40  # characters between a role's word and the name of its holder ("le maire, Jean Dupont,")
+
+
+def _role_unnamed(query: Query, index: Index, source: str, start: int, end: int) -> str | None:
+    """The role's word as the quote writes it when the quote speaks of the role asked without a person (or,
+    for "Qui était le copilote de… ?", an organisation) named near it; None when it names one, or does not
+    speak of the role at all (then the other checks judge it)."""
+    text = index.documents[source].text
+    spots = [m for m in _WORD.finditer(text, start, end) if set(analyze(m.group())) & set(query.role_held)]
+    if not spots:
+        return None
+    labels = ("PER", "ORG") if query.agent else ("PER",)
+    asked = set(analyze(" ".join(query.constraints.names)))
+    holders = [(a, b) for a, b, label in _entities_in(index, source, start, end)
+               if label in labels and b - a <= _MAX_ENTITY_CHARS and _new_words(set(analyze(text[a:b])), asked)]
+    if any(a - _HOLDER_REACH <= m.end() and m.start() <= b + _HOLDER_REACH for m in spots for a, b in holders):
+        return None
+    return spots[0].group()
 
 
 def _located(index: Index, hits: list[Hit], word: str) -> bool:

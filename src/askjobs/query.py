@@ -144,6 +144,8 @@ _ASKS_NAMED_PERSON = _pattern(
     r"|\bcomment s'appel\w*\s+(?:le|la|l')\s*" + _ONE_PERSON + r"\b"
     # One person of a trade, named: "Quel journaliste de Forbes a signé… ?" ("Quels experts…" asks for roles).
     r"|\bquel(?:le)?\s+(?:est |était )?(?:la |le |l')?" + _ONE_PERSON + r"\b")
+# The role a person question asks the holder of: "Comment s'appelle le maire…", "Qui était le copilote de…".
+_ROLE_HELD = re.compile(r"(?:\bcomment s'appel\w*|^\W*qui\s+(?:est|etait|sont|etaient|fut))\s+(?:le |la |les |l')\s*([\w-]+)")
 # "Quelles compétences…", "Quels sont les…": the answer is several things.
 _ASKS_LIST = _pattern(r"\bquel(?:le)?s\b|\blesquel(?:le)?s\b|\bcitez\b|\b[ée]num[ée]r")
 
@@ -301,6 +303,9 @@ class Query:
     event: str = ""  # "naissance", "mort", "fondation"…: the event a date or place question asks about (see EVENTS)
     measure: str = ""  # "area", "length", "mass", "temperature", "speed", "age": the unit a measure question wants
     counted: frozenset[str] = frozenset()  # what a count question counts, analysed: "francais" in "Combien de Français… ?"
+    # The role whose holder a person question asks for, analysed: "bourgmestr" in "Comment s'appelle le
+    # bourgmestre de Berlin ?", "copilot" in "Qui était le copilote de Herrmann ?"
+    role_held: tuple[str, ...] = ()
     asks_naming: bool = False  # a name question about a name itself ("Quel est le surnom de… ?"), see answer._typed
     asks_difference: bool = False  # a pay question about a difference ("combien de plus"): a premium answers, a salary not
     asks_summary: bool = False  # "Que dit le texte sur… ?", "Parlez-moi de…": what is said, no one phrase answers
@@ -372,6 +377,7 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
                  collective=collective, agent=agent,
                  counted=frozenset(analyze(m.group(1))) if (m := _COUNTED.search(resolved)) else frozenset(),
                  asks_naming=kind == "name" and bool(_NAME_NOUN.search(normalize(resolved))),
+                 role_held=tuple(analyze(m.group(1))) if kind == "person" and (m := _ROLE_HELD.search(folded)) else (),
                  measure=next((m for m, p in _MEASURES.items() if p.search(folded)), "") if kind == "number" else "",
                  event=next((e for e, p in EVENTS.items() if p.search(folded)), "") if kind in ("date", "place") else "",
                  asks_summary=kind is None and bool(_SUMMARY.search(folded)),
