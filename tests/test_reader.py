@@ -633,3 +633,15 @@ def test_a_quote_about_a_role_that_names_nobody_near_it_does_not_name_its_holder
         "Le maire de Lyon, Jean Moulin, préside le conseil municipal depuis 2020.\n"), **others})
     answer = named.ask("Comment s'appelle le maire de Lyon ?")
     assert answer.answerable and "Jean Moulin" in answer.answer, answer
+
+
+def test_a_why_question_about_a_deed_the_documents_never_state_is_refused(tmp_path):
+    app = built_app(tmp_path, {"projet.txt": (
+        "Le projet de liaison ferroviaire\n"
+        "Le conseil régional a adopté le projet en 2016 car il réduisait les temps de trajet.\n"),
+        "gare.txt": "La gare du Nord accueille des trains vers Lille depuis 1864.\n",
+        "musee.txt": "Le musée ouvre en 2014 au sud de la ville.\n"})
+    refused = app.ask("Pourquoi le conseil régional a-t-il rejeté le projet ?")
+    assert not refused.answerable and "« rejeté »" in refused.reason, refused
+    answered = app.ask("Pourquoi le conseil régional a-t-il adopté le projet ?")
+    assert answered.answerable and "réduisait" in answered.answer, answered
