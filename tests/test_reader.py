@@ -645,3 +645,16 @@ def test_a_why_question_about_a_deed_the_documents_never_state_is_refused(tmp_pa
     assert not refused.answerable and "« rejeté »" in refused.reason, refused
     answered = app.ask("Pourquoi le conseil régional a-t-il adopté le projet ?")
     assert answered.answerable and "réduisait" in answered.answer, answered
+
+
+def test_a_name_opening_the_question_that_no_passage_names_is_missing_even_if_like_a_common_word(tmp_path):
+    # "Accenture" analyses to "accentur", one letter from the stem of "accentuer": a name is misspelt as a
+    # name, never as a common word, so it is missing here.
+    from askjobs.text import analyze, is_french_word
+
+    assert analyze("Accenture") == ["accentur"]
+    assert is_french_word("Concrètement") and not is_french_word("Accenture")  # an adverb opening a question
+    app = built_app(tmp_path, {**JOBS, "tendance.txt": "La tendance s'accentue : les recruteurs embauchent des "
+                                                          "profils hybrides, techniques et commerciaux.\n"})
+    answer = app.ask("Accenture embauche quels profils ?")
+    assert not answer.answerable and "Accenture" in answer.reason, answer

@@ -413,6 +413,11 @@ def _title_terms(index: Index, source: str) -> set[str]:
     return index.cached(("title", source), lambda: set(analyze(index.documents[source].title)))
 
 
+def _passage_names(index: Index, hit: Hit) -> set[str]:
+    """The analysed terms of a retrieved passage's proper names (capitalised words)."""
+    return index.cached(("names", hit.row), lambda: set(analyze(" ".join(names_in(hit.chunk.text)))))
+
+
 def _passage_terms(index: Index, hit: Hit) -> set[str]:
     """A retrieved passage's terms, with its document title's."""
     return index.cached(("chunk", hit.row),
@@ -633,11 +638,13 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
     conf = 0.5 * semantic + 0.5 * lexical
     reasons: list[str] = []
     passages = set().union(*(_passage_terms(index, h) for h in hits))
+    # A name is misspelt as another name, not as a common word ("Accenture" is not "accentuant").
+    named = set().union(*(_passage_names(index, h) for h in hits))
     missing = []
     for token in c.key_tokens:
         if token in c.years and qtype in _QUANTITIES:
             continue  # a year asked for a figure is checked against the quote's years below
-        if any(k not in passages and not _spelt_otherwise(k, passages) for k in analyze(token)):
+        if any(k not in passages and not _spelt_otherwise(k, named) for k in analyze(token)):
             # A proper noun ("France") seldom has another spelling in the text; an acronym
             # ("USA" for "États-Unis") or a number may well have one, so it costs less.
             conf *= 0.35 if token[1:].islower() else 0.5
@@ -1272,6 +1279,12 @@ def _list_quotes(query: Query, index: Index, hits: list[Hit], candidates: dict[i
         if s.text.rstrip().endswith(":"):
             continue
         a = index.sentences[cand.sid - 1].start if _continues_previous(index, cand.sid) else s.start
+        if cand.sid != best.sid:
+            # A loose sentence is an item only if it would answer the question by itself: "Amazon: Recrute…"
+            # does not for "Quels secteurs embauchent… ?", however close its score.
+            verdict = _confidence(query, index, hits, cand, (a, s.end, s.source))
+            if verdict.reason is not None or verdict.confidence < settings.refusal_threshold / 2:
+                continue
         add(a, s.end, s.source, cand)
     return out
 

@@ -175,7 +175,10 @@ def is_french_word(word: str) -> bool:
     """A word of the French dictionary ("intelligence", "embauche"), not a name ("Tesla", "Forbes")."""
     import simplemma
 
-    return simplemma.is_known(_ELISION.sub("", normalize(word)), lang="fr")
+    word = _ELISION.sub("", normalize(word))
+    # simplemma's dictionary has few adverbs in -ment: "concrètement" is French as "concrète" is.
+    return simplemma.is_known(word, lang="fr") or (
+        word.endswith("ment") and len(word) > 7 and simplemma.is_known(word[:-4], lang="fr"))
 
 
 def load_lexicon(cache_dir: Path | None = None) -> None:
