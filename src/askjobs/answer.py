@@ -190,6 +190,16 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
             if other_verdict.reason is None and other_verdict.confidence > verdict.confidence:
                 best, span, verdict = other, other_span, other_verdict
                 break
+    if verdict.reason is not None and query.constraints.role:
+        # A pay question's role is not negotiable: "Combien gagne un architecte IA selon Forbes ?" is answered
+        # by the architects' range further down, not refused for the product managers' pay Forbes reports, as
+        # long as that quote passes every check by itself.
+        for other in ranked[1:8]:
+            other_span = _answer_span(index, other, candidates, query, settings.max_answer_chars)
+            other_verdict = _confidence(query, index, hits, other, other_span)
+            if other_verdict.reason is None and other_verdict.confidence >= settings.refusal_threshold:
+                best, span, verdict = other, other_span, other_verdict
+                break
     if query.wants_list and (inline := _inline_enumeration(index, query, ranked, best)) is not None:
         # "… travailler avec des LLM comme GPT-4, Claude et Gemini …" names the very things asked
         # ("Avec quels LLM… ?"); a list announced nearby would list something else about them.
