@@ -49,6 +49,11 @@ def turn(question: str) -> dict:
      "Google embauche qui ?"),
     # A possessive for the complement of a vague phrase ("le rôle des chefs de produit IA").
     ("Quel est le rôle des chefs de produit IA ?", "Et leur salaire ?", "Le salaire des chefs de produit IA ?"),
+    # "il" agrees with the general phrase when no specific one is singular ("des spécialistes" is plural).
+    ("Pourquoi le secteur de la santé recrute-t-il des spécialistes en IA ?", "Comment il utilise l'IA ?",
+     "Comment le secteur de la santé utilise l'IA ?"),
+    # The words before a role noun are part of it ("les data scientists", not "les scientists").
+    ("Combien gagnent les data scientists ?", "Et ils travaillent où ?", "Les data scientists travaillent où ?"),
     # "il" for the phrase with an article, not for a bare complement ("offres d'emploi").
     ("Qui a publié le rapport sur les offres d'emploi ?", "Il date de quand ?", "Le rapport date de quand ?"),
     # "Lesquelles…" for the things the previous question asked about.

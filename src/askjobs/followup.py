@@ -226,7 +226,7 @@ def noun_phrases(text: str) -> list[_NP]:
             and low not in stopwords() and low not in _STOP_NP
         if _is_role(w) or (capital and prev not in ("aux", "au", "en", "à", "selon", "d'après")):
             # The determiner: one or two words before ("d'un", "de la", "les").
-            det, start = "", s
+            det, start, head = "", s, s  # head: where the phrase's words start, after the determiner
             for n in (2, 1):
                 if i - n >= 0:
                     cand = text[words[i - n][1]:s].strip()
@@ -237,7 +237,7 @@ def noun_phrases(text: str) -> list[_NP]:
                 for n in (2, 3):
                     if i - n >= 0 and re.fullmatch(rf"{_DETS}|quel|quelle|quels|quelles", words[i - n][0], re.I) \
                             and all(x[0].islower() and x[0] not in _STOP_NP for x in words[i - n + 1:i]):
-                        det, start = words[i - n][0], words[i - n][1]
+                        det, start, head = words[i - n][0], words[i - n][1], words[i - n + 1][1]
                         break
             if not det and i > 0 and words[i - 1][0].lower() in ("quel", "quelle", "quels", "quelles"):
                 det, start = words[i - 1][0], words[i - 1][1]
@@ -280,7 +280,7 @@ def noun_phrases(text: str) -> list[_NP]:
                 or low.endswith(("s", "x")) and not capital
             asked = det.lower().startswith("quel") or bool(re.search(r"\bquel(?:le)?s?\s+(?:sont|est)\s*$",
                                                                       text[:start], re.IGNORECASE))
-            out.append(_NP(start, end, det, text[s:end], plural,
+            out.append(_NP(start, end, det, text[head:end], plural,
                            generic=strip_accents(normalize(w)).rstrip("sx") in GENERIC_WORDS
                            or strip_accents(normalize(w)) in GENERIC_WORDS, asked=asked))
             i = next((k for k, (_, ks, _) in enumerate(words) if ks >= end), len(words))
@@ -311,7 +311,9 @@ def _subject_choices(previous: str, quotes: list[str], plural: bool | None) -> t
     # "Quel est le rôle des chefs de produit IA ?" then "Et leur salaire ?": the generic phrase's complement.
     specific = [np for np in nps if not np.generic] or [c for np in nps if np.generic for c in _complements(previous, np)]
     if specific:
-        return _dedupe(agree(specific) or specific), "question"
+        # "Pourquoi le secteur de la santé recrute-t-il des spécialistes ?" then "Comment il utilise l'IA ?": a
+        # pronoun that agrees with none of the specific phrases stands for a general one it agrees with.
+        return _dedupe(agree(specific) or (agree(nps) if plural is not None else []) or specific), "question"
     from_answer = agree([np for q in quotes for np in noun_phrases(q) if not np.generic])
     if from_answer or any(np.asked for np in nps):
         return _dedupe(from_answer), "answer"  # possibly empty: nothing the pronoun can stand for
