@@ -855,9 +855,9 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
     """The short answer inside a quote (amount, rate, date, number, name, else a noun phrase), as
     document offsets, or None.
 
-    Of several candidates, the one nearest to the question's words in the quote wins ("157 000 $"
-    next to "salaire médian", not "200 000 $" further on). A question that asks for no number is
-    answered by the noun phrase the build found (see `_phrase_answer`) when `phrases` is set.
+    Of several candidates, the one the question's words stand nearest to, rare words counting most,
+    wins ("157 000 $" next to "salaire médian", not "200 000 $" further on). A question that asks for
+    no number is answered by the noun phrase the build found (see `_phrase_answer`) when `phrases` is set.
     """
     qtype, text = query.answer_type, index.documents[source].text
     quote = text[start:end]
@@ -885,10 +885,16 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
         if qtype in ("definition", "reason", "manner"):
             return _clause_answer(query, index, source, start, end)
         return _phrase_answer(query, index, source, start, end)
-    positions = [m.start() for m in re.finditer(r"\w+", quote)
-                 if set(analyze(m.group())) & set(query.terms)]
-    def distance(sp: tuple[int, int]) -> int:
-        return min((abs(p - sp[0]) for p in positions), default=0)
+    tokens = [(m.start(), m.end(), set(analyze(m.group()))) for m in _WORD.finditer(quote)]
+    token_starts = [t[0] for t in tokens]
+    weight = {t: query.weights.get(t, 1.0) for t in query.terms}
+
+    def near(sp: tuple[int, int]) -> float:
+        # The question's words around the span, each by its IDF over its distance in words (`_proximity`):
+        # in "Le recensement de 2015 compte 72 000 habitants à Tromsø", "habitants" and "Tromsø" point at
+        # the count, though "compte" stands nearest the year.
+        lo = bisect.bisect_left(token_starts, sp[0])
+        return round(_proximity(tokens, lo, max(bisect.bisect_left(token_starts, sp[1]) - 1, lo), weight), 9)
 
     def said(sp: tuple[int, int]) -> float:
         # How much of the question the span's clause says: in "… le salaire médian … est d'environ
@@ -902,9 +908,14 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
         words = sum(w for t, w in query.weights.items() if t in found) if qtype in ("amount", "percentage") else 0.0
         return 100.0 * year + words
 
-    a, b = min(spans, key=lambda sp: (-said(sp), distance(sp), sp[0]))
+    a, b = min(spans, key=lambda sp: (-said(sp), -near(sp), sp[0]))
     while b > a and quote[b - 1] in " \u00a0\u202f":
         b -= 1
+    if qtype == "date":
+        # "10 septembre 1844": the day belongs to the date (the date pattern wants a recent year for it).
+        day = _DAY_BEFORE.search(quote, 0, a)
+        if day and re.match(rf"(?:{'|'.join(MONTHS)})\b", quote[a:], re.IGNORECASE):
+            a = day.start()
     if qtype in ("number", "duration"):
         # A number with what it counts, as the parse grouped them: "400 mètres", "19 ans".
         unit = [(x - start, y - start) for x, y, label in _entities_in(index, source, start, end)
@@ -915,6 +926,7 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
 
 
 _SPAN_CLAUSE = re.compile(r"[,;:](?=\s)|\s(?:mais|tandis que|alors que|contre|et)\s")
+_DAY_BEFORE = re.compile(r"\b(?:1er|[12]\d|3[01]|0?[1-9])\s+$")  # the day number right before a month
 
 
 # How a candidate phrase is scored as the short answer (see _phrase_candidates): the hand-set weights,
