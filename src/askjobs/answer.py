@@ -936,7 +936,7 @@ PHRASE_WEIGHTS = {"distance": -0.35, "extra_words": -0.3, "asked_share": -2.0, "
                   **dict.fromkeys(("proximity", "best_sentence", "next_asked", "after_de", "after_verb_be",
                                    "before_comma", "determiner", "contains_other", "inside_other", "per", "org",
                                    "other_type", "left_share", "right_share", "between", "anchor", "anchor_before",
-                                   "anchor_after", "subject_first"), 0.0)}
+                                   "anchor_after", "subject_first", "clause_share", "rare"), 0.0)}
 PHRASE_WEIGHTS_FILE = Path(__file__).with_name("phrase_weights.json")
 
 
@@ -985,6 +985,9 @@ def _phrase_candidates(query: Query, index: Index, source: str, start: int, end:
     said = [sum(w for t, w in weight.items() if t in found) / total for found in in_sentence]
     # The question's first word after its wh-word, often its verb ("Que découvre Jim… ?"): the answer is next to it.
     anchor = next((t for t in query.terms if t not in focus), None)
+    # The clauses of the quote (cut as `_short_answer` cuts them: at a comma, "mais", "et"…).
+    clause_cuts = [start] + [m.end() + start for m in _SPAN_CLAUSE.finditer(text[start:end])]
+    clause_of = [bisect.bisect_right(clause_cuts, wa) - 1 for wa, _, _ in words]
     out, seen = [], set()
     for a, b, label in spans:
         if (a, b) in seen or b - a > _MAX_ENTITY_CHARS * 2:
@@ -1040,6 +1043,11 @@ def _phrase_candidates(query: Query, index: Index, source: str, start: int, end:
             "anchor_after": anchor_after,
             "subject_first": float(query.asks_subject
                                    and (SUBJECT in kinds[(a, b)] or lo == 0 or sentence_of[lo - 1] != k)),
+            # Added in the fifth session: the question's words in the phrase's clause, the phrase aside (the
+            # answer's clause says the rest of the question: "…, le traité de Lalla Maghnia qui marquera les
+            # frontières…"), and how rare the phrase's new words are in the corpus (a name, not "l'époque").
+            "clause_share": _said_in(words, clause_of, clause_of[lo], lo, hi, weight) / total,
+            "rare": sum(index.idf(t) for t in new) / len(new) / index.idf_df(0),
         }))
     return out
 
@@ -1061,6 +1069,12 @@ def _sentence_starts(index: Index, source: str, start: int, end: int) -> list[in
 def _said_near(words: list, near: range, sentence_of: list[int], k: int, weight: dict[str, float]) -> float:
     """The weight of the question's terms among words[near] of sentence k."""
     found = {t for i in near if sentence_of[i] == k for t in words[i][2]}
+    return sum(w for t, w in weight.items() if t in found)
+
+
+def _said_in(words: list, clause_of: list[int], clause: int, lo: int, hi: int, weight: dict[str, float]) -> float:
+    """The weight of the question's terms in a clause, words[lo..hi] (the candidate) aside."""
+    found = {t for i, (_, _, terms) in enumerate(words) if clause_of[i] == clause and not lo <= i <= hi for t in terms}
     return sum(w for t, w in weight.items() if t in found)
 
 
