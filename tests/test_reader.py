@@ -329,6 +329,12 @@ def test_a_number_is_marked_where_the_rare_words_asked_point_and_a_date_keeps_it
     assert _short(app, "Quand le traité de Tanger est-il signé ?") == "10 septembre 1844"
 
 
+def test_where_is_answered_with_the_preposition_that_says_where(tmp_path):
+    app = built_app(tmp_path, {"oasis.txt": "L'oasis de Zaatcha se trouve dans les Aurès.\n"
+                                            "Le port de Marseille est le premier port de France.\n"})
+    assert _short(app, "Où se trouve l'oasis de Zaatcha ?") == "dans les Aurès"
+
+
 def test_a_causal_verb_answers_why_its_effect_happens_not_why_its_cause_does(tmp_path):
     app = built_app(tmp_path, {"usines.txt": "Le marché de l'IA manufacturière grandit. Cet investissement garantit que "
                                              "les rôles de maintenance des machines resteront très demandés.\n"})

@@ -884,7 +884,8 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
             return None
         if qtype in ("definition", "reason", "manner"):
             return _clause_answer(query, index, source, start, end)
-        return _phrase_answer(query, index, source, start, end)
+        span = _phrase_answer(query, index, source, start, end)
+        return (_with_locative(text, start, span[0]), span[1]) if span and query.asks_where else span
     tokens = [(m.start(), m.end(), set(analyze(m.group()))) for m in _WORD.finditer(quote)]
     token_starts = [t[0] for t in tokens]
     weight = {t: query.weights.get(t, 1.0) for t in query.terms}
@@ -916,6 +917,8 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
         day = _DAY_BEFORE.search(quote, 0, a)
         if day and re.match(rf"(?:{'|'.join(MONTHS)})\b", quote[a:], re.IGNORECASE):
             a = day.start()
+    if query.asks_where:
+        a = _with_locative(text, start, start + a) - start
     if qtype in ("number", "duration"):
         # A number with what it counts, as the parse grouped them: "400 mètres", "19 ans".
         unit = [(x - start, y - start) for x, y, label in _entities_in(index, source, start, end)
@@ -927,6 +930,15 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
 
 _SPAN_CLAUSE = re.compile(r"[,;:](?=\s)|\s(?:mais|tandis que|alors que|contre|et)\s")
 _DAY_BEFORE = re.compile(r"\b(?:1er|[12]\d|3[01]|0?[1-9])\s+$")  # the day number right before a month
+def _with_locative(text: str, start: int, a: int) -> int:
+    """Where the answer to "où" starts: with the preposition before the place ("Où se trouve Zaatcha ?" →
+    "dans les Aurès"), which says where with respect to it ("près de Tunis" is not "à Tunis")."""
+    at = _LOCATIVE_BEFORE.search(text, max(a - 20, start), a)
+    return at.start() if at else a
+
+
+_LOCATIVE_BEFORE = re.compile(r"\b(?:dans|en|à|au|aux|sur|sous|près de|vers|chez|hors de|auprès de)\s+"
+                              r"(?:(?:les|le|la)\s+|l['’])?$", re.IGNORECASE)  # "dans les" right before a place
 
 
 # How a candidate phrase is scored as the short answer (see _phrase_candidates): the hand-set weights,
