@@ -866,6 +866,8 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
         pattern = {"amount": _AMOUNT_SPAN, "percentage": _PERCENT_SPAN, "number": _NUMBER_SPAN, "date": _DATE_SPAN,
                    "duration": _DURATION_SPAN}[qtype]
         spans = [(m.start(), m.end()) for m in pattern.finditer(quote)]
+        if qtype == "number":
+            spans = _joined(spans, quote)
         if qtype == "amount" and not spans:
             spans = [(m.start(), m.end()) for m in _PERCENT_SPAN.finditer(quote)]
         if qtype == "duration" and not spans:
@@ -930,15 +932,27 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
 
 _SPAN_CLAUSE = re.compile(r"[,;:](?=\s)|\s(?:mais|tandis que|alors que|contre|et)\s")
 _DAY_BEFORE = re.compile(r"\b(?:1er|[12]\d|3[01]|0?[1-9])\s+$")  # the day number right before a month
+_LOCATIVE_BEFORE = re.compile(r"\b(?:dans|en|à|au|aux|sur|sous|près de|vers|chez|hors de|auprès de)\s+"
+                              r"(?:(?:les|le|la)\s+|l['’])?$", re.IGNORECASE)  # "dans les" right before a place
+
+
+def _joined(spans: list[tuple[int, int]], quote: str) -> list[tuple[int, int]]:
+    """Numbers the pattern found apart with only spaces between them, as one: "6 millions" (the pattern
+    takes "6 " and leaves its scale word to a second match), "trois cents"."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if out and not quote[out[-1][1]:a].strip():
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
 def _with_locative(text: str, start: int, a: int) -> int:
     """Where the answer to "où" starts: with the preposition before the place ("Où se trouve Zaatcha ?" →
     "dans les Aurès"), which says where with respect to it ("près de Tunis" is not "à Tunis")."""
     at = _LOCATIVE_BEFORE.search(text, max(a - 20, start), a)
     return at.start() if at else a
-
-
-_LOCATIVE_BEFORE = re.compile(r"\b(?:dans|en|à|au|aux|sur|sous|près de|vers|chez|hors de|auprès de)\s+"
-                              r"(?:(?:les|le|la)\s+|l['’])?$", re.IGNORECASE)  # "dans les" right before a place
 
 
 # How a candidate phrase is scored as the short answer (see _phrase_candidates): the hand-set weights,
