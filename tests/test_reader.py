@@ -322,7 +322,8 @@ def test_the_short_answer_is_the_amount_of_the_clause_that_says_what_is_asked(tm
 def test_a_number_is_marked_whole_where_the_rare_words_asked_point_and_a_date_keeps_its_day(tmp_path):
     docs = {"villes.txt": "Le recensement de 2015 compte 72 000 habitants à Tromsø et 12 000 à Bodø.\n"
                           "Le traité de Tanger est signé le 10 septembre 1844 par les deux pays.\n"
-                          "La région de Berlin-Brandebourg regroupe près de 6 millions d'habitants.\n"}
+                          "La région de Berlin-Brandebourg regroupe près de 6 millions d'habitants.\n"
+                          "En finale, le gardien Brodeur a effectué quarante-huit arrêts.\n"}
     app = built_app(tmp_path, docs, chunk_tokens=80)
     # "2015" stands right before "compte", but "habitants" and "Tromsø" say more of the question.
     assert _short(app, "Combien d'habitants compte Tromsø ?") == "72 000 habitants"
@@ -330,6 +331,7 @@ def test_a_number_is_marked_whole_where_the_rare_words_asked_point_and_a_date_ke
     assert _short(app, "Quand le traité de Tanger est-il signé ?") == "10 septembre 1844"
     # "6 millions", not its scale word alone (the number pattern stops at "6 ").
     assert _short(app, "Combien d'habitants regroupe la région de Berlin-Brandebourg ?").startswith("6 millions")
+    assert _short(app, "Combien d'arrêts le gardien Brodeur a-t-il effectués en finale ?").startswith("quarante-huit")
 
 
 def test_where_is_answered_with_the_preposition_that_says_where(tmp_path):

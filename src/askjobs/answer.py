@@ -938,10 +938,12 @@ _LOCATIVE_BEFORE = re.compile(r"\b(?:dans|en|à|au|aux|sur|sous|près de|vers|ch
 
 def _joined(spans: list[tuple[int, int]], quote: str) -> list[tuple[int, int]]:
     """Numbers the pattern found apart with only spaces between them, as one: "6 millions" (the pattern
-    takes "6 " and leaves its scale word to a second match), "trois cents"."""
+    takes "6 " and leaves its scale word to a second match), "trois cents", and a compound number word
+    ("quarante-huit", which the pattern reads as "quarante" and "huit")."""
     out: list[tuple[int, int]] = []
     for a, b in spans:
-        if out and not quote[out[-1][1]:a].strip():
+        gap = quote[out[-1][1]:a] if out else None
+        if gap is not None and (not gap.strip() or gap == "-" and quote[out[-1][0]:b].replace("-", "").isalpha()):
             out[-1] = (out[-1][0], b)
         else:
             out.append((a, b))
