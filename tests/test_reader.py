@@ -340,6 +340,12 @@ def test_where_is_answered_with_the_preposition_that_says_where(tmp_path):
     assert _short(app, "Où se trouve l'oasis de Zaatcha ?") == "dans les Aurès"
 
 
+def test_a_reason_is_marked_after_any_cause_link_the_reader_knows(tmp_path):
+    app = built_app(tmp_path, {"course.txt": "La séance d'essai du vendredi a été écourtée à la suite d'un problème "
+                                             "de radio.\nLe circuit se trouve au sud de la ville.\n"})
+    assert _short(app, "Pourquoi la séance d'essai du vendredi a-t-elle été écourtée ?") == "un problème de radio"
+
+
 def test_a_causal_verb_answers_why_its_effect_happens_not_why_its_cause_does(tmp_path):
     app = built_app(tmp_path, {"usines.txt": "Le marché de l'IA manufacturière grandit. Cet investissement garantit que "
                                              "les rôles de maintenance des machines resteront très demandés.\n"})

@@ -1131,7 +1131,10 @@ def _phrase_answer(query: Query, index: Index, source: str, start: int, end: int
 
 # Where an explanation starts in a sentence: what follows answers "pourquoi" / "comment" / "qu'est-ce que".
 _REASON_CUE = re.compile(r"\b(?:parce qu['’]?e?|car|afin d['’]?e?|en raison d['’]?e?|(?:due?s?|grâce) à|à cause d['’]?e?|puisqu['’]?e?|"
-                         r"pour(?= \w+(?:er|ir|re)\b)|ainsi|c['’]est pourquoi)\s*", re.IGNORECASE)
+                         r"pour(?= \w+(?:er|ir|re)\b)|ainsi|c['’]est pourquoi|du fait d['’]?e?s?|(?:à la )?suite (?:à|d['’]?e?s?)|faute d['’]?e?|"
+                         r"sous l['’]effet d['’]?e?s?|dans le but d['’]?e?|en vue d['’]?e?|compte tenu d['’]?e?s?|à force d['’]?e?|"
+                         r"pour cause d['’]?e?|sous prétexte d['’]?e?|au motif d['’]?e?|causée?s? par|s['’]expliquen?t? par|"
+                         r"provien(?:t|nent) d['’]?e?s?|résult(?:e|ent) d['’]?e?s?|étant donnée? qu['’]?e?|vu qu['’]?e?)\s*", re.IGNORECASE)
 _MANNER_CUE = re.compile(r"\b(?:grâce à|en(?= \w+ant\b)|par|au moyen d['’]?e?|à l['’]aide d['’]?e?|avec|en utilisant|"
                          r"en s['’]appuyant sur)\s+", re.IGNORECASE)
 _DEFINITION_CUE = re.compile(AFTER_DEFINED, re.IGNORECASE)
