@@ -346,6 +346,12 @@ def test_a_reason_is_marked_after_any_cause_link_the_reader_knows(tmp_path):
     assert _short(app, "Pourquoi la séance d'essai du vendredi a-t-elle été écourtée ?") == "un problème de radio"
 
 
+def test_a_manner_cue_ending_on_an_elision_still_marks_what_follows(tmp_path):
+    app = built_app(tmp_path, {"berlin.txt": "Les députés de Berlin sont élus au moyen d’un scrutin proportionnel.\n"
+                                             "Le Sénat siège dans l'hôtel de ville.\n"})
+    assert _short(app, "Comment les députés de Berlin sont-ils élus ?") == "un scrutin proportionnel"
+
+
 def test_a_causal_verb_answers_why_its_effect_happens_not_why_its_cause_does(tmp_path):
     app = built_app(tmp_path, {"usines.txt": "Le marché de l'IA manufacturière grandit. Cet investissement garantit que "
                                              "les rôles de maintenance des machines resteront très demandés.\n"})

@@ -1136,7 +1136,7 @@ _REASON_CUE = re.compile(r"\b(?:parce qu['’]?e?|car|afin d['’]?e?|en raison 
                          r"pour cause d['’]?e?|sous prétexte d['’]?e?|au motif d['’]?e?|causée?s? par|s['’]expliquen?t? par|"
                          r"provien(?:t|nent) d['’]?e?s?|résult(?:e|ent) d['’]?e?s?|étant donnée? qu['’]?e?|vu qu['’]?e?)\s*", re.IGNORECASE)
 _MANNER_CUE = re.compile(r"\b(?:grâce à|en(?= \w+ant\b)|par|au moyen d['’]?e?|à l['’]aide d['’]?e?|avec|en utilisant|"
-                         r"en s['’]appuyant sur)\s+", re.IGNORECASE)
+                         r"en s['’]appuyant sur)(?:\s+|(?<=['’]))", re.IGNORECASE)  # "au moyen d’un" has no space
 _DEFINITION_CUE = re.compile(AFTER_DEFINED, re.IGNORECASE)
 _SPELLED_OUT = re.compile(r"[\s»”\"']*\(([^()]{3,80})\)")
 _CLAUSE_END = re.compile(r"[,;:.!?)](?:\s|$)|\s(?:et|mais|tandis que|alors que)\s")
