@@ -319,6 +319,39 @@ def test_the_short_answer_is_the_amount_of_the_clause_that_says_what_is_asked(tm
     assert _short(app, "Combien valait le marché en 2024 ?") == "5,94 milliards de dollars"
 
 
+def test_a_number_is_marked_whole_where_the_rare_words_asked_point_and_a_date_keeps_its_day(tmp_path):
+    docs = {"villes.txt": "Le recensement de 2015 compte 72 000 habitants à Tromsø et 12 000 à Bodø.\n"
+                          "Le traité de Tanger est signé le 10 septembre 1844 par les deux pays.\n"
+                          "La région de Berlin-Brandebourg regroupe près de 6 millions d'habitants.\n"
+                          "En finale, le gardien Brodeur a effectué quarante-huit arrêts.\n"}
+    app = built_app(tmp_path, docs, chunk_tokens=80)
+    # "2015" stands right before "compte", but "habitants" and "Tromsø" say more of the question.
+    assert _short(app, "Combien d'habitants compte Tromsø ?") == "72 000 habitants"
+    # The date pattern wants a year after 1900 to hold the day itself; the day is the answer's too.
+    assert _short(app, "Quand le traité de Tanger est-il signé ?") == "10 septembre 1844"
+    # "6 millions", not its scale word alone (the number pattern stops at "6 ").
+    assert _short(app, "Combien d'habitants regroupe la région de Berlin-Brandebourg ?").startswith("6 millions")
+    assert _short(app, "Combien d'arrêts le gardien Brodeur a-t-il effectués en finale ?").startswith("quarante-huit")
+
+
+def test_where_is_answered_with_the_preposition_that_says_where(tmp_path):
+    app = built_app(tmp_path, {"oasis.txt": "L'oasis de Zaatcha se trouve dans les Aurès.\n"
+                                            "Le port de Marseille est le premier port de France.\n"})
+    assert _short(app, "Où se trouve l'oasis de Zaatcha ?") == "dans les Aurès"
+
+
+def test_a_reason_is_marked_after_any_cause_link_the_reader_knows(tmp_path):
+    app = built_app(tmp_path, {"course.txt": "La séance d'essai du vendredi a été écourtée à la suite d'un problème "
+                                             "de radio.\nLe circuit se trouve au sud de la ville.\n"})
+    assert _short(app, "Pourquoi la séance d'essai du vendredi a-t-elle été écourtée ?") == "un problème de radio"
+
+
+def test_a_manner_cue_ending_on_an_elision_still_marks_what_follows(tmp_path):
+    app = built_app(tmp_path, {"berlin.txt": "Les députés de Berlin sont élus au moyen d’un scrutin proportionnel.\n"
+                                             "Le Sénat siège dans l'hôtel de ville.\n"})
+    assert _short(app, "Comment les députés de Berlin sont-ils élus ?") == "un scrutin proportionnel"
+
+
 def test_a_causal_verb_answers_why_its_effect_happens_not_why_its_cause_does(tmp_path):
     app = built_app(tmp_path, {"usines.txt": "Le marché de l'IA manufacturière grandit. Cet investissement garantit que "
                                              "les rôles de maintenance des machines resteront très demandés.\n"})

@@ -937,9 +937,9 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
     """The short answer inside a quote (amount, rate, date, number, name, else a noun phrase), as
     document offsets, or None.
 
-    Of several candidates, the one nearest to the question's words in the quote wins ("157 000 $"
-    next to "salaire médian", not "200 000 $" further on). A question that asks for no number is
-    answered by the noun phrase the build found (see `_phrase_answer`) when `phrases` is set.
+    Of several candidates, the one the question's words stand nearest to, rare words counting most,
+    wins ("157 000 $" next to "salaire médian", not "200 000 $" further on). A question that asks for
+    no number is answered by the noun phrase the build found (see `_phrase_answer`) when `phrases` is set.
     """
     qtype, text = query.answer_type, index.documents[source].text
     quote = text[start:end]
@@ -948,6 +948,8 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
         pattern = {"amount": _AMOUNT_SPAN, "percentage": _PERCENT_SPAN, "number": _NUMBER_SPAN, "date": _DATE_SPAN,
                    "duration": _DURATION_SPAN}[qtype]
         spans = [(m.start(), m.end()) for m in pattern.finditer(quote)]
+        if qtype == "number":
+            spans = _joined(spans, quote)
         if qtype == "amount" and not spans:
             spans = [(m.start(), m.end()) for m in _PERCENT_SPAN.finditer(quote)]
         if qtype == "duration" and not spans:
@@ -966,11 +968,18 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
             return None
         if qtype in ("definition", "reason", "manner"):
             return _clause_answer(query, index, source, start, end)
-        return _phrase_answer(query, index, source, start, end)
-    positions = [m.start() for m in re.finditer(r"\w+", quote)
-                 if set(analyze(m.group())) & set(query.terms)]
-    def distance(sp: tuple[int, int]) -> int:
-        return min((abs(p - sp[0]) for p in positions), default=0)
+        span = _phrase_answer(query, index, source, start, end)
+        return (_with_locative(text, start, span[0]), span[1]) if span and query.asks_where else span
+    tokens = [(m.start(), m.end(), set(analyze(m.group()))) for m in _WORD.finditer(quote)]
+    token_starts = [t[0] for t in tokens]
+    weight = {t: query.weights.get(t, 1.0) for t in query.terms}
+
+    def near(sp: tuple[int, int]) -> float:
+        # The question's words around the span, each by its IDF over its distance in words (`_proximity`):
+        # in "Le recensement de 2015 compte 72 000 habitants à Tromsø", "habitants" and "Tromsø" point at
+        # the count, though "compte" stands nearest the year.
+        lo = bisect.bisect_left(token_starts, sp[0])
+        return round(_proximity(tokens, lo, max(bisect.bisect_left(token_starts, sp[1]) - 1, lo), weight), 9)
 
     def said(sp: tuple[int, int]) -> float:
         # How much of the question the span's clause says: in "… le salaire médian … est d'environ
@@ -984,9 +993,16 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
         words = sum(w for t, w in query.weights.items() if t in found) if qtype in ("amount", "percentage") else 0.0
         return 100.0 * year + words
 
-    a, b = min(spans, key=lambda sp: (-said(sp), distance(sp), sp[0]))
+    a, b = min(spans, key=lambda sp: (-said(sp), -near(sp), sp[0]))
     while b > a and quote[b - 1] in " \u00a0\u202f":
         b -= 1
+    if qtype == "date":
+        # "10 septembre 1844": the day belongs to the date (the date pattern wants a recent year for it).
+        day = _DAY_BEFORE.search(quote, 0, a)
+        if day and re.match(rf"(?:{'|'.join(MONTHS)})\b", quote[a:], re.IGNORECASE):
+            a = day.start()
+    if query.asks_where:
+        a = _with_locative(text, start, start + a) - start
     if qtype in ("number", "duration"):
         # A number with what it counts, as the parse grouped them: "400 mètres", "19 ans".
         unit = [(x - start, y - start) for x, y, label in _entities_in(index, source, start, end)
@@ -997,6 +1013,30 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
 
 
 _SPAN_CLAUSE = re.compile(r"[,;:](?=\s)|\s(?:mais|tandis que|alors que|contre|et)\s")
+_DAY_BEFORE = re.compile(r"\b(?:1er|[12]\d|3[01]|0?[1-9])\s+$")  # the day number right before a month
+_LOCATIVE_BEFORE = re.compile(r"\b(?:dans|en|à|au|aux|sur|sous|près de|vers|chez|hors de|auprès de)\s+"
+                              r"(?:(?:les|le|la)\s+|l['’])?$", re.IGNORECASE)  # "dans les" right before a place
+
+
+def _joined(spans: list[tuple[int, int]], quote: str) -> list[tuple[int, int]]:
+    """Numbers the pattern found apart with only spaces between them, as one: "6 millions" (the pattern
+    takes "6 " and leaves its scale word to a second match), "trois cents", and a compound number word
+    ("quarante-huit", which the pattern reads as "quarante" and "huit")."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        gap = quote[out[-1][1]:a] if out else None
+        if gap is not None and (not gap.strip() or gap == "-" and quote[out[-1][0]:b].replace("-", "").isalpha()):
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def _with_locative(text: str, start: int, a: int) -> int:
+    """Where the answer to "où" starts: with the preposition before the place ("Où se trouve Zaatcha ?" →
+    "dans les Aurès"), which says where with respect to it ("près de Tunis" is not "à Tunis")."""
+    at = _LOCATIVE_BEFORE.search(text, max(a - 20, start), a)
+    return at.start() if at else a
 
 
 # How a candidate phrase is scored as the short answer (see _phrase_candidates): the hand-set weights,
@@ -1006,7 +1046,7 @@ PHRASE_WEIGHTS = {"distance": -0.35, "extra_words": -0.3, "asked_share": -2.0, "
                   **dict.fromkeys(("proximity", "best_sentence", "next_asked", "after_de", "after_verb_be",
                                    "before_comma", "determiner", "contains_other", "inside_other", "per", "org",
                                    "other_type", "left_share", "right_share", "between", "anchor", "anchor_before",
-                                   "anchor_after", "subject_first"), 0.0)}
+                                   "anchor_after", "subject_first", "clause_share", "rare"), 0.0)}
 PHRASE_WEIGHTS_FILE = Path(__file__).with_name("phrase_weights.json")
 
 
@@ -1055,6 +1095,9 @@ def _phrase_candidates(query: Query, index: Index, source: str, start: int, end:
     said = [sum(w for t, w in weight.items() if t in found) / total for found in in_sentence]
     # The question's first word after its wh-word, often its verb ("Que découvre Jim… ?"): the answer is next to it.
     anchor = next((t for t in query.terms if t not in focus), None)
+    # The clauses of the quote (cut as `_short_answer` cuts them: at a comma, "mais", "et"…).
+    clause_cuts = [start] + [m.end() + start for m in _SPAN_CLAUSE.finditer(text[start:end])]
+    clause_of = [bisect.bisect_right(clause_cuts, wa) - 1 for wa, _, _ in words]
     out, seen = [], set()
     for a, b, label in spans:
         if (a, b) in seen or b - a > _MAX_ENTITY_CHARS * 2:
@@ -1110,6 +1153,11 @@ def _phrase_candidates(query: Query, index: Index, source: str, start: int, end:
             "anchor_after": anchor_after,
             "subject_first": float(query.asks_subject
                                    and (SUBJECT in kinds[(a, b)] or lo == 0 or sentence_of[lo - 1] != k)),
+            # Added in the fifth session: the question's words in the phrase's clause, the phrase aside (the
+            # answer's clause says the rest of the question: "…, le traité de Lalla Maghnia qui marquera les
+            # frontières…"), and how rare the phrase's new words are in the corpus (a name, not "l'époque").
+            "clause_share": _said_in(words, clause_of, clause_of[lo], lo, hi, weight) / total,
+            "rare": sum(index.idf(t) for t in new) / len(new) / index.idf_df(0),
         }))
     return out
 
@@ -1131,6 +1179,12 @@ def _sentence_starts(index: Index, source: str, start: int, end: int) -> list[in
 def _said_near(words: list, near: range, sentence_of: list[int], k: int, weight: dict[str, float]) -> float:
     """The weight of the question's terms among words[near] of sentence k."""
     found = {t for i in near if sentence_of[i] == k for t in words[i][2]}
+    return sum(w for t, w in weight.items() if t in found)
+
+
+def _said_in(words: list, clause_of: list[int], clause: int, lo: int, hi: int, weight: dict[str, float]) -> float:
+    """The weight of the question's terms in a clause, words[lo..hi] (the candidate) aside."""
+    found = {t for i, (_, _, terms) in enumerate(words) if clause_of[i] == clause and not lo <= i <= hi for t in terms}
     return sum(w for t, w in weight.items() if t in found)
 
 
@@ -1159,9 +1213,12 @@ def _phrase_answer(query: Query, index: Index, source: str, start: int, end: int
 
 # Where an explanation starts in a sentence: what follows answers "pourquoi" / "comment" / "qu'est-ce que".
 _REASON_CUE = re.compile(r"\b(?:parce qu['’]?e?|car|afin d['’]?e?|en raison d['’]?e?|(?:due?s?|grâce) à|à cause d['’]?e?|puisqu['’]?e?|"
-                         r"pour(?= \w+(?:er|ir|re)\b)|ainsi|c['’]est pourquoi)\s*", re.IGNORECASE)
+                         r"pour(?= \w+(?:er|ir|re)\b)|ainsi|c['’]est pourquoi|du fait d['’]?e?s?|(?:à la )?suite (?:à|d['’]?e?s?)|faute d['’]?e?|"
+                         r"sous l['’]effet d['’]?e?s?|dans le but d['’]?e?|en vue d['’]?e?|compte tenu d['’]?e?s?|à force d['’]?e?|"
+                         r"pour cause d['’]?e?|sous prétexte d['’]?e?|au motif d['’]?e?|causée?s? par|s['’]expliquen?t? par|"
+                         r"provien(?:t|nent) d['’]?e?s?|résult(?:e|ent) d['’]?e?s?|étant donnée? qu['’]?e?|vu qu['’]?e?)\s*", re.IGNORECASE)
 _MANNER_CUE = re.compile(r"\b(?:grâce à|en(?= \w+ant\b)|par|au moyen d['’]?e?|à l['’]aide d['’]?e?|avec|en utilisant|"
-                         r"en s['’]appuyant sur)\s+", re.IGNORECASE)
+                         r"en s['’]appuyant sur)(?:\s+|(?<=['’]))", re.IGNORECASE)  # "au moyen d’un" has no space
 _DEFINITION_CUE = re.compile(AFTER_DEFINED, re.IGNORECASE)
 _SPELLED_OUT = re.compile(r"[\s»”\"']*\(([^()]{3,80})\)")
 _CLAUSE_END = re.compile(r"[,;:.!?)](?:\s|$)|\s(?:et|mais|tandis que|alors que)\s")
