@@ -44,6 +44,7 @@ def jobs_app(tmp_path) -> AskJobs:
     ("Quel est le salaire d'un ingénieur d'invite ?", "amount", True),
     ("Quel pourcentage des entreprises utilisent l'IA ?", "percentage", True),
     ("Depuis combien de temps les offres progressent-elles ?", "duration", True),
+    ("Quelle est la durée du mandat du maire ?", "duration", True),
     ("Pourquoi les hôpitaux recrutent-ils ?", "reason", False),
     ("Qu'est-ce qu'un auditeur d'algorithmes ?", "definition", False),
     ("Comment l'IA aide-t-elle les médecins ?", "manner", False),
@@ -691,3 +692,10 @@ def test_a_name_opening_the_question_that_no_passage_names_is_missing_even_if_li
                                                           "profils hybrides, techniques et commerciaux.\n"})
     answer = app.ask("Accenture embauche quels profils ?")
     assert not answer.answerable and "Accenture" in answer.reason, answer
+
+
+def test_a_duration_may_be_written_with_abbreviated_units():
+    from askjobs.answer import _HAS_DURATION
+
+    assert _HAS_DURATION.search("le mois synodique dure 29 j 12 h 44 min")
+    assert not _HAS_DURATION.search("la route départementale 47")

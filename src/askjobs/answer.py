@@ -64,7 +64,7 @@ _COMPARED = re.compile(r"\bpar rapport [àa]|\bde plus que\b|\bhomologues?\b|\b[
 _PAY_CONTEXT = re.compile(r"\b(?:prime|salai|r[ée]mun[ée]r|gagn|pay|revenu)", re.IGNORECASE)
 # Units of time a duration is counted in; "un an", "une saison" count too.
 _TIME_UNITS = (r"(?:ans?|années?|mois|semaines?|jours?|heures?|siècles?|décennies?|saisons?|minutes?|secondes?|"
-               r"millièmes?|centièmes?|dixièmes?|trimestres?|semestres?|générations?)\b")
+               r"millièmes?|centièmes?|dixièmes?|trimestres?|semestres?|générations?|min|j|h)\b")  # "29 j 12 h 44 min"
 _HAS_DURATION = re.compile(r"\bdepuis\b|\bpendant\b|\bdurant\b|\b(?:\d+|une?|" + _NUMBER_WORDS +
                            r")\s+(?:(?:prochain|dernier)e?s\s+)?" + _TIME_UNITS, re.IGNORECASE)
 _DEFINES = re.compile(r"\b(?:est|sont)\s+(?:un|une|des|le|la|les|l')\b|\bconsist|\bdésign|\bagiss\w*\s+comme|\bcharg[ée]s?\s+d"

@@ -43,7 +43,7 @@ _ASKS_NUMBER = _pattern(
     r"|\bà combien\b|\bquelle part\b|\bde combien\b|\bjusqu'o[uù]\b"
 )
 _ASKS_DURATION = _pattern(r"\bcombien\s+de\s+temps\b|\bquelle\s+dur[ée]e\b|\bcombien\s+d'ann[ée]es\b"
-                            r"|\bdepuis\s+combien\b")
+                            r"|\bdepuis\s+combien\b|\bquel(?:le)?\s+(?:est|[ée]tait|a\s+[ée]t[ée]|sera)\s+la\s+dur[ée]e\b")
 _ASKS_DATE = _pattern(  # "quand" as a question word, not as the conjunction ("quand les entreprises…")
     r"^\W*quand\b|\b(?:jusqu'à|jusqu'a|d'ici|de|pour|à partir de|depuis)\s+quand\b|\bquand\s*\??\s*$"
     r"|\ben quelle ann[ée]e\b|\bquelle (?:date|ann[ée]e|[ée]poque|p[ée]riode)\b|\bà quelle date\b"
