@@ -55,6 +55,7 @@ def test_the_query_knows_where_the_answer_sits():
 @pytest.mark.parametrize("question, tokens", [
     ("Capgemini cherche quels profils en IA ?", ("Capgemini", "IA")),  # a name opening the question
     ("Faut-il connaître Python ?", ("Python",)),  # a verb with its pronoun is no name
+    ("Hormis l'usage militaire, à quoi servaient les forts ?", ()),  # a word the dictionary lacks, then "l'"
     ("Combien gagne un architecte IA ?", ("IA",)),
 ])
 def test_key_tokens_include_a_name_that_opens_the_question(question, tokens):
@@ -80,3 +81,12 @@ def test_the_role_of_a_pay_question_in_any_tense(question, role):
 ])
 def test_the_deed_a_who_or_why_question_asks_about(question, done):
     assert analyse_question(question).done == done
+
+
+@pytest.mark.parametrize("question, role", [
+    ("Comment s'appelle le maire de Lyon ?", ("mair",)),
+    ("Qui est le nouveau général ?", ("general",)),  # the adjective before the noun is not the role
+    ("Qui dirige NVIDIA ?", ()),
+])
+def test_the_role_whose_holder_is_asked(question, role):
+    assert analyse_question(question).role_held == role

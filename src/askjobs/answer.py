@@ -18,9 +18,9 @@ from .index import Index
 from .query import EVENTS, NATIONALITY, Query, names_in
 from .retrieve import Retrieval
 from .schema import Answer, Citation, Hit, Sentence
-from .nlp import PHRASES, SUBJECT
+from .nlp import LABELS, PHRASES, SUBJECT
 from .structure import ListBlock, structure_of
-from .text import FRENCH_DATE, MONTHS, acronyms, analyze, head_date, is_heading, normalize, strip_accents
+from .text import FRENCH_DATE, MONTHS, acronyms, analyze, head_date, is_french_word, is_heading, normalize, strip_accents
 
 NOT_FOUND = "Je n'ai pas trouvé la réponse dans les documents."
 
@@ -425,7 +425,9 @@ def _title_terms(index: Index, source: str) -> set[str]:
 
 def _passage_names(index: Index, hit: Hit) -> set[str]:
     """The analysed terms of a retrieved passage's proper names (capitalised words)."""
-    return index.cached(("names", hit.row), lambda: set(analyze(" ".join(names_in(hit.chunk.text)))))
+    # (analysed as written: lower-cased, "Cyberport" would be split as a glued word)
+    return index.cached(("names", hit.row), lambda: set(analyze(" ".join(
+        w for w in re.findall(r"\b[A-ZÀ-Þ][\w-]+", hit.chunk.text) if not is_french_word(w)))))
 
 
 def _passage_terms(index: Index, hit: Hit) -> set[str]:
@@ -703,7 +705,12 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
         # The role's words the documents use ("ingénieur", "invite") must be in the quote; a word they
         # never use ("outre-Atlantique") cannot be, and is left to the checks above.
         role = [t for t in c.role if t in index.term_df]
-        found = quote_terms
+        # … before the amount's sentence ends: "Le salaire médian est de 157 000 $. Les ingénieurs d'invite
+        # sont apparus récemment." gives no pay for them ("Architectes IA: … Leur fourchette… 196 000 $" does).
+        money = _HAS_MONEY.search(quote)
+        upto = quote if money is None else quote[:next((m.end() for m in re.finditer(r"[.!?](?:\s|$)", quote)
+                                                         if m.start() >= money.end()), len(quote))]
+        found = _with_acronyms(index, sources, set(analyze(upto)))
         if sum(capped[t] for t in role if t in found) / (sum(capped[t] for t in role) or 1.0) < 0.5:
             conf *= 0.35
             reasons.append(_missing_type_reason(query, index, hits))
@@ -863,17 +870,18 @@ _HOLDER_REACH = 40  # characters between a role's word and the name of its holde
 
 
 def _role_unnamed(query: Query, index: Index, source: str, start: int, end: int) -> str | None:
-    """The role's word as the quote writes it when the quote speaks of the role asked without a person (or,
-    for "Qui était le copilote de… ?", an organisation) named near it; None when it names one, or does not
-    speak of the role at all (then the other checks judge it)."""
+    """The role's word as the quote writes it when the quote speaks of the role asked without a name (a
+    person's, an organisation's) near it; None when it names one, or does not speak of the role at all (then the other
+    checks judge it)."""
     text = index.documents[source].text
     spots = [m for m in _WORD.finditer(text, start, end) if set(analyze(m.group())) & set(query.role_held)]
     if not spots:
         return None
-    labels = ("PER", "ORG") if query.agent else ("PER",)
+    # (any named thing: an organisation may hold a role too, and the small model often tags one as a place:
+    # "Qui est le rival régional ?" → « du Lille OSC, le rival régional », "Lille OSC" tagged LOC)
     asked = set(analyze(" ".join(query.constraints.names)))
     holders = [(a, b) for a, b, label in _entities_in(index, source, start, end)
-               if label in labels and b - a <= _MAX_ENTITY_CHARS and _new_words(set(analyze(text[a:b])), asked)]
+               if label in LABELS and b - a <= _MAX_ENTITY_CHARS and _new_words(set(analyze(text[a:b])), asked)]
     if any(a - _HOLDER_REACH <= m.end() and m.start() <= b + _HOLDER_REACH for m in spots for a, b in holders):
         return None
     return spots[0].group()

@@ -168,7 +168,9 @@ def _done(question: str) -> str:
 
 
 # The role a person question asks the holder of: "Comment s'appelle le maire…", "Qui était le copilote de…".
-_ROLE_HELD = re.compile(r"(?:\bcomment s'appel\w*|^\W*qui\s+(?:est|etait|sont|etaient|fut))\s+(?:le |la |les |l')\s*([\w-]+)")
+_ROLE_HELD = re.compile(r"(?:\bcomment s'appel\w*|^\W*qui\s+(?:est|etait|sont|etaient|fut))\s+(?:le |la |les |l')\s*"
+                        r"(?:(?:nouvel(?:le)?|nouveau|premier|premiere|dernier|derniere|ancien(?:ne)?|actuel(?:le)?|grand|grande"
+                        r"|principal|principale|futur|future|jeune|vrai|veritable)\s+)?([\w-]+)")
 # "Quelles compétences…", "Quels sont les…": the answer is several things.
 _ASKS_LIST = _pattern(r"\bquel(?:le)?s\b|\blesquel(?:le)?s\b|\bcitez\b|\b[ée]num[ée]r")
 
@@ -435,7 +437,11 @@ def _key_tokens(question: str) -> tuple[str, ...]:
     """Names, acronyms and numbers as written; a capitalised first word when it is no French word
     ("Capgemini cherche quels profils ?": every question opens on a capital, a name does too)."""
     tokens = _KEY_TOKEN.findall(question)
-    first = re.match(r"\W*([A-ZÀ-Þ][\w-]{2,})\b(?!['’])", question)
+    # … when a verb follows it ("Capgemini cherche…"): a word the dictionary lacks may be a grammatical
+    # one ("Hormis l'usage militaire, …", "Pourtant, …", "Via quel…"), followed by a determiner or a comma.
+    first = re.match(r"\W*([A-ZÀ-Þ][\w-]{2,})\b(?!['’])(?=\s+(\w+)\b(?!['’]))", question)
+    if first and normalize(first.group(2)) in stopwords():
+        first = None
     # (a verb with its subject pronoun is a verb: "Faut-il", "Recrute-t-elle")
     word = re.sub(r"(?:-t)?-(?:il|elle|ils|elles|on|je|tu|nous|vous|ce)$", "", first.group(1), flags=re.IGNORECASE) \
         if first else ""
