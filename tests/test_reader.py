@@ -669,18 +669,6 @@ def test_a_quote_about_a_role_that_names_nobody_near_it_does_not_name_its_holder
     assert answer.answerable and "Jean Moulin" in answer.answer, answer
 
 
-def test_a_why_question_about_a_deed_the_documents_never_state_is_refused(tmp_path):
-    app = built_app(tmp_path, {"projet.txt": (
-        "Le projet de liaison ferroviaire\n"
-        "Le conseil régional a adopté le projet en 2016 car il réduisait les temps de trajet.\n"),
-        "gare.txt": "La gare du Nord accueille des trains vers Lille depuis 1864.\n",
-        "musee.txt": "Le musée ouvre en 2014 au sud de la ville.\n"})
-    refused = app.ask("Pourquoi le conseil régional a-t-il rejeté le projet ?")
-    assert not refused.answerable and "« rejeté »" in refused.reason, refused
-    answered = app.ask("Pourquoi le conseil régional a-t-il adopté le projet ?")
-    assert answered.answerable and "réduisait" in answered.answer, answered
-
-
 def test_a_name_opening_the_question_that_no_passage_names_is_missing_even_if_like_a_common_word(tmp_path):
     # "Accenture" analyses to "accentur", one letter from the stem of "accentuer": a name is misspelt as a
     # name, never as a common word, so it is missing here.

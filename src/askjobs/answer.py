@@ -663,9 +663,6 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
             missing.append(token)
     if missing:
         reasons.append(f"Les documents ne parlent pas de {_quoted(missing)}.")
-    if query.done and not set(analyze(query.done)) & passages:
-        conf *= 0.35  # "Pourquoi le Parlement a-t-il rejeté le projet ?" over a text where it "acta" it
-        reasons.append(f"Les passages trouvés ne disent pas « {query.done} ».")
     passage_texts = [index.documents[h.chunk.source].text[h.chunk.start:h.chunk.end] for h in hits] \
         if any(p[:1].islower() for p in c.places) else []
     unknown = [p for p in c.places if p[:1].islower() and not _place_in(p, passage_texts)]

@@ -144,29 +144,6 @@ _ASKS_NAMED_PERSON = _pattern(
     r"|\bcomment s'appel\w*\s+(?:le|la|l')\s*" + _ONE_PERSON + r"\b"
     # One person of a trade, named: "Quel journaliste de Forbes a signé… ?" ("Quels experts…" asks for roles).
     r"|\bquel(?:le)?\s+(?:est |était )?(?:la |le |l')?" + _ONE_PERSON + r"\b")
-# "Pourquoi le Parlement a-t-il rejeté…", "Qui a découvert…", "Quelle organisation a normalisé…": the participle
-# after an auxiliary (inverted, or after the question word), past adverbs.
-_DONE = re.compile(r"\b(?:a|ont|avait|avaient)(?:-t)?-(?:il|elle|ils|elles|on)\s+"
-                   r"(?:(?:pas|jamais|d[ée]j[àa]|bien|vraiment|finalement|[ée]t[ée])\s+)*([^\W\d]{3,})"
-                   r"|^\W*(?:qui|quel(?:le)?s?(?:\s+[^\W\d]+){1,2})\s+(?:a|ont|avait|avaient)\s+"
-                   r"(?:(?:d[ée]j[àa]|jamais|[ée]t[ée])\s+)*([^\W\d]{3,})", re.IGNORECASE)
-# Only who did it and why: a date or a place question often says the deed in other words ("ont bondi" for
-# "ont augmenté", "se sont révoltés" for "le soulèvement"), which the word vectors do not know for verbs.
-_DONE_TYPES = ("reason", "person", "organisation")
-
-
-def _done(question: str) -> str:
-    """The participle of the deed a question asks about, or "" (a noun after the auxiliary: "a-t-il intérêt")."""
-    from .text import _lemmatizer
-
-    m = _DONE.search(question)
-    word = (m.group(1) or m.group(2)) if m else ""
-    if not word or not is_french_word(word) or normalize(word) in stopwords():
-        return ""
-    lemma = _lemmatizer()(normalize(word))
-    return word if lemma != normalize(word) and re.search(r"(?:er|ir|re|oir)$", lemma) else ""
-
-
 # The role a person question asks the holder of: "Comment s'appelle le maire…", "Qui était le copilote de…".
 _ROLE_HELD = re.compile(r"(?:\bcomment s'appel\w*|^\W*qui\s+(?:est|etait|sont|etaient|fut))\s+(?:le |la |les |l')\s*"
                         r"(?:(?:nouvel(?:le)?|nouveau|premier|premiere|dernier|derniere|ancien(?:ne)?|actuel(?:le)?|grand|grande"
@@ -328,9 +305,6 @@ class Query:
     event: str = ""  # "naissance", "mort", "fondation"…: the event a date or place question asks about (see EVENTS)
     measure: str = ""  # "area", "length", "mass", "temperature", "speed", "age": the unit a measure question wants
     counted: frozenset[str] = frozenset()  # what a count question counts, analysed: "francais" in "Combien de Français… ?"
-    # What a question says was done, as written ("rejeté" in "Pourquoi le Parlement a-t-il rejeté… ?", "normalisé"
-    # in "Quelle organisation a normalisé… ?"): the passages must say it, or they answer another question.
-    done: str = ""
     # The role whose holder a person question asks for, analysed: "bourgmestr" in "Comment s'appelle le
     # bourgmestre de Berlin ?", "copilot" in "Qui était le copilote de Herrmann ?"
     role_held: tuple[str, ...] = ()
@@ -406,7 +380,6 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
                  counted=frozenset(analyze(m.group(1))) if (m := _COUNTED.search(resolved)) else frozenset(),
                  asks_naming=kind == "name" and bool(_NAME_NOUN.search(normalize(resolved))),
                  role_held=tuple(analyze(m.group(1))) if kind == "person" and (m := _ROLE_HELD.search(folded)) else (),
-                 done=_done(resolved) if kind in _DONE_TYPES else "",
                  measure=next((m for m, p in _MEASURES.items() if p.search(folded)), "") if kind == "number" else "",
                  event=next((e for e, p in EVENTS.items() if p.search(folded)), "") if kind in ("date", "place") else "",
                  asks_summary=kind is None and bool(_SUMMARY.search(folded)),
