@@ -25,6 +25,13 @@ def turn(question: str) -> dict:
     ("Quelles entreprises recrutent des experts en IA ?", "Et qui embauche des ingénieurs en robotique ?", STANDALONE),
     ("Que font les chercheurs scientifiques en IA ?", "Et qu'est-ce que le RAG ?", STANDALONE),
     ("Que font les chercheurs scientifiques en IA ?", "Qu'est-ce que le RAG ?", STANDALONE),
+    # A subject written before the inverted verb: the pronoun repeats it (complex inversion), nothing to borrow.
+    ("Quels métiers encadrent l'éthique ?", "Pourquoi les entreprises industrielles investissent-elles dans l'IA ?",
+     STANDALONE),
+    ("Combien gagne un data scientist chez Capgemini ?", "Comment l'IA évite-t-elle les arrêts de production ?",
+     STANDALONE),
+    ("Quelles entreprises recrutent ?", "Pourquoi les hôpitaux recrutent-ils des spécialistes ?", STANDALONE),
+    ("Que fait Tesla ?", "Pourquoi Meta recrute-t-elle ?", STANDALONE),
     ("Que font les chercheurs scientifiques en IA ?", "Et comment devenir architecte IA ?", STANDALONE),
     ("Qui vérifie la conformité des systèmes intelligents ?", "Et qui encadre les usages responsables ?",
      STANDALONE),
@@ -54,6 +61,7 @@ def turn(question: str) -> dict:
      "Comment le secteur de la santé utilise l'IA ?"),
     # The words before a role noun are part of it ("les data scientists", not "les scientists").
     ("Combien gagnent les data scientists ?", "Et ils travaillent où ?", "Les data scientists travaillent où ?"),
+    ("Que font les architectes IA ?", "Et comment l'utilisent-ils ?", "Comment l'utilisent les architectes IA ?"),
     # "il" for the phrase with an article, not for a bare complement ("offres d'emploi").
     ("Qui a publié le rapport sur les offres d'emploi ?", "Il date de quand ?", "Le rapport date de quand ?"),
     # "Lesquelles…" for the things the previous question asked about.

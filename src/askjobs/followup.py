@@ -655,6 +655,10 @@ def _resolved(text: str, punct: str, base: dict, kind: str, carried: dict, repla
 
 
 # "Y a-t-il", "faut-il", "il existe", "s'agit-il": an impersonal "il" stands for nobody.
+# A subject before an inverted verb: a determiner and its noun, or a name, with a word between it and the verb
+# ("les hôpitaux recrutent-ils"), not an object pronoun on the verb itself ("l'utilisent-ils").
+_OWN_SUBJECT = re.compile(r"(?:\b(?:les|le|la|un|une|des|du|ce|cet|cette|ces|son|sa|ses|leur|leurs|mon|ma|mes|notre|nos|"
+                          r"votre|vos)\s+|\bl['’])[\w-]+(?:\s+[\w'’-]+)*\s+$|(?<!^)\b(?-i:[A-ZÀ-Þ])[\w-]+\s+$", re.IGNORECASE)
 _IMPERSONAL = re.compile(r"\b(?:y\s+a-t-il|faut-il|s'agit-il|existe-t-il|reste-t-il|semble-t-il|vaut-il|"
                          r"il\s+(?:y\s+a|faut|existe|s'agit|reste|semble|vaut))\b", re.IGNORECASE)
 
@@ -677,6 +681,10 @@ def _resolve_pronoun(body: str, previous: str, quotes: list[str], base: dict) ->
     body_nps = noun_phrases(body)
     if any(not np.generic and np.start < hit.start() for np in body_nps if hit is not demonstrative):
         return None  # the question names its own subject before the pronoun
+    if hit is inversion and _OWN_SUBJECT.search(body[:inversion.start()]):
+        # "Pourquoi les hôpitaux recrutent-ils… ?", "Comment l'IA évite-t-elle… ?", "Pourquoi Tesla recrute-t-elle… ?":
+        # the inverted pronoun repeats the subject just written (a French "complex inversion"), it stands for nothing.
+        return None
     choices, origin = _subject_choices(_split_question(previous)[0], quotes, plural)
     record = {**base, "kind": "pronoun", "pronoun": hit.group()}
     if not choices:
