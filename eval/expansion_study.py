@@ -25,15 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fusion_study import ROOT, SETS, cached_query_vectors  # noqa: E402  the fusion study's four sets
+
 SCRATCH = ROOT / "eval" / "reports" / "expansion" / "scratch"
-BENCH = ROOT.parent / "shared" / "bench"
-SETS = {
-    "piaf-dev": BENCH / "piaf-dev.json",
-    "cnil-dev": BENCH / "cnil-dev.json",
-    "seeds": ROOT / "eval" / "questions.jsonl",
-    "hard": ROOT / "eval" / "questions-hard.jsonl",
-}
 # Broader expansion (not Query.related): which question terms, which neighbours.
 NEAR_K = 3
 NEAR_MIN = 0.45  # the lowest threshold studied; higher ones filter the cached neighbours
@@ -114,12 +109,7 @@ def dump(name: str, encoder) -> Path:
           f"embedded {report.embedded})", file=sys.stderr)
     index = app.index
     table = load_table(app.settings.models_dir / "wordvec")
-    qcache = SCRATCH / name / "queries.npy"
-    if qcache.exists():
-        qvecs = np.load(qcache)
-    else:
-        qvecs = encoder.encode_queries(study.questions)
-        np.save(qcache, qvecs)
+    qvecs = cached_query_vectors(SCRATCH / name / "queries.npy", encoder, study.questions)
     n = len(study.questions)
     dense = np.stack([dense_scores(index, q) for q in qvecs])
     sent = np.stack([sentence_scores(index, q) for q in qvecs])

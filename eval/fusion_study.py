@@ -122,12 +122,7 @@ def dump(name: str, variant: str, chunk_tokens: int, encoder) -> Path:
     print(f"[{name}] index {report.documents} docs {report.chunks} chunks {report.sentences} sentences "
           f"({time.perf_counter() - t0:.0f} s, embedded {report.embedded})", file=sys.stderr)
     index = app.index
-    qcache = SCRATCH / name / "queries.npy"
-    if qcache.exists():
-        qvecs = np.load(qcache)
-    else:
-        qvecs = encoder.encode_queries(study.questions)
-        np.save(qcache, qvecs)
+    qvecs = cached_query_vectors(SCRATCH / name / "queries.npy", encoder, study.questions)
     dense = qvecs @ index.chunk_vectors.T
     sims = qvecs @ index.sentence_vectors.T
     sent = np.full_like(dense, -1.0)
@@ -239,6 +234,15 @@ def main() -> None:
         for name in args.sets:
             dump(name, args.variant, args.chunk_tokens, encoder)
     table(args.sets, args.variant, args.chunk_tokens)
+
+
+def cached_query_vectors(path: Path, encoder, questions: list[str]) -> np.ndarray:
+    """The questions' vectors, encoded once and kept in `path` for later runs."""
+    if path.exists():
+        return np.load(path)
+    qvecs = encoder.encode_queries(questions)
+    np.save(path, qvecs)
+    return qvecs
 
 
 if __name__ == "__main__":
