@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fusion_study import ROOT, SETS, cached_query_vectors  # noqa: E402  the fusion study's four sets
+from fusion_study import ROOT, SETS, cached_query_vectors
 
 SCRATCH = ROOT / "eval" / "reports" / "expansion" / "scratch"
 # Broader expansion (not Query.related): which question terms, which neighbours.

@@ -59,8 +59,9 @@ def export(out_dir: str | Path, force: bool = False) -> Path:
     out = Path(out_dir)
     manifest_path = out / "manifest.json"
     try:
-        import spacy
         from importlib.metadata import version
+
+        import spacy
 
         source_version = version(SOURCE.replace("_", "-"))
     except ImportError as exc:
@@ -180,7 +181,7 @@ def load(folder: Path) -> WordVectors | None:
         return None
 
 
-def related_terms(table: WordVectors | None, index: "Index", terms: list[str],
+def related_terms(table: WordVectors | None, index: Index, terms: list[str],
                   threshold: float = THRESHOLD, k: int = NEIGHBOURS) -> dict[str, dict[str, float]]:
     """For each noun of `terms` the index never uses, the index's nouns and adjectives closest in meaning:
     {term: {term: cosine}}. Nouns only: a verb's or an adverb's neighbours in the vectors are mostly other
