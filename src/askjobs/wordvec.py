@@ -58,26 +58,26 @@ def export(out_dir: str | Path, force: bool = False) -> Path:
 
     out = Path(out_dir)
     manifest_path = out / "manifest.json"
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        from importlib.metadata import version
-
-        import spacy
-
         source_version = version(SOURCE.replace("_", "-"))
-    except ImportError as exc:
-        raise WordVectorsError(f"spaCy est introuvable ({exc}) : lancez `make setup`.") from exc
-    except Exception as exc:  # importlib.metadata.PackageNotFoundError
+    except PackageNotFoundError as exc:
         raise WordVectorsError(f"Le paquet {SOURCE} est introuvable ({exc}) : lancez `make setup`.") from exc
     stamp = {"format": FORMAT, "source": SOURCE, "source_version": source_version}
-    if not force and manifest_path.is_file():
+    if not force and manifest_path.is_file():  # up to date: checked before spaCy's 1.5 s import
         try:
             if {k: v for k, v in json.loads(manifest_path.read_text()).items() if k in stamp} == stamp:
                 return out
         except (OSError, ValueError):
             pass
     try:
+        import spacy
+
         nlp = spacy.load(SOURCE, exclude=["tok2vec", "morphologizer", "parser", "senter", "attribute_ruler",
                                           "lemmatizer", "ner"])
+    except ImportError as exc:
+        raise WordVectorsError(f"spaCy est introuvable ({exc}) : lancez `make setup`.") from exc
     except OSError as exc:
         raise WordVectorsError(f"Le modèle {SOURCE} ne se charge pas ({exc}) : lancez `make setup`.") from exc
     from wordfreq import zipf_frequency
