@@ -62,6 +62,10 @@ def turn(question: str) -> dict:
     # The words before a role noun are part of it ("les data scientists", not "les scientists").
     ("Combien gagnent les data scientists ?", "Et ils travaillent où ?", "Les data scientists travaillent où ?"),
     ("Que font les architectes IA ?", "Et comment l'utilisent-ils ?", "Comment l'utilisent les architectes IA ?"),
+    # The subject written before the previous question's inverted verb is the one a pronoun carries on.
+    ("Comment l'IA évite-t-elle les arrêts de production ?", "Et dans la finance, elle sert à quoi ?",
+     "Dans la finance, l'IA sert à quoi ?"),
+    ("Pourquoi les hôpitaux recrutent-ils des spécialistes ?", "Et ils paient bien ?", "Les hôpitaux paient bien ?"),
     # "il" for the phrase with an article, not for a bare complement ("offres d'emploi").
     ("Qui a publié le rapport sur les offres d'emploi ?", "Il date de quand ?", "Le rapport date de quand ?"),
     # "Lesquelles…" for the things the previous question asked about.

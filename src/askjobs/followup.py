@@ -308,6 +308,11 @@ def _subject_choices(previous: str, quotes: list[str], plural: bool | None) -> t
     """
     nps = noun_phrases(previous)
     agree = (lambda xs: [np for np in xs if np.plural == plural]) if plural is not None else (lambda xs: xs)  # noqa: E731
+    # "Comment l'IA évite-t-elle… ?" then "Et dans la finance, elle sert à quoi ?": the subject written before the
+    # previous question's inverted verb is the one a pronoun carries on, when it agrees.
+    subject = _inverted_subject(previous)
+    if subject is not None and agree([subject]):
+        return [subject], "question"
     # "Quel est le rôle des chefs de produit IA ?" then "Et leur salaire ?": the generic phrase's complement.
     specific = [np for np in nps if not np.generic] or [c for np in nps if np.generic for c in _complements(previous, np)]
     if specific:
@@ -322,6 +327,24 @@ def _subject_choices(previous: str, quotes: list[str], plural: bool | None) -> t
     if plural is not None and len(nps) > 1:
         nps = agree(nps) or nps
     return _dedupe(nps), "question"
+
+
+_SUBJECT_BEFORE = re.compile(r"(?:\b(les|le|la|un|une|des|du|ce|cet|cette|ces)\s+|\b(l['’]))"
+                             r"([\w-]+(?:\s+[\w'’-]+){0,3}?)\s+$", re.IGNORECASE)
+
+
+def _inverted_subject(question: str) -> _NP | None:
+    """The subject written before a question's inverted verb: "l'IA" in "Comment l'IA évite-t-elle… ?", "les
+    hôpitaux" in "Pourquoi les hôpitaux recrutent-ils… ?"; None without such a subject."""
+    inversion = _INVERSION.search(question)
+    if inversion is None:
+        return None
+    m = _SUBJECT_BEFORE.search(question[:inversion.start()])
+    if m is None:
+        return None
+    det = m.group(1) or m.group(2)
+    return _NP(m.start(), inversion.start() - 1, det, m.group(3), inversion.group(2).lower() in ("ils", "elles"),
+               generic=False)
 
 
 def _complements(text: str, np: _NP) -> list[_NP]:
