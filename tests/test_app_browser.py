@@ -301,8 +301,8 @@ def test_a_docx_uploaded_from_the_page_is_answered_from_then_removed(browser, do
         files = [{"name": "teletravail-vexel.docx", "buffer": docx.read_bytes(),
                   "mimeType": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
                  {"name": "../../evasion.txt", "mimeType": "text/plain", "buffer": "Texte qui veut sortir.".encode()}]
-        # Chromium now and then drops the change event of a file input set by Playwright (a fresh CI clone
-        # waited 90 s for the file name, and the same test passed when run again): the files are set again.
+        # Now and then the file name never shows (a fresh CI clone waited 90 s for it, and the same test passed
+        # when run again; Playwright's tracker has file-input change events lost in containers): set them again.
         for attempt in range(3):
             page.locator("#askjobs-upload input[type=file]").set_input_files(files)
             try:
