@@ -165,10 +165,14 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
         if found.start is not None or query.about_document != "author" or dated is not None:
             return _answer_about_document(query, found, hits, index, settings, nearest, refuse)
 
+    def judged(cand: _Candidate) -> tuple[tuple[int, int, str], _Verdict]:
+        """A candidate's quote and how far it answers."""
+        cand_span = _answer_span(index, cand, candidates, query, settings.max_answer_chars)
+        return cand_span, _confidence(query, index, hits, cand, cand_span)
+
     ranked = sorted(candidates.values(), key=lambda c: (-c.score, c.sid))
     best = ranked[0]
-    span = _answer_span(index, best, candidates, query, settings.max_answer_chars)
-    verdict = _confidence(query, index, hits, best, span)
+    span, verdict = judged(best)
     if verdict.reason is not None and query.asks_cause:
         # "Dans le secteur manufacturier, l'accent est mis sur … la maintenance prédictive." names the
         # subject; the next sentence of its passage often says why ("… pour prédire les défaillances").
@@ -185,8 +189,7 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
                 break
             if other.lexical < best.lexical - 0.05:
                 continue  # it must say as much of what the question asks about (one light word aside)
-            other_span = _answer_span(index, other, candidates, query, settings.max_answer_chars)
-            other_verdict = _confidence(query, index, hits, other, other_span)
+            other_span, other_verdict = judged(other)
             if other_verdict.reason is None and other_verdict.confidence > verdict.confidence:
                 best, span, verdict = other, other_span, other_verdict
                 break
@@ -195,16 +198,14 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
         # by the architects' range further down, not refused for the product managers' pay Forbes reports, as
         # long as that quote passes every check by itself.
         for other in ranked[1:8]:
-            other_span = _answer_span(index, other, candidates, query, settings.max_answer_chars)
-            other_verdict = _confidence(query, index, hits, other, other_span)
+            other_span, other_verdict = judged(other)
             if other_verdict.reason is None and other_verdict.confidence >= settings.refusal_threshold:
                 best, span, verdict = other, other_span, other_verdict
                 break
     if query.wants_list and (inline := _inline_enumeration(index, query, ranked, best)) is not None:
         # "… travailler avec des LLM comme GPT-4, Claude et Gemini …" names the very things asked
         # ("Avec quels LLM… ?"); a list announced nearby would list something else about them.
-        inline_span = _answer_span(index, inline, candidates, query, settings.max_answer_chars)
-        inline_verdict = _confidence(query, index, hits, inline, inline_span)
+        inline_span, inline_verdict = judged(inline)
         if inline_verdict.reason is None and inline_verdict.confidence >= settings.refusal_threshold:
             return _fact(query, index, hits, inline, inline_span, inline_verdict, nearest)
     if verdict.confidence < settings.refusal_threshold:
@@ -650,13 +651,14 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
     conf = 0.5 * semantic + 0.5 * lexical
     reasons: list[str] = []
     passages = set().union(*(_passage_terms(index, h) for h in hits))
-    # A name is misspelt as another name, not as a common word ("Accenture" is not "accentuant").
-    named = set().union(*(_passage_names(index, h) for h in hits))
     missing = []
     for token in c.key_tokens:
         if token in c.years and qtype in _QUANTITIES:
             continue  # a year asked for a figure is checked against the quote's years below
-        if any(k not in passages and not _spelt_otherwise(k, named) for k in analyze(token)):
+        # A name is misspelt as another name, not as a common word ("Accenture" is not "accentuant"); the
+        # passages' names are gathered only for a word they do not hold.
+        if any(k not in passages and not _spelt_otherwise(k, set().union(*(_passage_names(index, h) for h in hits)))
+               for k in analyze(token)):
             # A proper noun ("France") seldom has another spelling in the text; an acronym
             # ("USA" for "États-Unis") or a number may well have one, so it costs less.
             conf *= 0.35 if token[1:].islower() else 0.5

@@ -329,8 +329,12 @@ def _subject_choices(previous: str, quotes: list[str], plural: bool | None) -> t
     return _dedupe(nps), "question"
 
 
-_SUBJECT_BEFORE = re.compile(r"(?:\b(les|le|la|un|une|des|du|ce|cet|cette|ces)\s+|\b(l['’]))"
-                             r"([\w-]+(?:\s+[\w'’-]+){0,3}?)\s+$", re.IGNORECASE)
+# A subject written before an inverted verb: a determiner and its noun ("les hôpitaux recrutent-ils", "l'IA
+# évite-t-elle"), or a name ("Meta recrute-t-elle"), with a word between it and the verb: not an object pronoun
+# on the verb itself ("l'utilisent-ils").
+_SUBJECT_BEFORE = re.compile(r"(?:\b(les|le|la|un|une|des|du|ce|cet|cette|ces|son|sa|ses|leur|leurs|mon|ma|mes|notre|"
+                             r"nos|votre|vos)\s+|\b(l['’]))([\w-]+(?:\s+[\w'’-]+)*?)\s+$"
+                             r"|(?<!^)\b((?-i:[A-ZÀ-Þ])[\w-]+)\s+$", re.IGNORECASE)
 
 
 def _inverted_subject(question: str) -> _NP | None:
@@ -340,8 +344,8 @@ def _inverted_subject(question: str) -> _NP | None:
     if inversion is None:
         return None
     m = _SUBJECT_BEFORE.search(question[:inversion.start()])
-    if m is None:
-        return None
+    if m is None or m.group(3) is None:
+        return None  # none, or a name: the question's own noun phrases hold it
     det = m.group(1) or m.group(2)
     return _NP(m.start(), inversion.start() - 1, det, m.group(3), inversion.group(2).lower() in ("ils", "elles"),
                generic=False)
@@ -678,10 +682,6 @@ def _resolved(text: str, punct: str, base: dict, kind: str, carried: dict, repla
 
 
 # "Y a-t-il", "faut-il", "il existe", "s'agit-il": an impersonal "il" stands for nobody.
-# A subject before an inverted verb: a determiner and its noun, or a name, with a word between it and the verb
-# ("les hôpitaux recrutent-ils"), not an object pronoun on the verb itself ("l'utilisent-ils").
-_OWN_SUBJECT = re.compile(r"(?:\b(?:les|le|la|un|une|des|du|ce|cet|cette|ces|son|sa|ses|leur|leurs|mon|ma|mes|notre|nos|"
-                          r"votre|vos)\s+|\bl['’])[\w-]+(?:\s+[\w'’-]+)*\s+$|(?<!^)\b(?-i:[A-ZÀ-Þ])[\w-]+\s+$", re.IGNORECASE)
 _IMPERSONAL = re.compile(r"\b(?:y\s+a-t-il|faut-il|s'agit-il|existe-t-il|reste-t-il|semble-t-il|vaut-il|"
                          r"il\s+(?:y\s+a|faut|existe|s'agit|reste|semble|vaut))\b", re.IGNORECASE)
 
@@ -704,7 +704,7 @@ def _resolve_pronoun(body: str, previous: str, quotes: list[str], base: dict) ->
     body_nps = noun_phrases(body)
     if any(not np.generic and np.start < hit.start() for np in body_nps if hit is not demonstrative):
         return None  # the question names its own subject before the pronoun
-    if hit is inversion and _OWN_SUBJECT.search(body[:inversion.start()]):
+    if hit is inversion and _SUBJECT_BEFORE.search(body[:inversion.start()]):
         # "Pourquoi les hôpitaux recrutent-ils… ?", "Comment l'IA évite-t-elle… ?", "Pourquoi Tesla recrute-t-elle… ?":
         # the inverted pronoun repeats the subject just written (a French "complex inversion"), it stands for nothing.
         return None

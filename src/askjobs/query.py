@@ -356,10 +356,6 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
     # A name, an acronym or a number has no synonym: the near-miss checks look for it as written.
     named = {t for token in constraints.key_tokens for t in analyze(token)}
     related = related_terms(words, index, [t for t in terms if t not in named]) if index is not None else {}
-    # A word common in the documents is weak evidence: its credit is scaled by its IDF over that of the
-    # rarest word ("banque" found as "entreprise", in half the passages, counts little; as "financier", more).
-    related = {t: {w: round(c * min(1.0, index.idf(w) / index.idf_df(1)), 3) for w, c in close.items()}
-               for t, close in related.items()}
     if kind == "name" and _ASKS_NAMED_PERSON.search(folded):
         kind = "person"  # "Comment s'appelle le bourgmestre… ?" is answered by a person's name
     # "Qui est l'organisateur de la Coupe du monde ?", "Qui était le copilote de Herrmann ?": a role filled by a

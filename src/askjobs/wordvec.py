@@ -183,8 +183,8 @@ def load(folder: Path) -> WordVectors | None:
 
 def related_terms(table: WordVectors | None, index: Index, terms: list[str],
                   threshold: float = THRESHOLD, k: int = NEIGHBOURS) -> dict[str, dict[str, float]]:
-    """For each noun of `terms` the index never uses, the index's nouns and adjectives closest in meaning:
-    {term: {term: cosine}}. Nouns only: a verb's or an adverb's neighbours in the vectors are mostly other
+    """For each noun of `terms` the index never uses, the index's nouns and adjectives closest in meaning, with
+    their credit: {term: {term: cosine × IDF share}}. Nouns only: a verb's or an adverb's neighbours in the vectors are mostly other
     words of its kind, not synonyms ("diriger" → "travailleur", "concrètement" → "également")."""
     if table is None:
         return {}
@@ -197,12 +197,16 @@ def related_terms(table: WordVectors | None, index: Index, terms: list[str],
     if not vocabulary:
         return {}
     sims = qvecs @ matrix.T
+    rarest = index.idf_df(1)
     out = {}
     for term, row in zip(known, sims):
         top = np.argpartition(-row, min(k, len(row) - 1))[:k]
-        close = {vocabulary[i]: round(float(row[i]), 3) for i in top if row[i] >= threshold}
+        # A word common in the documents is weak evidence: its credit is its cosine scaled by its IDF over the
+        # rarest word's ("banque" found as "entreprise", in half the passages, counts little; as "financier", more).
+        close = {vocabulary[i]: round(round(float(row[i]), 3) * min(1.0, index.idf(vocabulary[i]) / rarest), 3)
+                 for i in sorted(top, key=lambda i: -row[i]) if row[i] >= threshold}
         if close:
-            out[term] = dict(sorted(close.items(), key=lambda kv: -kv[1]))
+            out[term] = close
     return out
 
 
