@@ -23,6 +23,13 @@ sum of its features. Here those weights are fitted on PIAF dev instead of set by
 
     python eval/fit_phrases.py --cv 8        # fit, report, write the weights if they win held out
     python eval/fit_phrases.py --dry-run     # report only
+    python eval/fit_phrases.py --dry-run --cv 8 --cv-half A   # choose features on half A only (B unseen)
+    python eval/fit_phrases.py --buckets A   # where span F1 is lost on half A, by answer type (no fit)
+
+`--buckets` sorts every question of a half by what its answer (as recorded in reads.json) does with the gold
+span: refused; the quote does not hold it (retrieval or sentence choice); it holds it but no short answer is
+marked; a short answer is marked but shares no word with it; it overlaps (boundaries); it is exact. For
+each bucket and answer type: the count, the mean span F1 and the share of the half's F1 lost there.
 
 The fit maximises the expected F1 of the chosen phrase under a softmax over each group's candidates
 (a listwise ranker, scipy's L-BFGS, L2 penalty on standardised features); scikit-learn's logistic
@@ -234,7 +241,7 @@ def span_f1(app: AskJobs, reads: list[dict], weights_for) -> dict:
     """`askjobs bench squad`'s span F1 (the first citation's short answer if marked, else the answer)
     with the phrase choices of `weights_for(read)` (None keeps the recorded choice)."""
     index = app.index
-    f1s, changed = [], 0
+    f1s, halves, changed = [], [], 0
     for r in reads:
         w, query, short = weights_for(r), None, None
         for c in r["citations"]:
@@ -252,16 +259,57 @@ def span_f1(app: AskJobs, reads: list[dict], weights_for) -> dict:
                 short = index.documents[c["source"]].text[span[0]:span[1]]
                 break
         f1s.append(token_f1(short if short is not None else r["answer"], r["golds"]))
-    return {"span_F1": round(float(np.mean(f1s)), 4), "questions": len(f1s), "short_answers_changed": changed}
+        halves.append(held_out(r["article"]))
+    f1s, halves = np.array(f1s), np.array(halves)
+    return {"span_F1": round(float(np.mean(f1s)), 4), "questions": len(f1s), "short_answers_changed": changed,
+            "span_F1_A": round(float(np.mean(f1s[~halves])), 4), "span_F1_B": round(float(np.mean(f1s[halves])), 4)}
 
 
 NAMES = sorted(reader.PHRASE_WEIGHTS)
+BUCKETS = ("refused", "no_gold_in_quote", "unmarked", "wrong_phrase", "boundaries", "exact")
+
+
+def buckets(app: AskJobs, reads: list[dict], half: str) -> str:
+    """The table of `--buckets`: where the span F1 of one half's questions is lost (see the docstring)."""
+    index = app.index
+    rows = []
+    for r in reads:
+        if held_out(r["article"]) != (half == "B"):
+            continue
+        query = app.analyse(r["question"])
+        kind = query.answer_type or ("yes_no" if query.yes_no else "summary" if query.asks_summary else "open")
+        short = next((index.documents[c["source"]].text[c["answer"][0]:c["answer"][1]]
+                      for c in r["citations"] if c["answer"]), None)
+        f1 = token_f1(short if short is not None else r["answer"], r["golds"])
+        bucket = ("refused" if not r["answer"] else "no_gold_in_quote" if not contains_gold(r["answer"], r["golds"])
+                  else "unmarked" if short is None else "wrong_phrase" if f1 == 0 else "boundaries" if f1 < 1
+                  else "exact")
+        rows.append((kind, bucket, f1))
+    n = len(rows)
+    kinds = sorted({k for k, _, _ in rows}, key=lambda k: -sum(r[0] == k for r in rows))
+    head = f"| half {half}: {n} questions, span F1 {np.mean([f for _, _, f in rows]):.3f} | " + \
+        " | ".join(BUCKETS) + " | all |"
+    lines = [head, "| --- " * (len(BUCKETS) + 2) + "|"]
+    for kind in kinds + ["all"]:
+        sub = [r for r in rows if kind in ("all", r[0])]
+        cells = []
+        for b in BUCKETS + ("all",):
+            part = [f for _, bb, f in sub if b in ("all", bb)]
+            lost = sum(1 - f for f in part) / n
+            cells.append(f"{len(part)} · {np.mean(part):.2f} · {lost:.3f}" if part else "")
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+    lines.append("(each cell: questions · mean span F1 · share of the half's span F1 lost there)")
+    return "\n".join(lines)
 
 
 def cross_validate(quotes: list[dict], sentences: list[dict], names: list[str], method: str, strength: float,
-                   splits: int) -> dict:
+                   splits: int, half: str | None = None) -> dict:
     """Mean held-out F1 over `splits` random halvings of the articles (each half judged once): the
-    measure the features were chosen by, steadier than one split."""
+    measure the features were chosen by, steadier than one split. With `half` ("A" or "B"), only that
+    half's articles are halved, so the other stays unseen by the choice."""
+    if half is not None:
+        quotes = [g for g in quotes if g["test"] == (half == "B")]
+        sentences = [g for g in sentences if g["test"] == (half == "B")]
     articles = sorted({g["article"] for g in quotes + sentences})
     q, s = [], []
     for seed in range(splits):
@@ -292,8 +340,12 @@ def main() -> int:
                    help="L2 penalty (listwise, default 0.01) or C (logistic regression, default 1.0)")
     p.add_argument("--features", nargs="*", default=None, help="fit only these features (default: all)")
     p.add_argument("--cv", type=int, default=0, help="also report the mean over this many random article halvings")
+    p.add_argument("--cv-half", choices=("A", "B"), default=None,
+                   help="halve only this half's articles in --cv (choose features there, report the other half)")
     p.add_argument("--out", type=Path, default=reader.PHRASE_WEIGHTS_FILE)
     p.add_argument("--dry-run", action="store_true", help="report, write nothing")
+    p.add_argument("--buckets", choices=("A", "B"), default=None,
+                   help="print where this half's span F1 is lost, by answer type, and stop (no fit)")
     args = p.parse_args()
     strength = args.strength if args.strength is not None else (0.01 if args.method == "listwise" else 1.0)
     names = args.features or NAMES
@@ -309,6 +361,9 @@ def main() -> int:
         cached.write_text(json.dumps(reads, ensure_ascii=False), encoding="utf-8")
         print(f"questions lues en {time.perf_counter() - t0:.0f} s : {cached}", file=sys.stderr)
     reads = json.loads(cached.read_text(encoding="utf-8"))
+    if args.buckets:
+        print(buckets(app, reads, args.buckets))
+        return 0
 
     hand = np.array([reader.PHRASE_WEIGHTS[n] for n in names])
     quotes = groups(app, reads, names)  # what the reader marks: the measure
@@ -355,7 +410,8 @@ def main() -> int:
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
     if args.cv:
-        result["cross_validation"] = cross_validate(quotes, sentences, names, args.method, strength, args.cv)
+        result["cross_validation"] = cross_validate(quotes, sentences, names, args.method, strength, args.cv,
+                                                      args.cv_half)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     if args.dry_run:
         return 0
