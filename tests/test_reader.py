@@ -687,3 +687,36 @@ def test_a_duration_may_be_written_with_abbreviated_units():
 
     assert _HAS_DURATION.search("le mois synodique dure 29 j 12 h 44 min")
     assert not _HAS_DURATION.search("la route départementale 47")
+
+
+def test_a_phrase_candidate_loses_a_leading_link_word_and_stops_at_an_unclosed_bracket():
+    from askjobs.answer import _tidied
+
+    def tidied(phrase: str) -> list[str]:
+        return [phrase[a:b] for a, b, _ in _tidied(phrase, [(0, len(phrase), "NP")])]
+
+    assert tidied("notamment le manque de transparence") == ["le manque de transparence"]
+    assert tidied("dont la spartéine") == ["la spartéine"]
+    assert tidied("latex) qui s'échappe") == ["latex"]
+    assert tidied("Gog », un géant légendaire") == ["Gog"]
+    assert tidied("une succession[pas clair") == ["une succession"]
+    assert tidied("« Grenier de l'Europe") == ["Grenier de l'Europe"]
+    assert tidied("Pomfrey (en anglais)") == ["Pomfrey (en anglais)"]  # closed: kept whole
+    assert tidied("Etats généraux") == ["Etats généraux"]  # "et" only as a word of its own
+
+
+def test_a_name_is_marked_with_the_title_or_place_words_of_its_noun_phrase(tmp_path):
+    from askjobs.answer import _entities_in, _grown
+
+    app = built_app(tmp_path, {"histoire.txt": "En 1844, la bataille d'Isly oppose l'armée française, menée par le "
+                                               "maréchal Bugeaud, aux troupes marocaines.\n"})
+    s = app.index.sentences[_sid(app, "Bugeaud")]
+    text = app.index.documents[s.source].text
+    ents = {text[a:b]: (a - s.start, b - s.start) for a, b, label in _entities_in(app.index, s.source, s.start, s.end)
+            if label == "PER"}
+    assert "maréchal Bugeaud" in ents, ents
+    a, b = _grown(app.index, s.source, s.start, s.end, *ents["maréchal Bugeaud"])
+    assert text[s.start + a:s.start + b] == "le maréchal Bugeaud"  # PIAF's spans keep the title and its article
+    # "l'armée française, menée par le maréchal Bugeaud" is four words more: the name stays as tagged.
+    assert _grown(app.index, s.source, s.start, s.end, *ents["maréchal Bugeaud"]) != (
+        text.index("l'armée", s.start) - s.start, b)

@@ -1008,6 +1008,8 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
         day = _DAY_BEFORE.search(quote, 0, a)
         if day and re.match(rf"(?:{'|'.join(MONTHS)})\b", quote[a:], re.IGNORECASE):
             a = day.start()
+    if qtype in _ENTITY_LABELS:
+        a, b = _grown(index, source, start, end, a, b)
     if query.asks_where:
         a = _with_locative(text, start, start + a) - start
     if qtype in ("number", "duration"):
@@ -1023,6 +1025,29 @@ _SPAN_CLAUSE = re.compile(r"[,;:](?=\s)|\s(?:mais|tandis que|alors que|contre|et
 _DAY_BEFORE = re.compile(r"\b(?:1er|[12]\d|3[01]|0?[1-9])\s+$")  # the day number right before a month
 _LOCATIVE_BEFORE = re.compile(r"\b(?:dans|en|à|au|aux|sur|sous|près de|vers|chez|hors de|auprès de)\s+"
                               r"(?:(?:les|le|la)\s+|l['’])?$", re.IGNORECASE)  # "dans les" right before a place
+
+
+# A name or place is marked with the words the build's noun phrase puts around it, up to this many: PIAF's
+# gold spans say « le général Bugeaud », « son fils Emanuele », « le nord du Maghreb », « 10 Downing Street »
+# where the tagger's entity is « Bugeaud », « Emanuele », « Maghreb », « Downing Street » (PIAF dev, fitting
+# half: of 47 names and places partly right, 41 were shorter than the gold and 4 longer; growing by 1 or 3
+# words did worse there than by 2).
+_GROW_WORDS = 2
+
+
+def _grown(index: Index, source: str, start: int, end: int, a: int, b: int) -> tuple[int, int]:
+    """The smallest noun phrase of the quote holding the name at quote offsets [a, b) with at most
+    _GROW_WORDS more words, else the name itself (quote offsets)."""
+    text = index.documents[source].text
+    best = None
+    for x, y, label in _entities_in(index, source, start, end):
+        x, y = x - start, y - start
+        if label not in PHRASES or not (x <= a and b <= y) or (x, y) == (a, b):
+            continue
+        extra = len(_WORD.findall(text[start + x:start + a])) + len(_WORD.findall(text[start + b:start + y]))
+        if extra <= _GROW_WORDS and (best is None or y - x < best[1] - best[0]):
+            best = (x, y)
+    return best or (a, b)
 
 
 def _joined(spans: list[tuple[int, int]], quote: str) -> list[tuple[int, int]]:
@@ -1084,7 +1109,7 @@ def _phrase_candidates(query: Query, index: Index, source: str, start: int, end:
     words = [(m.start() + start, m.end() + start, set(analyze(m.group()))) for m in _WORD.finditer(text[start:end])]
     hits = [i for i, (_, _, terms) in enumerate(words) if terms & asked and not terms <= focus]
     labels = _PHRASE_LABELS.get(query.answer_type, ())
-    spans = _entities_in(index, source, start, end)
+    spans = _tidied(text, _entities_in(index, source, start, end))
     slot = re.compile(rf"(?<!\w){_PREPOSITION_FORMS.get(query.slot, re.escape(query.slot))}\s*$") if query.slot else None
     typed = [(a, b) for a, b, label in spans if label in labels]
     kinds: dict[tuple[int, int], set[str]] = {}
@@ -1166,6 +1191,36 @@ def _phrase_candidates(query: Query, index: Index, source: str, start: int, end:
             "clause_share": _said_in(words, clause_of, clause_of[lo], lo, hi, weight) / total,
             "rare": sum(index.idf(t) for t in new) / len(new) / index.idf_df(0),
         }))
+    return out
+
+
+# Words the build's phrases may open with that are no part of an answer: adverbs and links the parse
+# attached to the noun ("notamment le manque…", "dont la spartéine", "ainsi l'instrument des dieux").
+_LEADING = re.compile(r"(?:(?:notamment|ainsi|aussi|dont|donc|alors|encore|même|surtout|seulement|également|déjà|"
+                      r"toujours|enfin|puis|et|ou|mais|comme|soit|voire|hormis|sauf|excepté)\s+)+", re.IGNORECASE)
+_PAIRS = {"(": ")", "[": "]", "«": "»", "“": "”"}
+
+
+def _tidied(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The phrases without a leading adverb or link word and cut at a bracket or quotation mark left
+    unclosed ("latex) qui s'échappe" → "latex", "Gog », un géant" → "Gog", "une succession[pas clair" →
+    "une succession"); a phrase left empty is dropped."""
+    out = []
+    for a, b, label in spans:
+        lead = _LEADING.match(text, a, b)
+        if lead and lead.end() < b:
+            a = lead.end()
+        while a < b and text[a] in _PAIRS and _PAIRS[text[a]] not in text[a:b]:  # "« Grenier de l'Europe"
+            a += 1
+            a += len(text[a:b]) - len(text[a:b].lstrip())
+        piece = text[a:b]
+        for i, ch in enumerate(piece):
+            opening = next((o for o, c in _PAIRS.items() if c == ch), None)
+            if ch in _PAIRS and _PAIRS[ch] not in piece[i:] or opening and opening not in piece[:i]:
+                b = a + len(piece[:i].rstrip())
+                break
+        if b > a and text[a:b].strip():
+            out.append((a, b, label))
     return out
 
 
