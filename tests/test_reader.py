@@ -720,3 +720,10 @@ def test_a_name_is_marked_with_the_title_or_place_words_of_its_noun_phrase(tmp_p
     # "l'armée française, menée par le maréchal Bugeaud" is four words more: the name stays as tagged.
     assert _grown(app.index, s.source, s.start, s.end, *ents["maréchal Bugeaud"]) != (
         text.index("l'armée", s.start) - s.start, b)
+
+
+def test_a_count_is_marked_without_the_noun_the_question_counts(tmp_path):
+    app = built_app(tmp_path, {"flotte.txt": "Pour le débarquement, la flotte réunit 675 navires venus de trois ports.\n"
+                                             "Harry Potter reçoit sa chouette à onze ans, avant la rentrée.\n"})
+    assert _short_in(app, "Combien de navires furent employés pour l'opération ?", "675") == "675"
+    assert _short_in(app, "Quel âge avait Harry Potter quand il a reçu sa chouette ?", "onze") == "onze ans"

@@ -1014,8 +1014,12 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
         a = _with_locative(text, start, start + a) - start
     if qtype in ("number", "duration"):
         # A number with what it counts, as the parse grouped them: "400 mètres", "19 ans".
+        # Not what the question already counts: "Combien de navires… ?" is answered « 675 », not « 675 navires »
+        # (PIAF's gold spans mostly leave it out: on PIAF dev's fitting half 16 marks change, 7 for the better
+        # and 4 for the worse, « 30 pays » for "Dans combien de pays… ?").
         unit = [(x - start, y - start) for x, y, label in _entities_in(index, source, start, end)
-                if label in PHRASES and x - start == a and b < y - start and len(text[x:y].split()) <= 4]
+                if label in PHRASES and x - start == a and b < y - start and len(text[x:y].split()) <= 4
+                and not set(analyze(text[start + b:y])) & set(query.terms)]
         if unit:
             b = min(unit, key=lambda u: u[1])[1]
     return start + a, start + b
