@@ -727,3 +727,14 @@ def test_a_count_is_marked_without_the_noun_the_question_counts(tmp_path):
                                              "Harry Potter reçoit sa chouette à onze ans, avant la rentrée.\n"})
     assert _short_in(app, "Combien de navires furent employés pour l'opération ?", "675") == "675"
     assert _short_in(app, "Quel âge avait Harry Potter quand il a reçu sa chouette ?", "onze") == "onze ans"
+
+
+def test_of_several_places_the_one_the_asked_noun_introduces_is_marked(tmp_path):
+    # Four documents: a place named in one passage only is no common word of the corpus.
+    others = {f"autre{i}.txt": f"Le chapitre {i} traite de la météo, des saisons et des récoltes de l'année.\n"
+              for i in range(3)}
+    app = built_app(tmp_path, {**others, "canada.txt": (
+        "La région la plus peuplée du pays longe les basses-terres du fleuve Saint-Laurent et des Grands Lacs "
+        "au sud-est.\n")})
+    assert _short_in(app, "Quel fleuve trouve-t-on au Canada ?", "Saint-Laurent") in (  # tagged with or without it
+        "fleuve Saint-Laurent", "Saint-Laurent", "du fleuve Saint-Laurent", "le fleuve Saint-Laurent")

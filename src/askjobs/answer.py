@@ -1000,7 +1000,15 @@ def _short_answer(query: Query, index: Index, source: str, start: int, end: int,
         words = sum(w for t, w in query.weights.items() if t in found) if qtype in ("amount", "percentage") else 0.0
         return 100.0 * year + words
 
-    a, b = min(spans, key=lambda sp: (-said(sp), -near(sp), sp[0]))
+    focus = set(query.focus) if qtype in _ENTITY_LABELS else set()
+
+    def named_as_asked(sp: tuple[int, int]) -> bool:
+        # The name the noun asked for introduces: "Quel fleuve… ?" → « le fleuve Saint-Laurent », not « des
+        # Grands Lacs » nearer the question's words (the tagger may keep the noun in the name, or not).
+        words = _WORD.findall(quote[max(sp[0] - 30, 0):sp[0]])[-2:] + _WORD.findall(quote[sp[0]:sp[1]])[:1]
+        return bool(focus) and any(set(analyze(w)) & focus for w in words)
+
+    a, b = min(spans, key=lambda sp: (-said(sp), -named_as_asked(sp), -near(sp), sp[0]))
     while b > a and quote[b - 1] in " \u00a0\u202f":
         b -= 1
     if qtype == "date":
