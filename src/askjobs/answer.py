@@ -323,6 +323,12 @@ def _matches_type(text: str, qtype: str | None, asked_names: frozenset = frozens
         return 1.0 if new else 0.0
     if qtype == "amount":
         return 1.0 if _HAS_MONEY.search(text) or (_HAS_PERCENT.search(text) and _PAY_CONTEXT.search(text)) else 0.0
+    return _holds_pattern(text, qtype) if len(text) <= 2000 else _holds_pattern.__wrapped__(text, qtype)
+
+
+@lru_cache(maxsize=16384)
+def _holds_pattern(text: str, qtype: str) -> float:
+    """_matches_type for the kinds a pattern finds; the reader asks it of the same sentences again and again."""
     if qtype == "number":
         # A year is no count: "jusqu'en 2030" does not say how many jobs were cut.
         text = re.sub(r"\b(?:1[5-9]\d\d|20\d\d)\b", " ", text)
@@ -509,11 +515,10 @@ def _slot_filled(index: Index, query: Query, sid: int) -> float:
     """1.0 when the sentence holds something in the place the question asks about: after the question's
     preposition a word the question does not say ("pour les professionnels" for "Pour qui… ?"), or a
     definition of the defined word ("RAG): Utilisation…", "grands modèles linguistiques (LLM)")."""
-    s = index.sentences[sid]
-    text = normalize(s.text)
     asked = set(query.terms)
     if not (_sentence_terms(index, sid) & asked) - set(query.focus):
         return 0.0  # the place asked about must be in a sentence about the question's other words
+    text = normalize(index.sentences[sid].text)
     if query.defined:
         d = re.escape(normalize(query.defined))
         return float(bool(re.search(rf"\(\s*{d}\s*\)|\b{d}\b{AFTER_DEFINED}", text)))
@@ -1438,12 +1443,15 @@ def _source_sentences(index: Index, source: str) -> list[int]:
 
 def _window_terms(index: Index, sid: int) -> set[str]:
     """Terms of a sentence, its neighbours in the same document, its section heading and the document's title."""
-    s = index.sentences[sid]
-    out = _title_terms(index, s.source) | _sentence_terms(index, sid) | _section_terms(index, sid)
-    for nb in (sid - 1, sid + 1):
-        if 0 <= nb < len(index.sentences) and index.sentences[nb].source == s.source:
-            out |= _sentence_terms(index, nb)
-    return out
+    def compute() -> set[str]:
+        s = index.sentences[sid]
+        out = _title_terms(index, s.source) | _sentence_terms(index, sid) | _section_terms(index, sid)
+        for nb in (sid - 1, sid + 1):
+            if 0 <= nb < len(index.sentences) and index.sentences[nb].source == s.source:
+                out |= _sentence_terms(index, nb)
+        return out
+
+    return index.cached(("window", sid), compute)
 
 
 def _section_terms(index: Index, sid: int) -> set[str]:
