@@ -687,3 +687,16 @@ def test_a_duration_may_be_written_with_abbreviated_units():
 
     assert _HAS_DURATION.search("le mois synodique dure 29 j 12 h 44 min")
     assert not _HAS_DURATION.search("la route départementale 47")
+
+
+def test_a_list_item_is_introduced_by_the_sentence_that_announces_its_list(jobs_app):
+    from askjobs.answer import _introduction
+    query, ranked = _ranked(jobs_app, "Quelles entreprises recrutent activement en 2025 ?")
+    candidates = {c.sid: c for c in ranked}
+    sentences = jobs_app.index.sentences
+    item = next(c for c in ranked if sentences[c.sid].text.startswith("NVIDIA"))
+    intro = _introduction(jobs_app.index, candidates, item)
+    assert intro is not None and sentences[intro.sid].text.endswith("comprennent:")
+    assert _introduction(jobs_app.index, candidates, intro) is None  # an introduction introduces nothing
+    salary = next(c for c in ranked if "157 000" in sentences[c.sid].text)
+    assert _introduction(jobs_app.index, candidates, salary) is None  # nor is a loose sentence an item

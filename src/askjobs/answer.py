@@ -202,6 +202,13 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
             if other_verdict.reason is None and other_verdict.confidence >= settings.refusal_threshold:
                 best, span, verdict = other, other_span, other_verdict
                 break
+    if query.wants_list and verdict.confidence < settings.refusal_threshold \
+            and (intro := _introduction(index, candidates, best)) is not None:
+        # An item read alone ("NVIDIA: Recherche des experts…") shares few of a list question's words; the
+        # sentence that announces its list ("Les entreprises qui embauchent… comprennent:") says what is listed.
+        intro_span, intro_verdict = judged(intro)
+        if intro_verdict.reason is None and intro_verdict.confidence > verdict.confidence:
+            best, span, verdict = intro, intro_span, intro_verdict
     if query.wants_list and (inline := _inline_enumeration(index, query, ranked, best)) is not None:
         # "… travailler avec des LLM comme GPT-4, Claude et Gemini …" names the very things asked
         # ("Avec quels LLM… ?"); a list announced nearby would list something else about them.
@@ -1388,6 +1395,16 @@ def _announced_list(index: Index, query: Query, ranked: list[_Candidate], best: 
         if said / total >= ANNOUNCED_SHARE:
             return s.source, block, cand
     return None
+
+
+def _introduction(index: Index, candidates: dict[int, _Candidate], item: _Candidate) -> _Candidate | None:
+    """The retrieved sentence that introduces the list a candidate is an item of, or None."""
+    s = index.sentences[item.sid]
+    block = structure_of(index, s.source).list_holding(s.start, s.end)
+    if block is None or block.intro.start == s.start:
+        return None
+    return next((c for sid, c in candidates.items() if index.sentences[sid].source == s.source
+                 and index.sentences[sid].start == block.intro.start), None)
 
 
 ANNOUNCED_SHARE = 0.35  # of the question's words (IDF-weighted, focus aside) a list's introduction must say
