@@ -700,3 +700,23 @@ def test_a_list_item_is_introduced_by_the_sentence_that_announces_its_list(jobs_
     assert _introduction(jobs_app.index, candidates, intro) is None  # an introduction introduces nothing
     salary = next(c for c in ranked if "157 000" in sentences[c.sid].text)
     assert _introduction(jobs_app.index, candidates, salary) is None  # nor is a loose sentence an item
+
+
+def test_a_question_about_one_named_company_quotes_its_item_not_the_others(jobs_app):
+    answer = jobs_app.ask("Quels profils Meta recherche-t-elle ?")
+    assert answer.answerable
+    assert [c.quote for c in answer.citations] == ["Meta: Embauche des chercheurs pour ses algorithmes."]
+
+
+def test_a_quote_that_does_not_name_the_company_asked_about_is_doubted(jobs_app):
+    from askjobs.answer import _unnamed_subject
+    query, ranked = _ranked(jobs_app, "Quels profils Meta recherche-t-elle ?")
+    hits = list(jobs_app.search(query).hits)
+    sentences = jobs_app.index.sentences
+    salary = next(c for c in ranked if "157 000" in sentences[c.sid].text)
+    meta = next(c for c in ranked if sentences[c.sid].text.startswith("Meta"))
+    assert _unnamed_subject(query, jobs_app.index, hits, salary.sid, []) == "Meta"
+    assert _unnamed_subject(query, jobs_app.index, hits, meta.sid, []) is None
+    # The source a question cites ("selon Forbes") is not what it is about.
+    query = jobs_app.analyse("Selon Amazon, quel est le salaire médian ?")
+    assert _unnamed_subject(query, jobs_app.index, hits, salary.sid, []) is None

@@ -137,6 +137,7 @@ class _Verdict:
 
     confidence: float
     reason: str | None = None
+    unnamed: bool = False  # the quote does not name whom or what the question is about (see _unnamed_subject)
 
 
 _NO_PASSAGE = "Aucun passage des documents ne répond à cette question."  # the chat and the CLI then show the nearest
@@ -193,7 +194,7 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
             if other_verdict.reason is None and other_verdict.confidence > verdict.confidence:
                 best, span, verdict = other, other_span, other_verdict
                 break
-    if verdict.reason is not None and query.constraints.role:
+    if verdict.reason is not None and (query.constraints.role or verdict.unnamed):
         # A pay question's role is not negotiable: "Combien gagne un architecte IA selon Forbes ?" is answered
         # by the architects' range further down, not refused for the product managers' pay Forbes reports, as
         # long as that quote passes every check by itself.
@@ -221,6 +222,17 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
     start, end, source = span
     quotes = _list_quotes(query, index, hits, candidates, best, span, settings) \
         if query.wants_list or index.documents[source].text[start:end].rstrip().endswith(":") else []
+    if len(quotes) >= 2 and (names := _subject_names(query, index, hits)):
+        # "Quels experts Meta recherche-t-elle ?": of the items labelled with a name ("NVIDIA: Recherche…",
+        # "Meta: Axée sur…"), the one about Meta.
+        labels = [_ITEM_LABEL.match(index.documents[src].text[a:b]) for a, b, src, _, _ in quotes]
+        if any(m and m.group(1) in names for m in labels):
+            quotes = [q for q, m in zip(quotes, labels) if not m or m.group(1) in names]
+            if len(quotes) == 1 and (item := _candidate_at(index, candidates, quotes[0])) is not None:
+                item_span = quotes[0][:3]  # the item alone, as the list would have quoted it
+                item_verdict = _confidence(query, index, hits, item, item_span)
+                if item_verdict.reason is None:
+                    return _fact(query, index, hits, item, item_span, item_verdict, nearest)
     if len(quotes) >= 2:
         citations = tuple(_citation(index, n, src, a, b, hits[rank], score,
                                     _short_answer(query, index, src, a, b, phrases=False))
@@ -677,6 +689,12 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
             missing.append(token)
     if missing:
         reasons.append(f"Les documents ne parlent pas de {_quoted(missing)}.")
+    unnamed = _unnamed_subject(query, index, hits, best.sid, missing)
+    if unnamed:
+        # "Meta cherche quoi comme profils ?" is not answered by « … de nouveaux profils émergent »: the passages
+        # speak of Meta, the quote (with its neighbours and heading) does not.
+        conf *= 0.5
+        reasons.append(f"Le passage cité ne parle pas de « {unnamed} ».")
     passage_texts = [index.documents[h.chunk.source].text[h.chunk.start:h.chunk.end] for h in hits] \
         if any(p[:1].islower() for p in c.places) else []
     unknown = [p for p in c.places if p[:1].islower() and not _place_in(p, passage_texts)]
@@ -726,7 +744,7 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
             conf *= 0.35
             reasons.append(_missing_type_reason(query, index, hits))
     conf = float(min(max(conf, 0.0), 1.0))
-    return _Verdict(conf, reasons[0] if reasons else None)
+    return _Verdict(conf, reasons[0] if reasons else None, unnamed)
 
 
 # A reason question is answered by a quote that gives a cause, or by one the next sentence draws a
@@ -896,6 +914,49 @@ def _role_unnamed(query: Query, index: Index, source: str, start: int, end: int)
     if any(a - _HOLDER_REACH <= m.end() and m.start() <= b + _HOLDER_REACH for m in spots for a, b in holders):
         return None
     return spots[0].group()
+
+
+def _subject_names(query: Query, index: Index, hits: list[Hit], missing: list[str] = ()) -> list[str]:
+    """The names the question is about (a company, a person: capitalised, no acronym, no place, not the source
+    after "selon") that the retrieved passages hold."""
+    return [token for token in query.constraints.key_tokens
+            if token not in missing and token[:1].isupper() and token[1:].islower()
+            and not re.search(rf"\b(?:selon|d['’]apr[èe]s|par)\s+{re.escape(token)}\b", query.resolved, re.IGNORECASE)
+            and not _located(index, hits, token)]
+
+
+def _names(text: str, name: str) -> bool:
+    # (as written: analysed, "Meta" would be "met", the stem of "mettre")
+    return bool(re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE))
+
+
+_ITEM_LABEL = re.compile(r"\s*((?-i:[A-ZÀ-Þ])[\w&.-]*(?:\s+(?-i:[A-ZÀ-Þ])[\w&.-]*){0,2})\s*:")  # "NVIDIA:", "Meta:"
+
+
+def _candidate_at(index: Index, candidates: dict[int, _Candidate], quote: tuple) -> _Candidate | None:
+    """The candidate sentence a quote (start, end, source, …) begins with."""
+    start, _, source = quote[:3]
+    return next((c for sid, c in candidates.items()
+                 if index.sentences[sid].source == source and index.sentences[sid].start == start), None)
+
+
+def _unnamed_subject(query: Query, index: Index, hits: list[Hit], sid: int, missing: list[str]) -> str | None:
+    """A name the question is about that the quote, its neighbours and its heading do not hold."""
+    return next((n for n in _subject_names(query, index, hits, missing) if not _names(_window_text(index, sid), n)),
+                None)
+
+
+def _window_text(index: Index, sid: int) -> str:
+    """A sentence with its neighbours in the same document, its section heading and its document's title."""
+    def compute() -> str:
+        s = index.sentences[sid]
+        doc = index.documents[s.source]
+        heading = structure_of(index, s.source).section_of(s.start)
+        near = [index.sentences[i].text for i in (sid - 1, sid, sid + 1)
+                if 0 <= i < len(index.sentences) and index.sentences[i].source == s.source]
+        return "\n".join([doc.title, doc.text[heading.start:heading.end] if heading else "", *near])
+
+    return index.cached(("window_text", sid), compute)
 
 
 def _located(index: Index, hits: list[Hit], word: str) -> bool:
