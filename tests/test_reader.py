@@ -41,6 +41,7 @@ def jobs_app(tmp_path) -> AskJobs:
     ("Qui est chargé d'encadrer les usages de l'IA ?", "person", False),  # a role may answer
     ("Quelle entreprise recrute des ingénieurs en robotique ?", "organisation", True),
     ("Où la demande était-elle limitée ?", "place", False),
+    ("À quelle région la demande était-elle limitée ?", "place", True),  # a place, not an institution
     ("Quel est le salaire d'un ingénieur d'invite ?", "amount", True),
     ("Quel pourcentage des entreprises utilisent l'IA ?", "percentage", True),
     ("Depuis combien de temps les offres progressent-elles ?", "duration", True),
@@ -720,3 +721,10 @@ def test_a_quote_that_does_not_name_the_company_asked_about_is_doubted(jobs_app)
     # The source a question cites ("selon Forbes") is not what it is about.
     query = jobs_app.analyse("Selon Amazon, quel est le salaire médian ?")
     assert _unnamed_subject(query, jobs_app.index, hits, salary.sid, []) is None
+
+
+def test_a_nationality_answers_which_country_but_not_which_city(tmp_path):
+    docs = {"recyclage.txt": "La transition nécessitera que 20 millions de travailleurs américains se recyclent.\n"}
+    app = built_app(tmp_path, docs)
+    assert app.ask("Dans quel pays 20 millions de travailleurs devront-ils se recycler ?").answerable
+    assert not app.ask("Dans quelle ville 20 millions de travailleurs devront-ils se recycler ?").answerable

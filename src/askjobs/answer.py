@@ -412,6 +412,8 @@ def _typed(index: Index, query: Query, source: str, start: int, end: int) -> flo
     ents = None
     if query.answer_type in _ENTITY_LABELS:
         ents = [(a, b, label, text[a:b]) for a, b, label in _entities_in(index, source, start, end)]
+    if query.answer_type == "place" and "pay" in query.focus and NATIONALITY.search(text[start:end]):
+        return 1.0  # "des travailleurs américains" answers "Dans quel pays… ?" (not "Dans quelle ville… ?")
     if query.collective and _ORGANISATIONS.search(text[start:end]):
         return 1.0  # "Qui embauche… ?" → "… dans les universités", "les banques recrutent…"
     if query.asks_naming:

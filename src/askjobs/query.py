@@ -362,13 +362,16 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
     # named person or organisation.
     agent = kind == "person" and not _ASKS_NAMED_PERSON.search(folded) and bool(_ROLE_OF_NAME.match(stripped))
     collective = kind == "organisation" and not _ASKS_ORGANISATION.search(folded)
-    required = kind in REQUIRED_TYPES \
+    asks_where = kind == "place" and bool(re.match(r"^\W*(?:d'|par |jusqu'|vers )?ou\b", folded))
+    # "À quelle région… ?", "Dans quel pays… ?" want a place; an open "où" may be answered by an institution
+    # ("dans les universités"), which _form_unmet checks instead.
+    required = kind in REQUIRED_TYPES or (kind == "place" and not asks_where) \
         or (kind == "person" and bool(_ASKS_NAMED_PERSON.search(folded))) or agent
     return Query(text=text, resolved=resolved, terms=terms, weights=weights, answer_type=kind, type_required=required,
                  wants_list=wants_list(resolved), focus=_focus(resolved), slot=None if _defined(resolved) else _slot(low),
                  defined=_defined(resolved), asks_meaning=bool(_defined(resolved)) and not _PURPOSE.search(low),
                  asks_cause=kind == "reason" and bool(_ASKS_CAUSE.search(folded)),
-                 asks_where=kind == "place" and bool(re.match(r"^\W*(?:d'|par |jusqu'|vers )?ou\b", folded)),
+                 asks_where=asks_where,
                  asks_count=kind == "number" and bool(
                      re.search(r"\bcombien d(?:e\s|')(?!temps|annees|fois|pour|dollars|euros|francs|livres)", folded)),
                  asks_difference=kind == "amount" and bool(_ASKS_DIFFERENCE.search(folded)),
