@@ -18,16 +18,11 @@ HERE = Path(__file__).resolve().parent
 OUT_DIR = HERE / "corpus"
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_wiki = _load("wiki_make_corpus", HERE.parent / "wiki" / "make_corpus.py")
-_wiki_dev = _load("wiki_dev_make_corpus", HERE.parent / "wiki-dev" / "make_corpus.py")
-_wiki2 = _load("wiki2_make_corpus", HERE.parent / "wiki2" / "make_corpus.py")
+# eval/wiki2's script already loads eval/wiki's and eval/wiki-dev's: load it, and reuse its loader and theirs.
+_spec = importlib.util.spec_from_file_location("wiki2_make_corpus", HERE.parent / "wiki2" / "make_corpus.py")
+_wiki2 = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_wiki2)
+_wiki, _wiki_dev = _wiki2._wiki, _wiki2._wiki_dev
 
 # article title in the JSON -> file name
 ARTICLES = {
