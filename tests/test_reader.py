@@ -728,3 +728,17 @@ def test_a_nationality_answers_which_country_but_not_which_city(tmp_path):
     app = built_app(tmp_path, docs)
     assert app.ask("Dans quel pays 20 millions de travailleurs devront-ils se recycler ?").answerable
     assert not app.ask("Dans quelle ville 20 millions de travailleurs devront-ils se recycler ?").answerable
+
+
+def test_a_sentence_announcing_several_things_without_a_colon_is_answered_by_the_next_ones(tmp_path):
+    docs = {"formations.txt": (
+        "Les métiers de l'IA\n"
+        "Les entreprises recrutent des ingénieurs en IA.\n"
+        "Face à cette demande, plusieurs formations spécialisées se développent. Des universités proposent des "
+        "cursus dédiés à l'IA. Des plateformes en ligne offrent des certifications accessibles.\n"
+        "Les salaires des ingénieurs progressent.\n")}
+    app = built_app(tmp_path, docs, chunk_tokens=200)
+    answer = app.ask("Quelles formations se développent ?")
+    assert answer.form == "list"
+    assert [c.quote for c in answer.citations] == ["Des universités proposent des cursus dédiés à l'IA.",
+                                                   "Des plateformes en ligne offrent des certifications accessibles."]

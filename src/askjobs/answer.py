@@ -1404,6 +1404,15 @@ def _list_quotes(query: Query, index: Index, hits: list[Hit], candidates: dict[i
         out.clear()
         used = 0
 
+    # "Face à cette demande croissante, plusieurs formations spécialisées se développent." announces, without a
+    # colon, what the next sentences of its paragraph name: they are the items.
+    for sid in _announced_sentences(index, query, best.sid):
+        add(index.sentences[sid].start, index.sentences[sid].end, index.sentences[sid].source, best)
+    if len(out) >= 2:
+        return out
+    out.clear()
+    used = 0
+
     for rank, cand in enumerate(ranked[:12]):
         if cand.score < best.score - LIST_MARGIN or len(out) >= settings.max_list_items:
             break
@@ -1435,6 +1444,29 @@ def _list_quotes(query: Query, index: Index, hits: list[Hit], candidates: dict[i
             if verdict.reason is not None or verdict.confidence < settings.refusal_threshold / 2:
                 continue
         add(a, s.end, s.source, cand)
+    return out
+
+
+# "plusieurs formations", "de nombreux secteurs", "sont variés": a sentence that says there are several of a thing.
+_SEVERAL = re.compile(r"\b(?:plusieurs|divers(?:es)?|de nombreu(?:x|ses)|diff[ée]rent(?:e)?s|vari[ée]e?s|multiples)\b",
+                      re.IGNORECASE)
+
+
+def _announced_sentences(index: Index, query: Query, sid: int, most: int = 3) -> list[int]:
+    """For a list question, the sentences that follow, in its paragraph, a short sentence saying there are several
+    of what the question asks about and naming none ("… plusieurs formations spécialisées se développent.")."""
+    s = index.sentences[sid]
+    if not (query.wants_list and query.focus and set(query.focus) & _sentence_terms(index, sid)) \
+            or not _SEVERAL.search(s.text) or _ENUMERATES.search(s.text) or len(s.text.split()) > 20:
+        return []
+    text = index.documents[s.source].text
+    out, end = [], s.end
+    for nxt in range(sid + 1, min(sid + 1 + most, len(index.sentences))):
+        n = index.sentences[nxt]
+        if n.source != s.source or "\n" in text[end:n.start] or is_heading(n.text):
+            break
+        out.append(nxt)
+        end = n.end
     return out
 
 
