@@ -495,6 +495,9 @@ _DEFINED_FIRST = re.compile(r"^\W*(?:le |la |les |l['’]|une? |des )?(.+?)\s*,?
 # What follows the word only frames the question ("… pour les recruteurs", "… concrètement").
 _DEFINED_FILLER = re.compile(r"^(?:exactement|concr[èe]tement|vraiment|au juste|donc)\s*,?\s+(?:le |la |les |l['’]|une? |des )?",
                              re.IGNORECASE)
+# … or what it is about: "le boulot d'un chef de produit" asks what a product manager does.
+_DEFINED_WORK = re.compile(r"^(?:boulot|travail|r[ôo]le|job|m[ée]tier|mission|quotidien|taf)s?\s+"
+                           r"(?:d['’]une?\s+|des\s+|du\s+|de la\s+|de l['’]|d['’]|de\s+)", re.IGNORECASE)
 _DEFINED_TAIL = re.compile(r"\s*,?\s+(?:selon|d['’]apr[èe]s|aujourd['’]hui|en pratique|exactement|"
                            r"concr[èe]tement|au juste|comme)\b.*$", re.IGNORECASE)
 
@@ -513,7 +516,7 @@ def _defined(question: str) -> str:
     m = _DEFINED_FIRST.search(text) or _DEFINED.search(text)
     if not m:
         return ""
-    return _DEFINED_TAIL.sub("", _DEFINED_FILLER.sub("", m.group(1))).strip(" ,«»\"")
+    return _DEFINED_TAIL.sub("", _DEFINED_WORK.sub("", _DEFINED_FILLER.sub("", m.group(1)))).strip(" ,«»\"")
 
 
 # "Combien coûte un master en IA ?", "le prix d'une formation": what the price is asked of.
