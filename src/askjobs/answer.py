@@ -137,7 +137,7 @@ class _Verdict:
 
     confidence: float
     reason: str | None = None
-    unnamed: bool = False  # the quote does not name whom or what the question is about (see _unnamed_subject)
+    unnamed: str | None = None  # the name the question is about that the quote does not hold (_unnamed_subject)
 
 
 _NO_PASSAGE = "Aucun passage des documents ne répond à cette question."  # the chat and the CLI then show the nearest
