@@ -124,6 +124,10 @@ def turn(question: str) -> dict:
      "Quelle entreprise recrute des ingénieurs en robotique, pour quels projets ?"),
     ("Quels frameworks d'apprentissage automatique faut-il connaître ?", "Et quel langage ?", STANDALONE),
     ("Quelles compétences faut-il pour devenir ingénieur en IA ?", "Et quelles certifications ?", STANDALONE),
+    # "ça" before a verb stands for one thing or one person of the previous question, never for a plural.
+    ("Qu'est-ce que fait un éthicien de l'IA ?", "Et ça gagne combien ?", "Un éthicien de l'IA gagne combien ?"),
+    ("Qu'est-ce que le MLOps ?", "Et ça sert à quoi ?", "Le MLOps sert à quoi ?"),
+    ("Combien gagnent les architectes IA ?", "Pourquoi ça augmente ?", STANDALONE),
 ])
 def test_a_follow_up_borrows_only_what_it_leaves_out(previous, question, expected):
     r = resolve_followup(question, [turn(previous)])

@@ -47,6 +47,8 @@ def test_the_query_knows_where_the_answer_sits():
     assert analyse_question("C'est quoi le RAG ?").defined == "RAG"
     assert analyse_question("Que signifie le sigle LLM ?").defined == "LLM"
     assert analyse_question("Qu'est-ce qu'un auditeur d'algorithmes ?").defined == "auditeur d'algorithmes"
+    # "le boulot d'un X" asks what X does: X is what is defined.
+    assert analyse_question("C'est quoi le boulot d'un chef de produit IA ?").defined == "chef de produit IA"
     assert analyse_question("Quel genre de transformation vit le marché du travail ?").focus == ("transform",)
     assert analyse_question("Les compétences techniques suffisent-elles ?").yes_no
     assert not analyse_question("Quelle entreprise recrute ?").yes_no

@@ -41,6 +41,7 @@ def jobs_app(tmp_path) -> AskJobs:
     ("Qui est chargé d'encadrer les usages de l'IA ?", "person", False),  # a role may answer
     ("Quelle entreprise recrute des ingénieurs en robotique ?", "organisation", True),
     ("Où la demande était-elle limitée ?", "place", False),
+    ("À quelle région la demande était-elle limitée ?", "place", True),  # a place, not an institution
     ("Quel est le salaire d'un ingénieur d'invite ?", "amount", True),
     ("Quel pourcentage des entreprises utilisent l'IA ?", "percentage", True),
     ("Depuis combien de temps les offres progressent-elles ?", "duration", True),
@@ -688,6 +689,60 @@ def test_a_duration_may_be_written_with_abbreviated_units():
 
     assert _HAS_DURATION.search("le mois synodique dure 29 j 12 h 44 min")
     assert not _HAS_DURATION.search("la route départementale 47")
+
+
+def test_a_list_item_is_introduced_by_the_sentence_that_announces_its_list(jobs_app):
+    from askjobs.answer import _introduction
+    query, ranked = _ranked(jobs_app, "Quelles entreprises recrutent activement en 2025 ?")
+    candidates = {c.sid: c for c in ranked}
+    sentences = jobs_app.index.sentences
+    item = next(c for c in ranked if sentences[c.sid].text.startswith("NVIDIA"))
+    intro = _introduction(jobs_app.index, candidates, item)
+    assert intro is not None and sentences[intro.sid].text.endswith("comprennent:")
+    assert _introduction(jobs_app.index, candidates, intro) is None  # an introduction introduces nothing
+    salary = next(c for c in ranked if "157 000" in sentences[c.sid].text)
+    assert _introduction(jobs_app.index, candidates, salary) is None  # nor is a loose sentence an item
+
+
+def test_a_question_about_one_named_company_quotes_its_item_not_the_others(jobs_app):
+    answer = jobs_app.ask("Quels profils Meta recherche-t-elle ?")
+    assert answer.answerable
+    assert [c.quote for c in answer.citations] == ["Meta: Embauche des chercheurs pour ses algorithmes."]
+
+
+def test_a_quote_that_does_not_name_the_company_asked_about_is_doubted(jobs_app):
+    from askjobs.answer import _unnamed_subject
+    query, ranked = _ranked(jobs_app, "Quels profils Meta recherche-t-elle ?")
+    hits = list(jobs_app.search(query).hits)
+    sentences = jobs_app.index.sentences
+    salary = next(c for c in ranked if "157 000" in sentences[c.sid].text)
+    meta = next(c for c in ranked if sentences[c.sid].text.startswith("Meta"))
+    assert _unnamed_subject(query, jobs_app.index, hits, salary.sid, []) == "Meta"
+    assert _unnamed_subject(query, jobs_app.index, hits, meta.sid, []) is None
+    # The source a question cites ("selon Forbes") is not what it is about.
+    query = jobs_app.analyse("Selon Amazon, quel est le salaire médian ?")
+    assert _unnamed_subject(query, jobs_app.index, hits, salary.sid, []) is None
+
+
+def test_a_nationality_answers_which_country_but_not_which_city(tmp_path):
+    docs = {"recyclage.txt": "La transition nécessitera que 20 millions de travailleurs américains se recyclent.\n"}
+    app = built_app(tmp_path, docs)
+    assert app.ask("Dans quel pays 20 millions de travailleurs devront-ils se recycler ?").answerable
+    assert not app.ask("Dans quelle ville 20 millions de travailleurs devront-ils se recycler ?").answerable
+
+
+def test_a_sentence_announcing_several_things_without_a_colon_is_answered_by_the_next_ones(tmp_path):
+    docs = {"formations.txt": (
+        "Les métiers de l'IA\n"
+        "Les entreprises recrutent des ingénieurs en IA.\n"
+        "Face à cette demande, plusieurs formations spécialisées se développent. Des universités proposent des "
+        "cursus dédiés à l'IA. Des plateformes en ligne offrent des certifications accessibles.\n"
+        "Les salaires des ingénieurs progressent.\n")}
+    app = built_app(tmp_path, docs, chunk_tokens=200)
+    answer = app.ask("Quelles formations se développent ?")
+    assert answer.form == "list"
+    assert [c.quote for c in answer.citations] == ["Des universités proposent des cursus dédiés à l'IA.",
+                                                   "Des plateformes en ligne offrent des certifications accessibles."]
 
 
 def test_a_phrase_candidate_loses_a_leading_link_word_and_stops_at_an_unclosed_bracket():

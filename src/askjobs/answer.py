@@ -137,6 +137,7 @@ class _Verdict:
 
     confidence: float
     reason: str | None = None
+    unnamed: str | None = None  # the name the question is about that the quote does not hold (_unnamed_subject)
 
 
 _NO_PASSAGE = "Aucun passage des documents ne répond à cette question."  # the chat and the CLI then show the nearest
@@ -193,7 +194,7 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
             if other_verdict.reason is None and other_verdict.confidence > verdict.confidence:
                 best, span, verdict = other, other_span, other_verdict
                 break
-    if verdict.reason is not None and query.constraints.role:
+    if verdict.reason is not None and (query.constraints.role or verdict.unnamed):
         # A pay question's role is not negotiable: "Combien gagne un architecte IA selon Forbes ?" is answered
         # by the architects' range further down, not refused for the product managers' pay Forbes reports, as
         # long as that quote passes every check by itself.
@@ -202,6 +203,13 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
             if other_verdict.reason is None and other_verdict.confidence >= settings.refusal_threshold:
                 best, span, verdict = other, other_span, other_verdict
                 break
+    if query.wants_list and verdict.confidence < settings.refusal_threshold \
+            and (intro := _introduction(index, candidates, best)) is not None:
+        # An item read alone ("NVIDIA: Recherche des experts…") shares few of a list question's words; the
+        # sentence that announces its list ("Les entreprises qui embauchent… comprennent:") says what is listed.
+        intro_span, intro_verdict = judged(intro)
+        if intro_verdict.reason is None and intro_verdict.confidence > verdict.confidence:
+            best, span, verdict = intro, intro_span, intro_verdict
     if query.wants_list and (inline := _inline_enumeration(index, query, ranked, best)) is not None:
         # "… travailler avec des LLM comme GPT-4, Claude et Gemini …" names the very things asked
         # ("Avec quels LLM… ?"); a list announced nearby would list something else about them.
@@ -214,6 +222,17 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
     start, end, source = span
     quotes = _list_quotes(query, index, hits, candidates, best, span, settings) \
         if query.wants_list or index.documents[source].text[start:end].rstrip().endswith(":") else []
+    if len(quotes) >= 2 and (names := _subject_names(query, index, hits)):
+        # "Quels experts Meta recherche-t-elle ?": of the items labelled with a name ("NVIDIA: Recherche…",
+        # "Meta: Axée sur…"), the one about Meta.
+        labels = [_ITEM_LABEL.match(index.documents[src].text[a:b]) for a, b, src, _, _ in quotes]
+        if any(m and m.group(1) in names for m in labels):
+            quotes = [q for q, m in zip(quotes, labels) if not m or m.group(1) in names]
+            if len(quotes) == 1 and (item := _candidate_at(index, candidates, quotes[0])) is not None:
+                item_span = quotes[0][:3]  # the item alone, as the list would have quoted it
+                item_verdict = _confidence(query, index, hits, item, item_span)
+                if item_verdict.reason is None:
+                    return _fact(query, index, hits, item, item_span, item_verdict, nearest)
     if len(quotes) >= 2:
         citations = tuple(_citation(index, n, src, a, b, hits[rank], score,
                                     _short_answer(query, index, src, a, b, phrases=False))
@@ -323,6 +342,12 @@ def _matches_type(text: str, qtype: str | None, asked_names: frozenset = frozens
         return 1.0 if new else 0.0
     if qtype == "amount":
         return 1.0 if _HAS_MONEY.search(text) or (_HAS_PERCENT.search(text) and _PAY_CONTEXT.search(text)) else 0.0
+    return _holds_pattern(text, qtype) if len(text) <= 2000 else _holds_pattern.__wrapped__(text, qtype)
+
+
+@lru_cache(maxsize=16384)
+def _holds_pattern(text: str, qtype: str) -> float:
+    """_matches_type for the kinds a pattern finds; the reader asks it of the same sentences again and again."""
     if qtype == "number":
         # A year is no count: "jusqu'en 2030" does not say how many jobs were cut.
         text = re.sub(r"\b(?:1[5-9]\d\d|20\d\d)\b", " ", text)
@@ -387,6 +412,8 @@ def _typed(index: Index, query: Query, source: str, start: int, end: int) -> flo
     ents = None
     if query.answer_type in _ENTITY_LABELS:
         ents = [(a, b, label, text[a:b]) for a, b, label in _entities_in(index, source, start, end)]
+    if query.answer_type == "place" and "pay" in query.focus and NATIONALITY.search(text[start:end]):
+        return 1.0  # "des travailleurs américains" answers "Dans quel pays… ?" (not "Dans quelle ville… ?")
     if query.collective and _ORGANISATIONS.search(text[start:end]):
         return 1.0  # "Qui embauche… ?" → "… dans les universités", "les banques recrutent…"
     if query.asks_naming:
@@ -509,11 +536,10 @@ def _slot_filled(index: Index, query: Query, sid: int) -> float:
     """1.0 when the sentence holds something in the place the question asks about: after the question's
     preposition a word the question does not say ("pour les professionnels" for "Pour qui… ?"), or a
     definition of the defined word ("RAG): Utilisation…", "grands modèles linguistiques (LLM)")."""
-    s = index.sentences[sid]
-    text = normalize(s.text)
     asked = set(query.terms)
     if not (_sentence_terms(index, sid) & asked) - set(query.focus):
         return 0.0  # the place asked about must be in a sentence about the question's other words
+    text = normalize(index.sentences[sid].text)
     if query.defined:
         d = re.escape(normalize(query.defined))
         return float(bool(re.search(rf"\(\s*{d}\s*\)|\b{d}\b{AFTER_DEFINED}", text)))
@@ -665,6 +691,12 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
             missing.append(token)
     if missing:
         reasons.append(f"Les documents ne parlent pas de {_quoted(missing)}.")
+    unnamed = _unnamed_subject(query, index, hits, best.sid, missing)
+    if unnamed:
+        # "Meta cherche quoi comme profils ?" is not answered by « … de nouveaux profils émergent »: the passages
+        # speak of Meta, the quote (with its neighbours and heading) does not.
+        conf *= 0.5
+        reasons.append(f"Le passage cité ne parle pas de « {unnamed} ».")
     passage_texts = [index.documents[h.chunk.source].text[h.chunk.start:h.chunk.end] for h in hits] \
         if any(p[:1].islower() for p in c.places) else []
     unknown = [p for p in c.places if p[:1].islower() and not _place_in(p, passage_texts)]
@@ -714,7 +746,7 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
             conf *= 0.35
             reasons.append(_missing_type_reason(query, index, hits))
     conf = float(min(max(conf, 0.0), 1.0))
-    return _Verdict(conf, reasons[0] if reasons else None)
+    return _Verdict(conf, reasons[0] if reasons else None, unnamed)
 
 
 # A reason question is answered by a quote that gives a cause, or by one the next sentence draws a
@@ -884,6 +916,49 @@ def _role_unnamed(query: Query, index: Index, source: str, start: int, end: int)
     if any(a - _HOLDER_REACH <= m.end() and m.start() <= b + _HOLDER_REACH for m in spots for a, b in holders):
         return None
     return spots[0].group()
+
+
+def _subject_names(query: Query, index: Index, hits: list[Hit], missing: list[str] = ()) -> list[str]:
+    """The names the question is about (a company, a person: capitalised, no acronym, no place, not the source
+    after "selon") that the retrieved passages hold."""
+    return [token for token in query.constraints.key_tokens
+            if token not in missing and token[:1].isupper() and token[1:].islower()
+            and not re.search(rf"\b(?:selon|d['’]apr[èe]s|par)\s+{re.escape(token)}\b", query.resolved, re.IGNORECASE)
+            and not _located(index, hits, token)]
+
+
+def _names(text: str, name: str) -> bool:
+    # (as written: analysed, "Meta" would be "met", the stem of "mettre")
+    return bool(re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE))
+
+
+_ITEM_LABEL = re.compile(r"\s*((?-i:[A-ZÀ-Þ])[\w&.-]*(?:\s+(?-i:[A-ZÀ-Þ])[\w&.-]*){0,2})\s*:")  # "NVIDIA:", "Meta:"
+
+
+def _candidate_at(index: Index, candidates: dict[int, _Candidate], quote: tuple) -> _Candidate | None:
+    """The candidate sentence a quote (start, end, source, …) begins with."""
+    start, _, source = quote[:3]
+    return next((c for sid, c in candidates.items()
+                 if index.sentences[sid].source == source and index.sentences[sid].start == start), None)
+
+
+def _unnamed_subject(query: Query, index: Index, hits: list[Hit], sid: int, missing: list[str]) -> str | None:
+    """A name the question is about that the quote, its neighbours and its heading do not hold."""
+    return next((n for n in _subject_names(query, index, hits, missing) if not _names(_window_text(index, sid), n)),
+                None)
+
+
+def _window_text(index: Index, sid: int) -> str:
+    """A sentence with its neighbours in the same document, its section heading and its document's title."""
+    def compute() -> str:
+        s = index.sentences[sid]
+        doc = index.documents[s.source]
+        heading = structure_of(index, s.source).section_of(s.start)
+        near = [index.sentences[i].text for i in (sid - 1, sid, sid + 1)
+                if 0 <= i < len(index.sentences) and index.sentences[i].source == s.source]
+        return "\n".join([doc.title, doc.text[heading.start:heading.end] if heading else "", *near])
+
+    return index.cached(("window_text", sid), compute)
 
 
 def _located(index: Index, hits: list[Hit], word: str) -> bool:
@@ -1396,6 +1471,15 @@ def _list_quotes(query: Query, index: Index, hits: list[Hit], candidates: dict[i
         out.clear()
         used = 0
 
+    # "Face à cette demande croissante, plusieurs formations spécialisées se développent." announces, without a
+    # colon, what the next sentences of its paragraph name: they are the items.
+    for sid in _announced_sentences(index, query, best.sid):
+        add(index.sentences[sid].start, index.sentences[sid].end, index.sentences[sid].source, best)
+    if len(out) >= 2:
+        return out
+    out.clear()
+    used = 0
+
     for rank, cand in enumerate(ranked[:12]):
         if cand.score < best.score - LIST_MARGIN or len(out) >= settings.max_list_items:
             break
@@ -1430,6 +1514,29 @@ def _list_quotes(query: Query, index: Index, hits: list[Hit], candidates: dict[i
     return out
 
 
+# "plusieurs formations", "de nombreux secteurs", "sont variés": a sentence that says there are several of a thing.
+_SEVERAL = re.compile(r"\b(?:plusieurs|divers(?:es)?|de nombreu(?:x|ses)|diff[ée]rent(?:e)?s|vari[ée]e?s|multiples)\b",
+                      re.IGNORECASE)
+
+
+def _announced_sentences(index: Index, query: Query, sid: int, most: int = 3) -> list[int]:
+    """For a list question, the sentences that follow, in its paragraph, a short sentence saying there are several
+    of what the question asks about and naming none ("… plusieurs formations spécialisées se développent.")."""
+    s = index.sentences[sid]
+    if not (query.wants_list and query.focus and set(query.focus) & _sentence_terms(index, sid)) \
+            or not _SEVERAL.search(s.text) or _ENUMERATES.search(s.text) or len(s.text.split()) > 20:
+        return []
+    text = index.documents[s.source].text
+    out, end = [], s.end
+    for nxt in range(sid + 1, min(sid + 1 + most, len(index.sentences))):
+        n = index.sentences[nxt]
+        if n.source != s.source or "\n" in text[end:n.start] or is_heading(n.text):
+            break
+        out.append(nxt)
+        end = n.end
+    return out
+
+
 def _announced_list(index: Index, query: Query, ranked: list[_Candidate], best: _Candidate):
     """(source, block, candidate) of the best-ranked list block about what a list question asks, or None.
 
@@ -1450,6 +1557,16 @@ def _announced_list(index: Index, query: Query, ranked: list[_Candidate], best: 
         if said / total >= ANNOUNCED_SHARE:
             return s.source, block, cand
     return None
+
+
+def _introduction(index: Index, candidates: dict[int, _Candidate], item: _Candidate) -> _Candidate | None:
+    """The retrieved sentence that introduces the list a candidate is an item of, or None."""
+    s = index.sentences[item.sid]
+    block = structure_of(index, s.source).list_holding(s.start, s.end)
+    if block is None or block.intro.start == s.start:
+        return None
+    return next((c for sid, c in candidates.items() if index.sentences[sid].source == s.source
+                 and index.sentences[sid].start == block.intro.start), None)
 
 
 ANNOUNCED_SHARE = 0.35  # of the question's words (IDF-weighted, focus aside) a list's introduction must say
@@ -1505,12 +1622,15 @@ def _source_sentences(index: Index, source: str) -> list[int]:
 
 def _window_terms(index: Index, sid: int) -> set[str]:
     """Terms of a sentence, its neighbours in the same document, its section heading and the document's title."""
-    s = index.sentences[sid]
-    out = _title_terms(index, s.source) | _sentence_terms(index, sid) | _section_terms(index, sid)
-    for nb in (sid - 1, sid + 1):
-        if 0 <= nb < len(index.sentences) and index.sentences[nb].source == s.source:
-            out |= _sentence_terms(index, nb)
-    return out
+    def compute() -> set[str]:
+        s = index.sentences[sid]
+        out = _title_terms(index, s.source) | _sentence_terms(index, sid) | _section_terms(index, sid)
+        for nb in (sid - 1, sid + 1):
+            if 0 <= nb < len(index.sentences) and index.sentences[nb].source == s.source:
+                out |= _sentence_terms(index, nb)
+        return out
+
+    return index.cached(("window", sid), compute)
 
 
 def _section_terms(index: Index, sid: int) -> set[str]:

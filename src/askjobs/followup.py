@@ -67,7 +67,7 @@ _TIME = re.compile(r"\b(?:entre\s+(?:19|20)\d\d\s+et\s+(?:19|20)\d\d|(?:(?:en|au
 # A prepositional phrase that adds a place, an organisation, a sector or a source to the question.
 _MODIFIER = re.compile(r"^(dans|chez|en|au|aux|à|hors|sur|selon|d'après)\s+(.+)$", re.IGNORECASE)
 _INVERSION = re.compile(r"\b([\w]+)-(?:t-)?(ils|elles|il|elle)\b", re.IGNORECASE)
-_SUBJECT_PRONOUN = re.compile(r"(?:(?<=\bqu')|\b)(ils|elles|il|elle)\b(?=\s+(?!est-ce)\w)", re.IGNORECASE)
+_SUBJECT_PRONOUN = re.compile(r"(?:(?<=\bqu')|\b)(ils|elles|il|elle|ça|cela)\b(?=\s+(?!est-ce)\w)", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"\b(leurs|leur|ses|son|sa)\s+([\w-]+)", re.IGNORECASE)
 _DEMONSTRATIVE = re.compile(r"\b(ces|ce|cet|cette)\s+([\w-]+)", re.IGNORECASE)
 _QUESTION_WORD = re.compile(r"^(?:qu|quel|quelle|quels|quelles|combien|comment|pourquoi|où|ou|quand|qui|que|"
@@ -709,6 +709,12 @@ def _resolve_pronoun(body: str, previous: str, quotes: list[str], base: dict) ->
         # the inverted pronoun repeats the subject just written (a French "complex inversion"), it stands for nothing.
         return None
     choices, origin = _subject_choices(_split_question(previous)[0], quotes, plural)
+    if pronoun in ("ça", "cela"):
+        # "Et ça gagne combien ?" after "Qu'est-ce que fait un éthicien de l'IA ?": one thing or one person; "ça"
+        # never stands for a plural ("les postes IA"), and may stand for the whole situation, which is no phrase.
+        choices = [np for np in choices if np.plural is False]
+        if not choices:
+            return None
     record = {**base, "kind": "pronoun", "pronoun": hit.group()}
     if not choices:
         if origin == "answer":  # "Quelles entreprises… ?" then "Que cherche-t-elle ?": which one?

@@ -362,13 +362,16 @@ def analyse_question(text: str, index: "Index | None" = None, *, resolved: str |
     # named person or organisation.
     agent = kind == "person" and not _ASKS_NAMED_PERSON.search(folded) and bool(_ROLE_OF_NAME.match(stripped))
     collective = kind == "organisation" and not _ASKS_ORGANISATION.search(folded)
-    required = kind in REQUIRED_TYPES \
+    asks_where = kind == "place" and bool(re.match(r"^\W*(?:d'|par |jusqu'|vers )?ou\b", folded))
+    # "À quelle région… ?", "Dans quel pays… ?" want a place; an open "où" may be answered by an institution
+    # ("dans les universités"), which _form_unmet checks instead.
+    required = kind in REQUIRED_TYPES or (kind == "place" and not asks_where) \
         or (kind == "person" and bool(_ASKS_NAMED_PERSON.search(folded))) or agent
     return Query(text=text, resolved=resolved, terms=terms, weights=weights, answer_type=kind, type_required=required,
                  wants_list=wants_list(resolved), focus=_focus(resolved), slot=None if _defined(resolved) else _slot(low),
                  defined=_defined(resolved), asks_meaning=bool(_defined(resolved)) and not _PURPOSE.search(low),
                  asks_cause=kind == "reason" and bool(_ASKS_CAUSE.search(folded)),
-                 asks_where=kind == "place" and bool(re.match(r"^\W*(?:d'|par |jusqu'|vers )?ou\b", folded)),
+                 asks_where=asks_where,
                  asks_count=kind == "number" and bool(
                      re.search(r"\bcombien d(?:e\s|')(?!temps|annees|fois|pour|dollars|euros|francs|livres)", folded)),
                  asks_difference=kind == "amount" and bool(_ASKS_DIFFERENCE.search(folded)),
@@ -492,6 +495,9 @@ _DEFINED_FIRST = re.compile(r"^\W*(?:le |la |les |l['’]|une? |des )?(.+?)\s*,?
 # What follows the word only frames the question ("… pour les recruteurs", "… concrètement").
 _DEFINED_FILLER = re.compile(r"^(?:exactement|concr[èe]tement|vraiment|au juste|donc)\s*,?\s+(?:le |la |les |l['’]|une? |des )?",
                              re.IGNORECASE)
+# … or what it is about: "le boulot d'un chef de produit" asks what a product manager does.
+_DEFINED_WORK = re.compile(r"^(?:boulot|travail|r[ôo]le|job|m[ée]tier|mission|quotidien|taf)s?\s+"
+                           r"(?:d['’]une?\s+|des\s+|du\s+|de la\s+|de l['’]|d['’]|de\s+)", re.IGNORECASE)
 _DEFINED_TAIL = re.compile(r"\s*,?\s+(?:selon|d['’]apr[èe]s|aujourd['’]hui|en pratique|exactement|"
                            r"concr[èe]tement|au juste|comme)\b.*$", re.IGNORECASE)
 
@@ -510,7 +516,7 @@ def _defined(question: str) -> str:
     m = _DEFINED_FIRST.search(text) or _DEFINED.search(text)
     if not m:
         return ""
-    return _DEFINED_TAIL.sub("", _DEFINED_FILLER.sub("", m.group(1))).strip(" ,«»\"")
+    return _DEFINED_TAIL.sub("", _DEFINED_WORK.sub("", _DEFINED_FILLER.sub("", m.group(1)))).strip(" ,«»\"")
 
 
 # "Combien coûte un master en IA ?", "le prix d'une formation": what the price is asked of.

@@ -403,6 +403,12 @@ def unglue(text: str) -> str:
     return _LETTER_RUN.sub(lambda m: _unglue_word(m.group(0)) if len(m.group(0)) <= 64 else m.group(0), text)
 
 
+# The reader analyses the same short texts (a sentence, a name, a heading) for every question it reads
+# them for; a bounded cache of short texts answers those at once. Longer texts (passages at build) are
+# analysed afresh: the cache must not hold megabytes.
+_CACHED_CHARS = 600
+
+
 def analyze(text: str) -> list[str]:
     """Content terms of a French text: normalised, stop words removed, lemmatised, stemmed, accents folded.
 
@@ -410,6 +416,15 @@ def analyze(text: str) -> list[str]:
     "créent"/"crée"); the lemma ("gagner", "emploi", "créer") joins them before the stem
     joins derived words ("limiter"/"limité").
     """
+    return list(_analyzed(text)) if len(text) <= _CACHED_CHARS else _analyze(text)
+
+
+@lru_cache(maxsize=16384)
+def _analyzed(text: str) -> tuple[str, ...]:
+    return tuple(_analyze(text))
+
+
+def _analyze(text: str) -> list[str]:
     lemma = _lemmatizer()
     # A "word" longer than any French word (a hash, base64) is cut: analysing it whole costs time and
     # memory that grow with its length, and its tail never matches a question anyway.
