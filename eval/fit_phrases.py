@@ -303,13 +303,13 @@ def buckets(app: AskJobs, reads: list[dict], half: str) -> str:
 
 
 def cross_validate(quotes: list[dict], sentences: list[dict], names: list[str], method: str, strength: float,
-                   splits: int, half: str | None = None) -> dict:
+                   splits: int, within: str | None = None) -> dict:
     """Mean held-out F1 over `splits` random halvings of the articles (each half judged once): the
-    measure the features were chosen by, steadier than one split. With `half` ("A" or "B"), only that
+    measure the features were chosen by, steadier than one split. With `within` ("A" or "B"), only that
     half's articles are halved, so the other stays unseen by the choice."""
-    if half is not None:
-        quotes = [g for g in quotes if g["test"] == (half == "B")]
-        sentences = [g for g in sentences if g["test"] == (half == "B")]
+    if within is not None:
+        quotes = [g for g in quotes if g["test"] == (within == "B")]
+        sentences = [g for g in sentences if g["test"] == (within == "B")]
     articles = sorted({g["article"] for g in quotes + sentences})
     q, s = [], []
     for seed in range(splits):
