@@ -794,3 +794,10 @@ def test_of_several_places_the_one_the_asked_noun_introduces_is_marked(tmp_path)
         "au sud-est.\n")})
     assert _short_in(app, "Quel fleuve trouve-t-on au Canada ?", "Saint-Laurent") in (  # tagged with or without it
         "fleuve Saint-Laurent", "Saint-Laurent", "du fleuve Saint-Laurent", "le fleuve Saint-Laurent")
+
+
+def test_each_item_of_a_list_answer_marks_what_it_names(jobs_app):
+    answer = jobs_app.ask("Quelles entreprises recrutent activement en 2025 ?")
+    assert answer.form == "list"
+    text = jobs_app.index.documents["recrutement.txt"].text
+    assert [text[c.answer_start:c.answer_end] for c in answer.citations] == ["Amazon", "NVIDIA", "Meta"]

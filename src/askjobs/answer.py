@@ -234,12 +234,23 @@ def read(query: Query, retrieval: Retrieval, index: Index, settings: ReaderSetti
                 if item_verdict.reason is None:
                     return _fact(query, index, hits, item, item_span, item_verdict, nearest)
     if len(quotes) >= 2:
-        citations = tuple(_citation(index, n, src, a, b, hits[rank], score,
-                                    _short_answer(query, index, src, a, b, phrases=False))
+        citations = tuple(_citation(index, n, src, a, b, hits[rank], score, _item_answer(query, index, src, a, b))
                           for n, (a, b, src, rank, score) in enumerate(quotes, start=1))
         return Answer(query.text, "\n".join(c.quote for c in citations), True, verdict.confidence, citations,
                       nearest, form="list", query=query.to_dict())
     return _fact(query, index, hits, best, span, verdict, nearest)
+
+
+# A labelled item: "Amazon: Recrute…", "Génération augmentée de récupération (RAG): Utilisation…".
+_LABEL = re.compile(r"\s*([^:.!?]{2,60}?)\s*:\s")
+
+
+def _item_answer(query: Query, index: Index, source: str, start: int, end: int) -> tuple[int, int] | None:
+    """The short answer of a list item: its label when it has one (what the item names), else as for a fact."""
+    m = _LABEL.match(index.documents[source].text, start, end)
+    if m:
+        return m.start(1), m.end(1)
+    return _short_answer(query, index, source, start, end)
 
 
 def _fact(query: Query, index: Index, hits: list[Hit], best: _Candidate, span: tuple[int, int, str],
