@@ -801,3 +801,29 @@ def test_each_item_of_a_list_answer_marks_what_it_names(jobs_app):
     assert answer.form == "list"
     text = jobs_app.index.documents["recrutement.txt"].text
     assert [text[c.answer_start:c.answer_end] for c in answer.citations] == ["Amazon", "NVIDIA", "Meta"]
+
+
+def test_a_measure_or_a_number_in_a_name_is_no_count(tmp_path):
+    docs = {"navire.txt": (
+        "Le Vizzavona\n"
+        "Le Vizzavona mesure 188 mètres de long pour 28,70 mètres de large.\n"
+        "En octobre, le Vizzavona participe à l'exercice Trident Juncture 18.\n"
+        "Le navire peut embarquer 800 passagers.\n")}
+    app = built_app(tmp_path, docs)
+    from askjobs.answer import _typed
+    text = app.index.documents["navire.txt"].text
+
+    def counts(question, sentence):
+        at = text.index(sentence)
+        return _typed(app.index, app.analyse(question), "navire.txt", at, at + len(sentence))
+
+    assert counts("Combien de marins composent l'équipage ?", "Le navire peut embarquer 800 passagers.") == 1.0
+    assert counts("Combien de marins composent l'équipage ?",
+                  "Le Vizzavona mesure 188 mètres de long pour 28,70 mètres de large.") == 0.0
+    assert counts("Combien de marins composent l'équipage ?",
+                  "En octobre, le Vizzavona participe à l'exercice Trident Juncture 18.") == 0.0
+    # … but a question counting in a unit, or asking a length, is answered by the measure.
+    assert counts("Combien de mètres mesure le Vizzavona ?",
+                  "Le Vizzavona mesure 188 mètres de long pour 28,70 mètres de large.") == 1.0
+    assert counts("Le Vizzavona fait combien de long ?",
+                  "Le Vizzavona mesure 188 mètres de long pour 28,70 mètres de large.") == 1.0
