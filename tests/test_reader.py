@@ -827,3 +827,16 @@ def test_a_measure_or_a_number_in_a_name_is_no_count(tmp_path):
                   "Le Vizzavona mesure 188 mètres de long pour 28,70 mètres de large.") == 1.0
     assert counts("Le Vizzavona fait combien de long ?",
                   "Le Vizzavona mesure 188 mètres de long pour 28,70 mètres de large.") == 1.0
+
+
+def test_a_place_the_question_is_about_is_named_by_the_quote_in_any_of_its_forms(tmp_path):
+    from askjobs.answer import _unnamed_subject
+    docs = {"pays.txt": "La population\nLe Mexique est un pays d'Amérique du Nord. La population mexicaine atteint 126 millions.\n",
+            "monde.txt": "La Terre\nLe monde compte plus de 8 milliards d'habitants, selon les Nations unies.\n"}
+    app = built_app(tmp_path, docs)
+    query = app.analyse("Combien d'habitants compte le Mexique ?")
+    hits = list(app.search(query).hits)
+    sid = {s.text: i for i, s in enumerate(app.index.sentences)}
+    world = sid["Le monde compte plus de 8 milliards d'habitants, selon les Nations unies."]
+    assert _unnamed_subject(query, app.index, hits, world, []) == "Mexique"
+    assert _unnamed_subject(query, app.index, hits, sid["La population mexicaine atteint 126 millions."], []) is None

@@ -943,13 +943,14 @@ def _role_unnamed(query: Query, index: Index, source: str, start: int, end: int)
     return spots[0].group()
 
 
-def _subject_names(query: Query, index: Index, hits: list[Hit], missing: list[str] = ()) -> list[str]:
-    """The names the question is about (a company, a person: capitalised, no acronym, no place, not the source
-    after "selon") that the retrieved passages hold."""
+def _subject_names(query: Query, index: Index, hits: list[Hit], missing: list[str] = (),
+                   places: bool = False) -> list[str]:
+    """The names the question is about (a company, a person: capitalised, no acronym, not the source after
+    "selon"; a place too when `places`) that the retrieved passages hold."""
     return [token for token in query.constraints.key_tokens
             if token not in missing and token[:1].isupper() and token[1:].islower()
             and not re.search(rf"\b(?:selon|d['’]apr[èe]s|par)\s+{re.escape(token)}\b", query.resolved, re.IGNORECASE)
-            and not _located(index, hits, token)]
+            and (places or not _located(index, hits, token))]
 
 
 def _names(text: str, name: str) -> bool:
@@ -969,8 +970,10 @@ def _candidate_at(index: Index, candidates: dict[int, _Candidate], quote: tuple)
 
 def _unnamed_subject(query: Query, index: Index, hits: list[Hit], sid: int, missing: list[str]) -> str | None:
     """A name the question is about that the quote, its neighbours and its heading do not hold."""
-    return next((n for n in _subject_names(query, index, hits, missing) if not _names(_window_text(index, sid), n)),
-                None)
+    # A place is named in its other forms too: "Mexique" as "mexicain", "États-Unis" as "américains".
+    window = _window_text(index, sid)
+    return next((n for n in _subject_names(query, index, hits, missing, places=True) if not _names(window, n)
+                 and not (_located(index, hits, n) and _place_in(n, [window]))), None)
 
 
 def _window_text(index: Index, sid: int) -> str:
