@@ -128,6 +128,9 @@ def turn(question: str) -> dict:
     ("Qu'est-ce que fait un éthicien de l'IA ?", "Et ça gagne combien ?", "Un éthicien de l'IA gagne combien ?"),
     ("Qu'est-ce que le MLOps ?", "Et ça sert à quoi ?", "Le MLOps sert à quoi ?"),
     ("Combien gagnent les architectes IA ?", "Pourquoi ça augmente ?", STANDALONE),
+    # "C'est quoi X ?" names what it asks about; "C'est quoi ce sigle ?" points back.
+    ("Pourquoi les ingénieurs cloud gagnent-ils plus ?", "C'est quoi la génération augmentée de récupération ?",
+     STANDALONE),
 ])
 def test_a_follow_up_borrows_only_what_it_leaves_out(previous, question, expected):
     r = resolve_followup(question, [turn(previous)])

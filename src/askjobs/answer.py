@@ -716,7 +716,7 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
         # "Meta cherche quoi comme profils ?" is not answered by « … de nouveaux profils émergent »: the passages
         # speak of Meta, the quote (with its neighbours and heading) does not.
         conf *= 0.5
-        reasons.append(f"Le passage cité ne parle pas de « {unnamed} ».")
+        reasons.append(f"Aucun passage trouvé ne dit cela de « {unnamed} ».")
     passage_texts = [index.documents[h.chunk.source].text[h.chunk.start:h.chunk.end] for h in hits] \
         if any(p[:1].islower() for p in c.places) else []
     unknown = [p for p in c.places if p[:1].islower() and not _place_in(p, passage_texts)]

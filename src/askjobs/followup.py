@@ -83,8 +83,10 @@ _DISLOCATION = re.compile(r"^\s*(?:et\s+)?((?:le|la|les|l')\s*[^,?]{2,40}?|(?-i:
                           r"\s*,\s*(?:il|elle|ils|elles)\s+",
                           re.IGNORECASE)
 # "ce"/"ces" + a noun, not the "ce" of "est-ce que".
+# ("C'est quoi la génération augmentée… ?" names what it asks about: not a reference.)
 _REFERENCE = re.compile(r"(?<![\w-])(?:ce|cet|cette|ces)\s+(?!document|article|texte|site|page)\w+"
-                        r"|^\s*(?:c'|ça\b|cela\b)", re.IGNORECASE)
+                        r"|^\s*(?:c'(?!est\s+quoi\s+(?:l'|les?\s|la\s|une?\s|des\s|du\s)?\w)|ça\b|cela\b)",
+                        re.IGNORECASE)
 # A name in a question: capitalised, not its first word, not "IA" ("NVIDIA", "Meta", "Google Cloud").
 _NAME = re.compile(r"(?<=\S\s)(?!IA\b)[A-ZÀ-Þ][\w-]*[A-Za-zÀ-ÿ](?:\s+[A-ZÀ-Þ][\w-]+)*")
 _PREPOSITION = (r"(?:d'ici|d'|jusqu'à|jusqu'en|à partir de|auprès de|grâce à|pour|dans|avec|chez|depuis|par|"
