@@ -15,13 +15,23 @@ import numpy as np
 
 from .about import DocumentAnswer, answer_about_document
 from .index import Index
+from .nlp import LABELS, PHRASES, SUBJECT
 from .query import EVENTS, NATIONALITY, Query, names_in
 from .retrieve import Retrieval
 from .schema import Answer, Citation, Hit, Sentence
-from .nlp import LABELS, PHRASES, SUBJECT
 from .structure import ListBlock, structure_of
-from .text import (FRENCH_DATE, MONTHS, acronyms, analyze, head_date, is_french_word, is_heading, normalize, stopwords,
-                   strip_accents)
+from .text import (
+    FRENCH_DATE,
+    MONTHS,
+    acronyms,
+    analyze,
+    head_date,
+    is_french_word,
+    is_heading,
+    normalize,
+    stopwords,
+    strip_accents,
+)
 
 NOT_FOUND = "Je n'ai pas trouvé la réponse dans les documents."
 
