@@ -42,6 +42,7 @@ def jobs_app(tmp_path) -> AskJobs:
     ("Quelle entreprise recrute des ingénieurs en robotique ?", "organisation", True),
     ("Où la demande était-elle limitée ?", "place", False),
     ("À quelle région la demande était-elle limitée ?", "place", True),  # a place, not an institution
+    ("Comment s'appelait le mari de Marlyse ?", "person", True),  # a relative is a person
     ("Quel est le salaire d'un ingénieur d'invite ?", "amount", True),
     ("Quel pourcentage des entreprises utilisent l'IA ?", "percentage", True),
     ("Depuis combien de temps les offres progressent-elles ?", "duration", True),
@@ -840,3 +841,13 @@ def test_a_place_the_question_is_about_is_named_by_the_quote_in_any_of_its_forms
     world = sid["Le monde compte plus de 8 milliards d'habitants, selon les Nations unies."]
     assert _unnamed_subject(query, app.index, hits, world, []) == "Mexique"
     assert _unnamed_subject(query, app.index, hits, sid["La population mexicaine atteint 126 millions."], []) is None
+
+
+def test_a_relative_the_quote_speaks_of_without_naming_him_is_no_answer(tmp_path):
+    docs = {"marlyse.txt": ("Marlyse de La Grange\n"
+                            "Marlyse de La Grange présente une émission animalière sur la télévision publique.\n"
+                            "Elle vivra mal la suppression de son émission, lancée par son mari en 1969, et son limogeage.\n"
+                            "Elle reçoit le soutien de Jean-Pierre Hutin, animateur.\n")}
+    app = built_app(tmp_path, docs)
+    answer = app.ask("Comment s'appelait le mari de Marlyse de La Grange ?")
+    assert not answer.answerable

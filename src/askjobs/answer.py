@@ -721,12 +721,12 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
             missing.append(token)
     if missing:
         reasons.append(f"Les documents ne parlent pas de {_quoted(missing)}.")
-    unnamed = _unnamed_subject(query, index, hits, best.sid, missing)
-    if unnamed:
+    subject_unnamed = _unnamed_subject(query, index, hits, best.sid, missing)
+    if subject_unnamed:
         # "Meta cherche quoi comme profils ?" is not answered by « … de nouveaux profils émergent »: the passages
         # speak of Meta, the quote (with its neighbours and heading) does not.
         conf *= 0.5
-        reasons.append(f"Aucun passage trouvé ne dit cela de « {unnamed} ».")
+        reasons.append(f"Aucun passage trouvé ne dit cela de « {subject_unnamed} ».")
     passage_texts = [index.documents[h.chunk.source].text[h.chunk.start:h.chunk.end] for h in hits] \
         if any(p[:1].islower() for p in c.places) else []
     unknown = [p for p in c.places if p[:1].islower() and not _place_in(p, passage_texts)]
@@ -776,7 +776,7 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
             conf *= 0.35
             reasons.append(_missing_type_reason(query, index, hits))
     conf = float(min(max(conf, 0.0), 1.0))
-    return _Verdict(conf, reasons[0] if reasons else None, unnamed)
+    return _Verdict(conf, reasons[0] if reasons else None, subject_unnamed)
 
 
 # A reason question is answered by a quote that gives a cause, or by one the next sentence draws a

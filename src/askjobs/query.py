@@ -77,7 +77,10 @@ _ONE_PERSON = (r"(?:journaliste|reporter|r[ée]dact(?:eur|rice)|[ée]conomiste|c
                r"investisseu(?:r|se)|porte-parole|cr[ée]at(?:eur|rice)|photographe|romanci(?:er|ère)|po[èe]te|philosophe|"
                r"historien(?:ne)?|savant|g[ée]n[ée]ral|capitaine|pr[ée]sentat(?:eur|rice)|peintre|sculpt(?:eur|rice)|"
                r"compositeur|compositrice|[ée]crivain|musicien(?:ne)?|r[ée]alisat(?:eur|rice)|architecte|pilote|copilote|"
-               r"navigat(?:eur|rice)|roi|reine|empereur|pape|saint|prophète|ministre|gouverneur|bourgmestre|maire)")
+               r"navigat(?:eur|rice)|roi|reine|empereur|pape|saint|prophète|ministre|gouverneur|bourgmestre|maire|"
+               # (a relative is a person too: "Comment s'appelait le mari de… ?")
+               r"mari|[ée]poux|[ée]pouse|femme|p[èe]re|m[èe]re|fils|fille|fr[èe]re|s(?:œ|oe)ur|oncle|tante|"
+               r"grand-p[èe]re|grand-m[èe]re|cousine?|compagnon|compagne|fianc[ée]e?|successeur|pr[ée]d[ée]cesseur)")
 _ASKS_PERSON = _pattern(
     r"^\W*(?:(?:par|de|à|avec|pour|contre|chez)\s+)?qui\b"
     r"|\bquel(?:le)?s?\s+(?:est |sont |était )?(?:la |le |les |l')?(?:personne|personnalit[ée]|auteur|autrice|pdg|"
