@@ -421,10 +421,9 @@ def _typed(index: Index, query: Query, source: str, start: int, end: int) -> flo
         quote = _PERCENT_SPAN.sub(lambda p: p.group() if _share_of(text, start + p.end(), query.counted) else " ",
                                   text[start:end])
         quote = _DATE_SPAN.sub(" ", _DAY.sub(" ", _AMOUNT_SPAN.sub(" ", quote)))
-        # Nor a measure ("188 mètres de long" does not say how many sailors), unless it counts what is asked.
-        m = _COUNTED_WORD.search(query.resolved)
-        # ("Combien de km² … ?" counts in a unit, "… combien de long ?" asks a length)
-        if not (m and (_MEASURE_SPAN.match("1 " + m.group(1)) or _DIMENSION.match(m.group(1)))):
+        # Nor a measure ("188 mètres de long" does not say how many sailors), unless the question asks one
+        # ("Combien de km² … ?", "… combien de long ?").
+        if not query.measure:
             quote = _MEASURE_SPAN.sub(" ", quote)
         # (nor a number in a name: "Trident Juncture 18", "la Porsche 906")
         quote = re.sub(r"\b((?-i:[A-ZÀ-Þ])[\w-]+)\s+\d+\b",
@@ -806,8 +805,6 @@ _UNITS = {"area": r"(?:km2|km²|m2|m²|kilomètres? carrés?|mètres? carrés?|h
 # A number with a unit of measure: "188 mètres", "6,21 m", "30 114 UMS" is no count.
 _MEASURE_SPAN = re.compile(r"\d[\d\u202f\u00a0 ]*(?:[.,]\d+)?\s*(" + "|".join(
     u for k, u in _UNITS.items() if k != "age") + r"|UMS\b|tjb\b|tonneaux\b|nœuds?\b)", re.IGNORECASE)
-_DIMENSION = re.compile(r"(?:long|large|haut|profond|[ée]pais|loin|lourd)\b", re.IGNORECASE)
-_COUNTED_WORD = re.compile(r"\bcombien\s+d(?:e\s+|['’])(\S+)", re.IGNORECASE)  # "Combien de km² …"
 # (not a relative pronoun: "la vidéo dans laquelle il déambule" says nothing of where)
 _LOCATIVE = re.compile(r"\b(?:dans|en|chez|sur|vers|hors de|près de|auprès de|à travers)\s+(?!(?:la)?quel(?:le)?s?\b|quoi\b)"
                        r"(?:l['’]|les?\s|la\s|des\s|du\s|d['’]|une?\s|ses\s|leurs?\s)?\s*([^\W\d][\w-]{2,}(?:\s+[^\W\d][\w-]{2,})?)"

@@ -110,10 +110,11 @@ _ASKS_REASON = _pattern(_WHY + r"|\bquel(?:le)?s? (?:est |sont )?(?:la |les |le 
 _ASKS_MANNER = _pattern(r"^\W*comment\b(?! s'appel)|\bde quelle (?:mani[èe]re|fa[çc]on)\b|\bpar quels? moyens?\b")
 # A measure question is answered by a number with a unit of its kind: "Quelle est la superficie… ?" not by
 # "route départementale 47".
-_MEASURES = {"area": _pattern(r"\b(?:superficie|surface|aire)\b"),
+_MEASURES = {"area": _pattern(r"\b(?:superficie|surface|aire)\b|\bcombien de (?:km[2²]|m[2²]|hectares)"),
              "length": _pattern(r"\b(?:altitude|hauteur|longueur|largeur|profondeur|distance|diam[èe]tre|[ée]paisseur)\b"
-                                r"|\bà quelle (?:altitude|hauteur|distance|profondeur)\b|\bcombien de (?:m[èe]tres|kilom[èe]tres)\b"),
-             "mass": _pattern(r"\b(?:poids|masse)\b"),
+                                r"|\bà quelle (?:altitude|hauteur|distance|profondeur)\b|\bcombien de (?:m[èe]tres|kilom[èe]tres|"
+                                r"km|long|large|haut|profond)\b"),
+             "mass": _pattern(r"\b(?:poids|masse)\b|\bcombien de (?:kilos|kg|tonnes)\b"),
              "temperature": _pattern(r"\btemp[ée]rature\b"),
              "speed": _pattern(r"\bvitesse\b"),
              "age": _pattern(r"\b(?:[àa] )?quel [âa]ge\b|\bl'[âa]ge\b")}
