@@ -423,6 +423,17 @@ def test_the_cause_must_be_in_the_answering_sentence_not_in_the_one_quoted_for_i
     assert _form_unmet(query, app.index, s0.source, s0.start, s0.end, first) is None  # "pour exécuter…"
 
 
+
+def test_a_grievance_or_a_sign_gives_the_reason_without_a_link_word(tmp_path):
+    from askjobs.answer import _form_unmet
+    app = built_app(tmp_path, {"gare.txt": "Le maire de Paris s'est prononcé contre le projet de 2008. Il reproche "
+                                           "l'absence d'engagement financier de l'État. Le projet est relancé en 2010.\n"})
+    query = app.analyse("Pourquoi le maire s'est-il opposé au projet de 2008 ?")
+    for words, unmet in (("Il reproche", False), ("Le maire de Paris", True), ("Le projet est relancé", True)):
+        sid = _sid(app, words)
+        s = app.index.sentences[sid]
+        assert (_form_unmet(query, app.index, s.source, s.start, s.end, sid) is not None) == unmet, words
+
 WORLD = {
     "salaires.txt": (
         "Aux États-Unis, le salaire médian pour les postes liés à l'IA est d'environ 157 000 $.\n"

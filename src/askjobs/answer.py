@@ -789,6 +789,10 @@ _CAUSE_VERB = re.compile(r"\b(?:garanti|conduit [àa]|m[èe]ne(?:nt)? [àa]|prov
                          # a participle of effect: "… s'est oxydé, lui donnant une couleur verte"
                          r"(?:lui|leur|en|le|la|les)\s+(?:donnant|rendant|conf[ée]rant|valant)|causant|provoquant)",
                          re.IGNORECASE)
+# A reason given as a grievance, a judgement or a sign rather than with a link word: "Il reproche l'absence
+# d'engagement financier…" says why he opposed; "Des fumerolles indiquent la présence d'un corps chaud" why one thinks.
+_JUSTIFIES = re.compile(r"\b(?:reproch|critiqu|d[ée]non[cç]|invoqu|argu[ée]|justifi|jug(?:e|ent|eant|é|ée)\s+(?:que|qu['’]|l|le|la|les|trop|in)|"
+                        r"estim(?:e|ent|ant|é)\s+qu|indiqu|t[ée]moign|attest|prouv|r[ée]v[èé]l|sugg[èé]r|signe\s+d|preuves?\b)", re.IGNORECASE)
 _CONSEQUENCE = re.compile(r"^\W*(?:par cons[ée]quent|c['’]est pourquoi|donc|ainsi|de ce fait|d[èe]s lors|en cons[ée]quence)\b",
                           re.IGNORECASE)
 # A definition phrased otherwise than "X est / X : / X (…)": "Il s'agit d'un numéro de série désignant…".
@@ -824,7 +828,7 @@ def _form_unmet(query: Query, index: Index, source: str, start: int, end: int, s
         # The cause must be in the best sentence or after it, not in a sentence quoted before it for its
         # subject ("Architectes IA: … pour exécuter l'IA … Leur fourchette de salaire…").
         quote = text[max(start, index.sentences[sid].start):end]
-        if _CAUSE.search(quote) or any(_says_after(query, quote, m.end()) for m in _CAUSE_VERB.finditer(quote)):
+        if _CAUSE.search(quote) or _JUSTIFIES.search(quote) or any(_says_after(query, quote, m.end()) for m in _CAUSE_VERB.finditer(quote)):
             return None
         nxt = sid + 1
         if nxt < len(index.sentences) and index.sentences[nxt].source == source \
