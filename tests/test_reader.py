@@ -865,3 +865,13 @@ def test_a_relative_the_quote_speaks_of_without_naming_him_is_no_answer(tmp_path
     at = text.index(quote)
     query = app.analyse("Comment s'appelait le mari de Marlyse de La Grange ?")
     assert _role_unnamed(query, app.index, "marlyse.txt", at, at + len(quote)) == "mari"
+
+
+def test_the_asked_name_written_with_other_spaces_is_no_new_name():
+    from askjobs.answer import _matches_type
+    asked = frozenset({"Marlyse", "La", "Grange"})
+    text = "Marlyse de LaGrange présente un programme de qualité."
+    ents = [(0, 7, "MISC", "Marlyse"), (11, 19, "PER", "LaGrange")]
+    assert _matches_type(text, "person", asked, entities=ents) == 0.0
+    other = "Le programme est produit par Jean Dumas."
+    assert _matches_type(other, "person", asked, entities=[(29, 39, "PER", "Jean Dumas")]) == 1.0

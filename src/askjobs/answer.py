@@ -357,6 +357,9 @@ def _matches_type(text: str, qtype: str | None, asked_names: frozenset = frozens
         labels = _ENTITY_LABELS[qtype]
         if entities is not None:
             found = {normalize(e[3]) for e in entities if e[2] in labels and e[1] - e[0] <= _MAX_ENTITY_CHARS}
+            # The name asked about, written with other spaces ("Marlyse de LaGrange" for "… de La Grange"), is not new.
+            parts = frozenset(_squashed(n) for n in asked_names)
+            found = {n for n in found if not _composed(_squashed(n), parts)}
             asked = common | set(analyze(" ".join(asked_names)))
             return 1.0 if any(_new_words(set(analyze(n)), asked) for n in found) else 0.0
         # A name the question does not already contain, and not the corpus' own topic ("IA").
@@ -386,6 +389,17 @@ _ORGANISATIONS = re.compile(r"\b(?:entreprises?|soci[ée]t[ée]s|universit[ée]s
                             re.IGNORECASE)
 _NAMING = re.compile(r"\b(?:sur)?nomm[ée]e?s?\b|\bappel[ée]e?s?\b|\bintitul[ée]e?s?\b|\bbaptis[ée]e?s?\b|\bsurnom\b|"
                      r"\bpseudonyme\b|\bdit(?:e|es|s)?\s+(?:«|\"|(?-i:[A-ZÀ-Þ]))|\bs['’]appel", re.IGNORECASE)
+
+
+def _squashed(text: str) -> str:
+    """Letters and digits only, accents folded: "LaGrange", "La Grange" and "la-grange" alike."""
+    return re.sub(r"[\W_]+", "", strip_accents(text.lower()))
+
+
+def _composed(word: str, parts: frozenset[str]) -> bool:
+    """`word` is some of `parts` run together ("lagrange" from "la" and "grange")."""
+    return bool(word) and any(word == p or (word.startswith(p) and _composed(word[len(p):], parts))
+                              for p in parts if p)
 
 
 def _share_of(text: str, at: int, counted: frozenset[str]) -> bool:
