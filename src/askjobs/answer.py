@@ -749,7 +749,7 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
     elif (elsewhere := _elsewhere(query, index, hits, source, start, end)) is not None:
         conf *= 0.25  # a figure for the United States does not answer for France
         reasons.append(elsewhere)
-    if query.event and not EVENTS[query.event].search(strip_accents(quote.lower())):
+    if query.event and not _event_said(query, quote):
         conf *= 0.35  # "Quelle est la date de naissance de… ?" is not answered by the year an artist started
         reasons.append(f"Les passages trouvés ne parlent pas de {_EVENT_NOUNS[query.event]}.")
     quote_years = set(re.findall(r"\b(?:1[5-9]\d\d|20\d\d)\b", quote))
@@ -790,6 +790,21 @@ def _confidence(query: Query, index: Index, hits: list[Hit], best: _Candidate,
             reasons.append(_missing_type_reason(query, index, hits))
     conf = float(min(max(conf, 0.0), 1.0))
     return _Verdict(conf, reasons[0] if reasons else None, subject_unnamed)
+
+
+# "la mort de son père", "le mariage de sa fille": the event of someone else than the question's subject.
+_RELATIVE_AFTER = re.compile(r"\s+(?:de|d['’])\s*(?:son|sa|ses|leurs?)\s+(\w+)", re.IGNORECASE)
+
+
+def _event_said(query: Query, quote: str) -> bool:
+    """The quote speaks of the event the question asks about ("mort", "naissance"…), and not only of a relative's
+    ("Quand Madame de Maintenon est-elle morte ?" is not answered by « … apprend la mort de son père en 1645 »)."""
+    low = strip_accents(quote.lower())
+    for m in EVENTS[query.event].finditer(low):
+        rel = _RELATIVE_AFTER.match(low, m.end())
+        if rel is None or set(analyze(rel.group(1))) & set(query.terms):
+            return True
+    return False
 
 
 # A reason question is answered by a quote that gives a cause, or by one the next sentence draws a
