@@ -875,3 +875,13 @@ def test_the_asked_name_written_with_other_spaces_is_no_new_name():
     assert _matches_type(text, "person", asked, entities=ents) == 0.0
     other = "Le programme est produit par Jean Dumas."
     assert _matches_type(other, "person", asked, entities=[(29, 39, "PER", "Jean Dumas")]) == 1.0
+
+
+def test_a_relatives_death_is_not_the_death_asked_about():
+    from askjobs.answer import _event_said
+    asked = analyse_question("En quelle année Madame de Maintenon est-elle morte ?")
+    assert asked.event == "mort"
+    assert not _event_said(asked, "En juillet 1647, Françoise apprend la mort de son père.")
+    assert _event_said(asked, "Elle meurt à Saint-Cyr ; sa mort en 1719 passe inaperçue.")
+    father = analyse_question("En quelle année le père de Madame de Maintenon est-il mort ?")
+    assert _event_said(father, "En juillet 1647, Françoise apprend la mort de son père.")
