@@ -58,6 +58,18 @@ def test_analyze_joins_inflections_snowball_alone_keeps_apart(a, b):
     assert analyze(a) == analyze(b)
 
 
+@pytest.mark.parametrize("a, b", [("a-t-on découvert", "a été découverte"), ("écrit", "écrite"), ("connu", "connue"),
+                                  ("peint", "peinte"), ("découverts", "découvrir")])
+def test_analyze_reads_a_past_participle_as_its_verb_in_every_gender(a, b):
+    assert analyze(a) == analyze(b)
+
+
+@pytest.mark.parametrize("noun, verb", [("entreprise", "entreprendre"), ("suite", "suivre"), ("élite", "élire"),
+                                        ("recrue", "recroître")])
+def test_analyze_leaves_a_noun_that_only_looks_like_a_participle_alone(noun, verb):
+    assert analyze(noun) != analyze(verb)
+
+
 def test_words_glued_by_scraping_are_split_for_analysis_only():
     from askjobs.text import unglue
 

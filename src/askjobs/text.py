@@ -154,16 +154,35 @@ def stopwords() -> frozenset[str]:
 
 
 # Recorded in the index manifest: an index analysed another way must be rebuilt.
-ANALYZER = "fr: more stop words, simplemma lemmas, then Snowball stems, accents folded, glued words split (v4)"
+ANALYZER = "fr: more stop words, simplemma lemmas (participles as their verb), then Snowball stems, accents folded, glued words split (v5)"
+
+
+# The masculine past participle of an -ir / -re verb is often in simplemma's dictionary as an adjective or a
+# noun of its own ("découvert", "écrit", "produit"), while its feminine is read as the verb ("découverte" →
+# "découvrir"): "a-t-on découvert l'île" and "l'île a été découverte" must share their term.
+_PARTICIPLE_END = re.compile(r"(?:ert|it|is|us|u|i|int)$")
+_VERB_END = re.compile(r"(?:ir|re|oir)$")
 
 
 @lru_cache(maxsize=1)
 def _lemmatizer():
-    from functools import partial
-
     import simplemma
 
-    return lru_cache(maxsize=200_000)(partial(simplemma.lemmatize, lang="fr"))
+    @lru_cache(maxsize=200_000)
+    def lemma(word: str) -> str:
+        found = simplemma.lemmatize(word, lang="fr")
+        # The masculine singular the word may be a form of ("découvertes" → "découvert").
+        masculine = word[:-1] if word.endswith("s") else word
+        masculine = masculine[:-1] if masculine.endswith("e") and _PARTICIPLE_END.search(masculine[:-1]) else masculine
+        # (Only when simplemma reads the word as that masculine: "entreprise" is a noun of its own, not "entrepris".)
+        if found == masculine and _PARTICIPLE_END.search(masculine):
+            for form in (masculine, masculine + "e"):
+                verb = simplemma.lemmatize(form, lang="fr")
+                if verb != form and _VERB_END.search(verb) and verb[:3] == masculine[:3]:
+                    return verb
+        return found
+
+    return lemma
 
 
 MAX_TERM_CHARS = 64
