@@ -294,8 +294,11 @@ def test_sigkill_at_any_moment_of_a_build_leaves_a_working_index(tmp_path):
 
     duration = run(None)  # one complete build tells how long the kills should spread over
     killed = 0
-    for fraction in (0.1, 0.4, 0.7, 0.85, 0.95, 1.05):
-        killed += run(duration * fraction)
+    for fraction in (0.1, 0.4, 0.7, 0.85, 0.95, 1.05, 0.5, 0.8):
+        landed = run(duration * fraction)
+        killed += landed
+        if not landed and fraction < 1:
+            duration *= 0.6  # the first build ran on a busier machine: the next kills come sooner
         index = load_index(index_dir)  # never raises: CURRENT always names a complete version
         assert len(index.documents) == 122
         assert index.faiss.ntotal == len(index.chunks)
