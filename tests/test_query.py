@@ -80,3 +80,14 @@ def test_the_role_of_a_pay_question_in_any_tense(question, role):
 ])
 def test_the_role_whose_holder_is_asked(question, role):
     assert analyse_question(question).role_held == role
+
+
+@pytest.mark.parametrize("question, subject", [
+    ("Quelles compétences en données sont nécessaires ?", True),  # « La pensée critique … sont nécessaires »
+    ("Quels outils sont utilisés par les data scientists ?", True),
+    ("Quel est le salaire médian ?", False),  # the attribute is asked, not the subject
+    ("Quelles sont les compétences demandées ?", False),
+    ("Quelles compétences les recruteurs sont-ils en train de chercher ?", False),  # the subject follows the verb
+])
+def test_a_copula_after_the_asked_noun_asks_for_the_subject(question, subject):
+    assert analyse_question(question).asks_subject is subject

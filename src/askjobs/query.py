@@ -476,7 +476,11 @@ _BE = r"(?:est|sont|était|étaient|fut|furent|sera|seront|serait)\b"
 _INVERTED = r"(?!.*(?:-t-|-|\s)(?:il|elle|ils|elles|on)\b)"
 _ASKS_SUBJECT = re.compile(rf"^\W*(?:qui|qu'est-ce qui|qu'est ce qui)\s+(?!{_BE}){_INVERTED}"
                            rf"|^\W*quel(?:le)?s?\s+(?!{_BE})\w+\s+(?:\w+\s+)?(?!{_BE})(?:a|ont|avait|avaient|s'|se|"
-                           rf"\w+(?:e|ent|a|it|ait|aient))\b{_INVERTED}")
+                           rf"\w+(?:e|ent|a|it|ait|aient))\b{_INVERTED}"
+                           # "Quelles compétences (en données) sont nécessaires ?": the thing asked is what the text
+                           # says is so (« La pensée critique … sont nécessaires »), unlike "Quel est le salaire… ?".
+                           rf"|^\W*quel(?:le)?s?\s+(?!{_BE})\w+\s+(?:(?:en|de|d'|du|des)\s*\w+\s+)?{_BE}"
+                           rf"(?!\s+(?:le|la|les|l'|un|une|des|du|de)\b){_INVERTED}")
 
 
 def _slot(low: str) -> str | None:
