@@ -885,3 +885,13 @@ def test_a_relatives_death_is_not_the_death_asked_about():
     assert _event_said(asked, "Elle meurt à Saint-Cyr ; sa mort en 1719 passe inaperçue.")
     father = analyse_question("En quelle année le père de Madame de Maintenon est-il mort ?")
     assert _event_said(father, "En juillet 1647, Françoise apprend la mort de son père.")
+
+
+def test_a_gerund_after_en_says_nothing_of_where(tmp_path):
+    from askjobs.answer import _form_unmet
+    app = built_app(tmp_path, {"artiste.txt": "Il déambule en accentuant ses mouvements. Il travaille en Californie.\n"})
+    query = app.analyse("Où travaille l'artiste ?")
+    gerund, place = _sid(app, "accentuant"), _sid(app, "Californie")
+    for sid, unmet in ((gerund, True), (place, False)):
+        s = app.index.sentences[sid]
+        assert (_form_unmet(query, app.index, s.source, s.start, s.end, sid) is not None) == unmet

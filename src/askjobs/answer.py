@@ -838,8 +838,8 @@ _UNITS = {"area": r"(?:km2|km²|m2|m²|kilomètres? carrés?|mètres? carrés?|h
 # A number with a unit of measure: "188 mètres", "6,21 m", "30 114 UMS" is no count.
 _MEASURE_SPAN = re.compile(r"\d[\d\u202f\u00a0 ]*(?:[.,]\d+)?\s*(" + "|".join(
     u for k, u in _UNITS.items() if k != "age") + r"|UMS\b|tjb\b|tonneaux\b|nœuds?\b)", re.IGNORECASE)
-# (not a relative pronoun: "la vidéo dans laquelle il déambule" says nothing of where)
-_LOCATIVE = re.compile(r"\b(?:dans|en|chez|sur|vers|hors de|près de|auprès de|à travers)\s+(?!(?:la)?quel(?:le)?s?\b|quoi\b)"
+# (not a relative pronoun: "la vidéo dans laquelle il déambule" says nothing of where; nor a gerund: "en accentuant")
+_LOCATIVE = re.compile(r"\b(?:dans|en(?!\s+\w+ant\b)|chez|sur|vers|hors de|près de|auprès de|à travers)\s+(?!(?:la)?quel(?:le)?s?\b|quoi\b)"
                        r"(?:l['’]|les?\s|la\s|des\s|du\s|d['’]|une?\s|ses\s|leurs?\s)?\s*([^\W\d][\w-]{2,}(?:\s+[^\W\d][\w-]{2,})?)"
                        r"|\b(?:à|au|aux)\s+((?-i:[A-ZÀ-Þ])[\w-]+)", re.IGNORECASE)
 # An action noun with its object is no place: "dans l'exploitation des données", "dans la conception d'algorithmes"
