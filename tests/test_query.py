@@ -91,3 +91,15 @@ def test_the_role_whose_holder_is_asked(question, role):
 ])
 def test_a_copula_after_the_asked_noun_asks_for_the_subject(question, subject):
     assert analyse_question(question).asks_subject is subject
+
+
+@pytest.mark.parametrize("spoken, written", [
+    ("c'est qui le maire de rome", "Qui est le maire de rome ?"),
+    ("Le maire de Rome, c'est qui ?", "Qui est le maire de Rome ?"),
+    ("C'est quand la fête de la musique ?", "Quand est la fête de la musique ?"),
+    ("C'est où le siège de Meta ?", "Où est le siège de Meta ?"),
+])
+def test_spoken_word_order_is_typed_as_the_written_one(spoken, written):
+    a, b = analyse_question(spoken), analyse_question(written)
+    assert (a.answer_type, a.role_held, a.asks_where) == (b.answer_type, b.role_held, b.asks_where)
+    assert a.answer_type is not None

@@ -164,8 +164,20 @@ def _fold(text: str) -> str:
 _LEAD = re.compile(r"^\W*(?:et|mais|alors|donc|bon|ok|sinon|puis)\b[\s,]*(?=\S)", re.IGNORECASE)
 
 
+# Spoken French puts the question word after « c'est »: « c'est qui le maire de Rome », « le salaire, c'est
+# combien ? », « c'était quand ? ». The patterns read it in the written order (« qui est le maire… »).
+_SPOKEN_FRONT = re.compile(r"^\W*c'(est|était|etait)\s+(qui|où|ou|quand|combien)\b\s*")
+_SPOKEN_BACK = re.compile(r"^\W*(.+?)[\s,]+c'(est|était|etait)\s+(qui|où|ou|quand|combien)\W*$")
+
+
 def _unled(low: str) -> str:
-    return _LEAD.sub("", low, count=1)
+    """The question as the patterns read it: without a leading conjunction, in the written word order."""
+    low = _LEAD.sub("", low, count=1)
+    if m := _SPOKEN_FRONT.match(low):
+        return f"{m.group(2)} {m.group(1)} {low[m.end():]}"
+    if (m := _SPOKEN_BACK.match(low)) and not re.match(r"\W*(?:qui|que|qu'|quoi|où|ou|quand|comment|combien|pourquoi|quel)\b", low):
+        return f"{m.group(3)} {m.group(2)} {m.group(1)} ?"
+    return low
 
 
 
