@@ -103,3 +103,15 @@ def test_spoken_word_order_is_typed_as_the_written_one(spoken, written):
     a, b = analyse_question(spoken), analyse_question(written)
     assert (a.answer_type, a.role_held, a.asks_where) == (b.answer_type, b.role_held, b.asks_where)
     assert a.answer_type is not None
+
+
+@pytest.mark.parametrize("question, places", [
+    ("Et en europe ?", ("europe",)),
+    ("Quel est le salaire des postes liés à l'IA en europe ?", ("europe",)),
+    ("Combien gagne-t-on aux états-unis ?", ("états-unis",)),
+    ("Quel salaire en amérique du sud ?", ("amérique du sud",)),
+    ("Quel est le meilleur langage au monde ?", ()),  # "au monde" is no place
+    ("Quels modèles sont en production ?", ()),
+])
+def test_a_country_or_continent_typed_in_lower_case_is_a_place_asked(question, places):
+    assert analyse_question(question).constraints.places == places

@@ -439,9 +439,31 @@ def _key_tokens(question: str) -> tuple[str, ...]:
 
 
 def asked_places(question: str) -> tuple[str, ...]:
-    """The places a question is about, as written: "en France", "aux États-Unis", "travailleurs européens"."""
+    """The places a question is about, as written: "en France", "aux États-Unis", "travailleurs européens";
+    a country or a continent typed without its capital too ("et en europe ?")."""
     found = [m.group(1) for m in _ASKED_PLACE.finditer(question)] + [m.group() for m in NATIONALITY.finditer(question)]
+    for m in _ASKED_PLACE_TYPED.finditer(question):
+        words = m.group(1).split()
+        for n in range(len(words), 0, -1):  # the longest name: "amérique du sud" before "amérique"
+            if strip_accents(" ".join(words[:n]).lower()) in territories():
+                found.append(" ".join(words[:n]))  # as typed: the reader looks for it in all its forms
+                break
     return tuple(dict.fromkeys(found))
+
+
+# A place typed in lower case: up to three words after the preposition ("en europe", "aux états-unis").
+# (a lookahead: "liés à l'IA en europe" must be tried at "en" as well as at "à")
+_ASKED_PLACE_TYPED = re.compile(r"\b(?:en|au|aux|à)\s+(?=((?-i:[a-zà-ÿ])[\w'’-]+(?:\s+[\w'’-]+){0,2}))", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def territories() -> frozenset[str]:
+    """French names of countries, continents and world regions (the CLDR's, from Babel), folded to lower case."""
+    from babel import Locale
+
+    # (not "Monde", "au monde" being no place, nor the unknown region, the United Nations, the euro zone)
+    return frozenset(strip_accents(name.lower()) for code, name in Locale("fr").territories.items()
+                     if code not in ("001", "ZZ", "UN", "EZ", "QO"))
 
 
 # A question about a loss or a fall: the quote must speak of one, not of a rise ("créeront 69 millions
