@@ -339,6 +339,8 @@ def test_a_docx_uploaded_from_the_page_is_answered_from_then_removed(browser, do
 
 
 def test_a_list_answer_has_one_bullet_and_one_link_per_quote_opening_two_documents(page):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     ask(page, "Quels langages et outils de programmation faut-il maîtriser ?")
     items = page.locator("#askjobs-chat .askjobs-answer li")
     assert items.count() >= 2
@@ -348,9 +350,16 @@ def test_a_list_answer_has_one_bullet_and_one_link_per_quote_opening_two_documen
     opened = set()
     for i in range(items.count()):
         quote = items.nth(i).inner_text().split("»")[0].strip("« ").strip()
-        links.nth(i).click()  # the document panel opens this quote, highlighted, in its own document
-        page.wait_for_function(f"""() => (document.getElementById('askjobs-doc-mark')?.innerText || '')
-            .replace(/\\s+/g, ' ').trim() === {json.dumps(" ".join(quote.split()))}""")
+        opens = f"""() => (document.getElementById('askjobs-doc-mark')?.innerText || '')
+            .replace(/\\s+/g, ' ').trim() === {json.dumps(" ".join(quote.split()))}"""
+        for attempt in range(3):  # a click may be lost while a loaded machine still renders the reply: click again
+            links.nth(i).click()  # the document panel opens this quote, highlighted, in its own document
+            try:
+                page.wait_for_function(opens, timeout=TIMEOUT / 3)
+                break
+            except PlaywrightTimeout:
+                if attempt == 2:
+                    raise
         opened.add(page.locator("#askjobs-doc-view .askjobs-source-meta").first.inner_text().split(" · ")[0])
     assert len(opened) >= 2  # two different documents
     shot(page, "12-liste-deux-sources")
