@@ -271,6 +271,10 @@ class OnnxEncoder:
             opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             opts.log_severity_level = 3
+            # The pool's threads spin while a run lasts (fast), but stop when it returns: left spinning they
+            # took a core from the retrieval and the reader that follow each question's encoding (on 2 busy
+            # cores the reader's 2 ms of CPU took 4.4 ms, 2.9 ms with this; the encoding itself is unchanged).
+            opts.add_session_config_entry("session.force_spinning_stop", "1")
             model_file = folder / onnx_export.ONNX_DIR / onnx_export.FILES[kind]
             session = ort.InferenceSession(str(model_file), opts, providers=["CPUExecutionProvider"])
             self._dim = int(session.get_outputs()[0].shape[-1])

@@ -82,10 +82,12 @@ class Index:
 
     def cached(self, key: tuple, compute):
         """Compute once per index what depends only on the indexed text (analysed terms, leads)."""
-        if key not in self.memo:
+        try:
+            return self.memo[key]  # the reader asks a few hundred times per question: one lookup
+        except KeyError:
             known = self._from_rows(key)
             self.memo[key] = compute() if known is None else known
-        return self.memo[key]
+            return self.memo[key]
 
     def _from_rows(self, key: tuple):
         """What the reader memoises per document (its sentence ids; its entities, sorted), read from a loaded
@@ -1068,6 +1070,8 @@ class StoredRows(Sequence):
         return self._n
 
     def __getitem__(self, i):
+        if type(i) is int and 0 <= i < self._n:  # the common case first: the reader reads rows one by one
+            return self._make(i)
         if isinstance(i, slice):
             return [self._make(j) for j in range(*i.indices(self._n))]
         i = int(i)

@@ -84,6 +84,11 @@ def _append_trimmed(text: str, start: int, end: int, out: list[Span]) -> None:
 
 def is_heading(sentence: str) -> bool:
     """A short line without final punctuation: a title, not an answer."""
+    return _is_heading(sentence) if len(sentence) <= _CACHED_CHARS else _is_heading.__wrapped__(sentence)
+
+
+@lru_cache(maxsize=16384)  # the reader asks it of the same sentences several times for each question
+def _is_heading(sentence: str) -> bool:
     s = sentence.strip()
     return bool(s) and not s.endswith(_TERMINAL) and len(s.split()) <= 14
 
@@ -110,6 +115,10 @@ def head_date(text: str, head_chars: int = 400) -> re.Match | None:
 
 
 # --- Normalisation ---------------------------------------------------------------
+# The reader normalises and analyses the same short texts (a sentence, a name, a heading) for every
+# question it reads them for; a bounded cache of short texts answers those at once. Longer texts
+# (passages at build) are worked on afresh: the caches must not hold megabytes.
+_CACHED_CHARS = 600
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'",
                               "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ",
                               "«": '"', "»": '"', "“": '"', "”": '"'})
@@ -117,11 +126,36 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´":
 
 def normalize(text: str) -> str:
     """The one normalisation for documents and questions: NFC, lower case, plain quotes and spaces."""
+    return _normalized(text) if len(text) <= _CACHED_CHARS else _normalize(text)
+
+
+@lru_cache(maxsize=16384)
+def _normalized(text: str) -> str:
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text).translate(_APOSTROPHES).lower()
 
 
+class _WithoutMarks(dict):
+    """str.translate's table for strip_accents: each character maps to itself, or to nothing when it is a
+    combining mark (Unicode category Mn), decided the first time the character is met."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.category(chr(code)) == "Mn" else code
+        self[code] = kept
+        return kept
+
+
+_WITHOUT_MARKS = _WithoutMarks()
+
+
 def strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+    """The text decomposed (NFD) without its combining marks: "Élève" → "Eleve"."""
+    if text.isascii():
+        return text  # nothing to decompose, no mark to drop
+    return unicodedata.normalize("NFD", text).translate(_WITHOUT_MARKS)
 
 
 # --- Lexical analysis (BM25 and the reader's term overlap) ----------------------
@@ -422,10 +456,6 @@ def unglue(text: str) -> str:
     return _LETTER_RUN.sub(lambda m: _unglue_word(m.group(0)) if len(m.group(0)) <= 64 else m.group(0), text)
 
 
-# The reader analyses the same short texts (a sentence, a name, a heading) for every question it reads
-# them for; a bounded cache of short texts answers those at once. Longer texts (passages at build) are
-# analysed afresh: the cache must not hold megabytes.
-_CACHED_CHARS = 600
 
 
 def analyze(text: str) -> list[str]:
