@@ -58,6 +58,11 @@ def test_analyze_joins_inflections_snowball_alone_keeps_apart(a, b):
     assert analyze(a) == analyze(b)
 
 
+@pytest.mark.parametrize("a, b", [("soeur", "sœur"), ("les oeuvres", "l'œuvre"), ("coeur", "Cœur")])
+def test_analyze_reads_a_ligature_as_its_two_letters(a, b):
+    assert analyze(a) == analyze(b)
+
+
 @pytest.mark.parametrize("a, b", [("a-t-on découvert", "a été découverte"), ("écrit", "écrite"), ("connu", "connue"),
                                   ("peint", "peinte"), ("découverts", "découvrir")])
 def test_analyze_reads_a_past_participle_as_its_verb_in_every_gender(a, b):

@@ -188,7 +188,7 @@ def stopwords() -> frozenset[str]:
 
 
 # Recorded in the index manifest: an index analysed another way must be rebuilt.
-ANALYZER = "fr: more stop words, simplemma lemmas (participles as their verb), then Snowball stems, accents folded, glued words split (v5)"
+ANALYZER = "fr: more stop words, simplemma lemmas (participles as their verb), then Snowball stems, accents and ligatures folded, glued words split (v5)"
 
 
 # The masculine past participle of an -ir / -re verb is often in simplemma's dictionary as an adjective or a
@@ -478,7 +478,13 @@ def _analyze(text: str) -> list[str]:
     # A "word" longer than any French word (a hash, base64) is cut: analysing it whole costs time and
     # memory that grow with its length, and its tail never matches a question anyway.
     words = [w[:MAX_TERM_CHARS] for w in _TOKEN_RE.findall(normalize(unglue(text))) if w not in stopwords() and w != "_"]
-    return [strip_accents(s) for s in _stemmer().stemWords([lemma(w) for w in words])]
+    return [_LIGATURES.sub(lambda m: _UNLIGATED[m.group()], t) if not t.isascii() else t
+            for t in (strip_accents(s) for s in _stemmer().stemWords([lemma(w) for w in words]))]
+
+
+# "sœur" and "soeur", "œuvre" and "oeuvre" are one word: most keyboards have no "œ".
+_UNLIGATED = {"œ": "oe", "æ": "ae"}
+_LIGATURES = re.compile("[œæ]")
 
 
 # --- Acronyms a document spells out ------------------------------------------------
