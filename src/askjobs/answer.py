@@ -51,7 +51,7 @@ W_SLOT = 0.5  # the sentence holds the asked thing where the question points: af
 # "pour les professionnels…"), the defined word's definition, the focus noun with what the question does not say
 W_ENUM = 0.25  # list questions: the sentence enumerates ("comme X, Y et Z", "(Python, TensorFlow, PyTorch)")
 _ENUMERATES = re.compile(r"\b(?:comme|tel(?:le)?s? que|notamment|incluent|inclus|comprennent|parmi|figurent|"
-                         r"dont)\b|(?:[^,]+,){2,}|\([^)]*,[^)]*\)|^[^:]{2,60}:\s", re.IGNORECASE)  # the sentence has the shape of what an open question asks (defines, explains, says how)
+                         r"dont)\b|[^,],[^,]+,|\([^)]*,[^)]*\)|^[^:]{2,60}:\s", re.IGNORECASE)  # the sentence has the shape of what an open question asks (defines, explains, says how)
 
 # Answer-side cues: does a sentence hold the kind of token the question asks for.
 _NUMBER_WORDS = (r"(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|"
