@@ -115,3 +115,9 @@ def test_spoken_word_order_is_typed_as_the_written_one(spoken, written):
 ])
 def test_a_country_or_continent_typed_in_lower_case_is_a_place_asked(question, places):
     assert analyse_question(question).constraints.places == places
+
+
+def test_a_pay_question_spoken_with_the_role_first_keeps_its_role():
+    spoken = analyse_question("data scientist, c'est combien le salaire ?")
+    assert spoken.answer_type == "amount"
+    assert spoken.constraints.role == analyse_question("Quel est le salaire d'un data scientist ?").constraints.role

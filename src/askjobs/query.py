@@ -579,7 +579,12 @@ def _role(question: str, terms: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
     question = question.replace("’", "'")
     m = _ROLE.search(question)
     if not m:
-        return (), ""
+        # Spoken, the role comes first: "data scientist, c'est combien le salaire ?"
+        topic = re.match(r"^\W*(?:et\s+)?(?:(?:un|une|le|la|les|des)\s+|l')?(.+?)[\s,]+c'est\s+combien\b", question,
+                         re.IGNORECASE)
+        if topic is None:
+            return (), ""
+        m = topic
     text = m.group(1).strip()
     if re.match(r"combien\b", text, re.IGNORECASE):
         # "…, un chef de produit IA touche combien par an ?": the role is the verb's subject, before it.
