@@ -121,3 +121,10 @@ def test_a_pay_question_spoken_with_the_role_first_keeps_its_role():
     spoken = analyse_question("data scientist, c'est combien le salaire ?")
     assert spoken.answer_type == "amount"
     assert spoken.constraints.role == analyse_question("Quel est le salaire d'un data scientist ?").constraints.role
+
+
+def test_who_heads_asks_for_a_named_person():
+    heads = analyse_question("Qui est à la tête de Tesla ?")
+    assert heads.answer_type == "person" and heads.type_required
+    assert (heads.answer_type, heads.type_required) == (lambda q: (q.answer_type, q.type_required))(
+        analyse_question("Qui dirige Tesla ?"))

@@ -141,6 +141,7 @@ _ROLE_OF_NAME = re.compile(r"^\W*(?:et\s+)?qui\s+(?:est|était|fut|sera|a été)
 # answered by a role ("Qui est chargé d'encadrer… ?" → "les éthiciens de l'IA").
 _ASKS_NAMED_PERSON = _pattern(
     r"^\W*qui\s+(?:dirige|pr[ée]side|gouverne|poss[èe]de|a fond[ée]|a cr[ée]{2}|a invent[ée]|a d[ée]couvert|"
+    r"(?:est|était|etait|sont) [àa] la t[êe]te d|"
     r"(?:est|était|sont) (?:le |la |les |l')?(?:pdg|patron|fondat|pr[ée]sident|directeur|directrice|dirigeant|ceo|chef|"
     r"auteur|autrice))"
     r"|^\W*par qui\b|\bquel(?:le)?s?\s+(?:est |sont |était )?(?:la |le |les |l')?(?:personne|pdg|patron|dirigeant)s?\b"
