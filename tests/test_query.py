@@ -128,3 +128,12 @@ def test_who_heads_asks_for_a_named_person():
     assert heads.answer_type == "person" and heads.type_required
     assert (heads.answer_type, heads.type_required) == (lambda q: (q.answer_type, q.type_required))(
         analyse_question("Qui dirige Tesla ?"))
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Quand on maîtrise l'IA, on gagne combien de plus qu'un informaticien classique ?", "amount"),
+    ("Si je suis data scientist, je gagne combien ?", "amount"),
+    ("Quand la loi est-elle entrée en vigueur ?", "date"),  # "quand" asks
+])
+def test_a_leading_clause_of_condition_is_not_the_question_word(question, kind):
+    assert analyse_question(question).answer_type == kind
