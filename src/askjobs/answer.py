@@ -29,6 +29,7 @@ from .text import (
     is_french_word,
     is_heading,
     normalize,
+    short_text_cache,
     stopwords,
     strip_accents,
 )
@@ -367,10 +368,10 @@ def _matches_type(text: str, qtype: str | None, asked_names: frozenset = frozens
         return 1.0 if new else 0.0
     if qtype == "amount":
         return 1.0 if _HAS_MONEY.search(text) or (_HAS_PERCENT.search(text) and _PAY_CONTEXT.search(text)) else 0.0
-    return _holds_pattern(text, qtype) if len(text) <= 2000 else _holds_pattern.__wrapped__(text, qtype)
+    return _holds_pattern(text, qtype)
 
 
-@lru_cache(maxsize=16384)
+@short_text_cache(limit=2000)
 def _holds_pattern(text: str, qtype: str) -> float:
     """_matches_type for the kinds a pattern finds; the reader asks it of the same sentences again and again."""
     if qtype == "number":

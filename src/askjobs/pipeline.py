@@ -22,7 +22,7 @@ from .index import (EMBEDDED_TEXT, ENTITIES, REBUILD_HINT, REPAIR_HINT, SENTENCE
                     IndexDamagedError, IndexError_, IndexReadOnlyError, build_index, corpus_changes, current_version,
                     sentence_vectors_made)
 from .ingest import Skipped, drop_duplicates, load_file, scan_corpus
-from .query import Query, analyse_question
+from .query import Query, analyse_question, territories
 from .retrieve import Retrieval, retrieve
 from .schema import Answer
 from .store import open_store
@@ -364,6 +364,7 @@ class AskJobs:
             self._index, self._index_version, self._refused = loaded, loaded.path, None
             load_lexicon(cache_dir=self.settings.models_dir / "lexicon")  # a copy of simplemma's dictionary, faster to read
             load_word_vectors(self.settings.models_dir / "wordvec")
+            territories()  # the names of countries, read by the first question's analysis otherwise
             return self._index
         if self._index is not None:
             return self._index

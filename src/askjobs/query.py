@@ -173,16 +173,17 @@ _SPOKEN_BACK = re.compile(r"^\W*(.+?)[\s,]+c'(est|était|etait)\s+(qui|où|ou|qu
 
 # "Quand on maîtrise l'IA, on gagne combien… ?": a clause of condition or time before the question, which a
 # question word after its comma asks ("quand" there is no "when?").
-_CONDITION = re.compile(r"^\W*(?:quand|lorsqu'|lorsque|si|s'il|s'ils|une fois qu'|une fois que)\s*[^,?]+,\s*"
-                        r"(?=.*\b(?:combien|quel|quelle|quels|quelles|qui|où|ou|quand|comment|pourquoi|quoi|que|qu')\b)")
+_CONDITION = re.compile(r"^\W*(?:quand|lorsqu'|lorsque|si|s'il|s'ils|une fois qu'|une fois que)\s*[^,?]+,\s*")
 
 
 def _unled(low: str) -> str:
     """The question as the patterns read it: without a leading conjunction or condition, in the written word order."""
-    low = _CONDITION.sub("", _LEAD.sub("", low, count=1), count=1)
+    low = _LEAD.sub("", low, count=1)
+    if (m := _CONDITION.match(low)) and _WH_WORD.search(low, m.end()):
+        low = low[m.end():]
     if m := _SPOKEN_FRONT.match(low):
         return f"{m.group(2)} {m.group(1)} {low[m.end():]}"
-    if (m := _SPOKEN_BACK.match(low)) and not re.match(r"\W*(?:qui|que|qu'|quoi|où|ou|quand|comment|combien|pourquoi|quel)\b", low):
+    if (m := _SPOKEN_BACK.match(low)) and not _WH_WORD.match(low, re.match(r"\W*", low).end()):
         return f"{m.group(3)} {m.group(2)} {m.group(1)} ?"
     return low
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from functools import lru_cache
+from functools import lru_cache, wraps
 from pathlib import Path
 
 from .schema import Span
@@ -82,13 +82,27 @@ def _append_trimmed(text: str, start: int, end: int, out: list[Span]) -> None:
         out.append(Span(start, end))
 
 
+# The reader normalises and analyses the same short texts (a sentence, a name, a heading) for every
+# question it reads them for; a bounded cache of short texts answers those at once. Longer texts
+# (passages at build) are worked on afresh: the caches must not hold megabytes.
+_CACHED_CHARS = 600
+
+
+def short_text_cache(limit: int = _CACHED_CHARS, maxsize: int = 16384):
+    """Cache a function of a text (and more hashable arguments) for texts of at most `limit` characters."""
+    def wrap(fn):
+        cached = lru_cache(maxsize=maxsize)(fn)
+
+        @wraps(fn)
+        def call(text: str, *args):
+            return cached(text, *args) if len(text) <= limit else fn(text, *args)
+        return call
+    return wrap
+
+
+@short_text_cache()  # the reader asks it of the same sentences several times for each question
 def is_heading(sentence: str) -> bool:
     """A short line without final punctuation: a title, not an answer."""
-    return _is_heading(sentence) if len(sentence) <= _CACHED_CHARS else _is_heading.__wrapped__(sentence)
-
-
-@lru_cache(maxsize=16384)  # the reader asks it of the same sentences several times for each question
-def _is_heading(sentence: str) -> bool:
     s = sentence.strip()
     return bool(s) and not s.endswith(_TERMINAL) and len(s.split()) <= 14
 
@@ -115,26 +129,14 @@ def head_date(text: str, head_chars: int = 400) -> re.Match | None:
 
 
 # --- Normalisation ---------------------------------------------------------------
-# The reader normalises and analyses the same short texts (a sentence, a name, a heading) for every
-# question it reads them for; a bounded cache of short texts answers those at once. Longer texts
-# (passages at build) are worked on afresh: the caches must not hold megabytes.
-_CACHED_CHARS = 600
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'",
                               "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ",
                               "«": '"', "»": '"', "“": '"', "”": '"'})
 
 
+@short_text_cache()
 def normalize(text: str) -> str:
     """The one normalisation for documents and questions: NFC, lower case, plain quotes and spaces."""
-    return _normalized(text) if len(text) <= _CACHED_CHARS else _normalize(text)
-
-
-@lru_cache(maxsize=16384)
-def _normalized(text: str) -> str:
-    return _normalize(text)
-
-
-def _normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text).translate(_APOSTROPHES).lower()
 
 
@@ -456,8 +458,6 @@ def unglue(text: str) -> str:
     return _LETTER_RUN.sub(lambda m: _unglue_word(m.group(0)) if len(m.group(0)) <= 64 else m.group(0), text)
 
 
-
-
 def analyze(text: str) -> list[str]:
     """Content terms of a French text: normalised, stop words removed, lemmatised, stemmed, accents folded.
 
@@ -465,26 +465,20 @@ def analyze(text: str) -> list[str]:
     "créent"/"crée"); the lemma ("gagner", "emploi", "créer") joins them before the stem
     joins derived words ("limiter"/"limité").
     """
-    return list(_analyzed(text)) if len(text) <= _CACHED_CHARS else _analyze(text)
+    return list(_analyzed(text))
 
 
-@lru_cache(maxsize=16384)
+@short_text_cache()  # (a tuple: what the cache hands out again must not be changed by a caller)
 def _analyzed(text: str) -> tuple[str, ...]:
-    return tuple(_analyze(text))
-
-
-def _analyze(text: str) -> list[str]:
     lemma = _lemmatizer()
     # A "word" longer than any French word (a hash, base64) is cut: analysing it whole costs time and
     # memory that grow with its length, and its tail never matches a question anyway.
     words = [w[:MAX_TERM_CHARS] for w in _TOKEN_RE.findall(normalize(unglue(text))) if w not in stopwords() and w != "_"]
-    return [_LIGATURES.sub(lambda m: _UNLIGATED[m.group()], t) if not t.isascii() else t
-            for t in (strip_accents(s) for s in _stemmer().stemWords([lemma(w) for w in words]))]
+    return tuple(strip_accents(s).translate(_LIGATURES) for s in _stemmer().stemWords([lemma(w) for w in words]))
 
 
 # "sœur" and "soeur", "œuvre" and "oeuvre" are one word: most keyboards have no "œ".
-_UNLIGATED = {"œ": "oe", "æ": "ae"}
-_LIGATURES = re.compile("[œæ]")
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
 
 
 # --- Acronyms a document spells out ------------------------------------------------
